@@ -1,0 +1,3 @@
+import { runSeed } from './seed.js';
+
+await runSeed();

@@ -1,0 +1,165 @@
+/**
+ * The type layer: which resources exist, which events each has, and the payload of each
+ * (resource, event). Declared once, in two interfaces that users extend with declaration merging:
+ *
+ * - {@link ResourceModels}: `widget: Widget` gives the resource `widget` the whole standard
+ *   lifecycle with `Widget` as its model, and gives one of Neutron's resources a model of your own.
+ * - {@link HeraldEvents}: one more (resource, event) pair, for example from another package.
+ *
+ * @example
+ * ```ts
+ * declare module '@herald/core' {
+ *   interface ResourceModels {
+ *     widget: Widget;   // a new resource with its standard lifecycle
+ *     router: Router;   // Neutron's router, typed with your model
+ *   }
+ *   interface HeraldEvents {
+ *     routerGatewaySet: EventSpec<'router', 'gateway_set', DBEventPayload<Router>>;
+ *   }
+ * }
+ * ```
+ * @module
+ */
+
+import type { AGENT, PROCESS, NeutronResource } from './resources.js';
+import type {
+  AFTER_INIT,
+  AFTER_REQUEST,
+  AFTER_SPAWN,
+  BEFORE_INIT,
+  BEFORE_RESPONSE,
+  BEFORE_SPAWN,
+  OVS_RESTARTED,
+} from './events.js';
+import type { APIEventPayload, DBEventPayload, EventPayload } from './payloads.js';
+
+/**
+ * One (resource, event) pair and the payload its notifications carry. A payload type that
+ * includes `undefined` makes the payload optional in `notify`.
+ */
+export interface EventSpec<R extends string = string, E extends string = string, P = EventPayload | undefined> {
+  readonly resource: R;
+  readonly event: E;
+  readonly payload: P;
+}
+
+/** The create/update/delete phases and the other data-store events of the standard lifecycle. */
+export type StandardEvent =
+  | `${'before' | 'precommit' | 'after' | 'abort'}_${'create' | 'update' | 'delete'}`
+  | 'before_read'
+  | 'after_read'
+  | 'abort_read'
+  | 'precommit_add_association'
+  | 'precommit_delete_associations'
+  | 'after_status_update';
+
+/** The API events of the standard lifecycle. */
+export type ApiEvent = typeof BEFORE_RESPONSE | typeof AFTER_REQUEST;
+
+/**
+ * The standard lifecycle of a resource with a declared model: data-store events carry a
+ * `DBEventPayload<Model>`, API events an `APIEventPayload<Model>`; the payload is required.
+ */
+export type Lifecycle<R extends string, Model, Context = unknown> =
+  | { [E in StandardEvent]: EventSpec<R, E, DBEventPayload<Model, Context>> }[StandardEvent]
+  | { [E in ApiEvent]: EventSpec<R, E, APIEventPayload<Model, Context>> }[ApiEvent];
+
+/**
+ * The lifecycle of one of Neutron's resources whose model was not declared: as in Neutron, any
+ * payload (or none) is accepted.
+ */
+export type LooseLifecycle<R extends string> = EventSpec<R, StandardEvent | ApiEvent, EventPayload | undefined>;
+
+/**
+ * Models of resources, by resource name. Declaring one gives that resource the standard lifecycle
+ * ({@link Lifecycle}) typed with the model, for a new resource or one of Neutron's.
+ *
+ * @example
+ * ```ts
+ * declare module '@herald/core' {
+ *   interface ResourceModels { widget: { id: string; size: number } }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface ResourceModels {}
+
+/**
+ * Events beyond the standard lifecycle. Each member is an {@link EventSpec} (or a union of them);
+ * the member's name is only a label, so any package can add its own without clashing.
+ *
+ * @example
+ * ```ts
+ * declare module '@herald/core' {
+ *   interface HeraldEvents {
+ *     routerGatewaySet: EventSpec<'router', 'gateway_set', DBEventPayload<Router>>;
+ *   }
+ * }
+ * ```
+ */
+export interface HeraldEvents {
+  /** Neutron's process events: sent by the service launcher, usually without a payload. */
+  neutronProcess: EventSpec<
+    typeof PROCESS,
+    typeof BEFORE_INIT | typeof BEFORE_SPAWN | typeof AFTER_SPAWN | typeof AFTER_INIT,
+    EventPayload | undefined
+  >;
+  /** Neutron's agent event for a restarted Open vSwitch. */
+  neutronOvsRestarted: EventSpec<typeof AGENT, typeof OVS_RESTARTED, EventPayload | undefined>;
+}
+
+/** Neutron's resources that have the standard lifecycle (all but `process`). */
+type LifecycleResource = Exclude<NeutronResource, typeof PROCESS>;
+
+/** Every declared (resource, event, payload) triple. */
+export type AnyEventSpec =
+  | HeraldEvents[keyof HeraldEvents]
+  | { [R in keyof ResourceModels & string]: Lifecycle<R, ResourceModels[R]> }[keyof ResourceModels & string]
+  | { [R in Exclude<LifecycleResource, keyof ResourceModels>]: LooseLifecycle<R> }[Exclude<
+      LifecycleResource,
+      keyof ResourceModels
+    >];
+
+/** The name of any declared resource. */
+export type Resource = AnyEventSpec['resource'];
+
+/** The events declared for resource `R`. */
+export type EventOf<R extends string> = Extract<AnyEventSpec, { resource: R }>['event'];
+
+/** The payload of `E` on `R` in spec `S` (distributes over the specs and over `E`). */
+type SpecPayload<S, R extends string, E extends string> =
+  S extends EventSpec<infer SR, infer SE, infer SP> ? ([R] extends [SR] ? (E extends SE ? SP : never) : never) : never;
+
+/** The payload type of (`R`, `E`); a union when `E` is. */
+export type PayloadOf<R extends string, E extends string> = SpecPayload<AnyEventSpec, R, E>;
+
+/** The model declared for resource `R`, or `unknown`. */
+export type ModelOf<R extends string> = R extends keyof ResourceModels ? ResourceModels[R] : unknown;
+
+/** How the payload is passed to `notify`: optional exactly when the declared type allows `undefined`. */
+export type PayloadArgs<P> = undefined extends P ? [payload?: P] : [payload: P];
+
+/** What a callback learns about the notification besides its payload. */
+export interface Notification<R extends string = string, E extends string = string> {
+  /** The resource the event is about. */
+  readonly resource: R;
+  /** The event. */
+  readonly event: E;
+  /** Who sent it (Neutron passes the sender object or function). */
+  readonly trigger: unknown;
+}
+
+/**
+ * A subscriber. It is called with its subscription's `owner` as `this`; it fails by throwing or
+ * rejecting, and `notify` awaits a returned promise before calling the next subscriber.
+ */
+export type Callback<P = EventPayload | undefined, R extends string = string, E extends string = string> = (
+  payload: P,
+  notification: Notification<R, E>,
+) => unknown;
+
+/** Any callback, whatever its payload type (for unsubscribing). */
+export type AnyCallback = (payload: never, notification: never) => unknown;
+
+/** A typed callback for (`R`, `E`). */
+export type CallbackFor<R extends string, E extends string> = Callback<PayloadOf<R, E>, R, E>;

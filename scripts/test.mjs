@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm test`: type-check (build, then every package's tests and type tests), lint, run every Jest
+// project, and print one last line `N passed, N failed[, N skipped]` that counts Jest's tests plus
+// one check per static step. Exits non-zero when anything failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const results = join(root, '.jest-results.json');
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+function step(label, command, args, env = {}) {
+  console.log(`\n▶ ${label}`);
+  const started = Date.now();
+  const run = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const ok = run.status === 0;
+  console.log(`${ok ? '✔' : '✘'} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return ok;
+}
+
+function check(label, command, args) {
+  if (step(label, command, args)) passed++;
+  else failed++;
+}
+
+const testProjects = ['packages', 'examples']
+  .flatMap((dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(dir, name)) : []))
+  .filter((dir) => existsSync(join(root, dir, 'tsconfig.test.json')));
+
+check('type-check: build (tsc -b)', bin('tsc'), ['-b']);
+for (const project of testProjects) {
+  check(`type-check: ${project} tests and type tests`, bin('tsc'), ['-p', join(project, 'tsconfig.test.json')]);
+}
+check('lint (eslint)', bin('eslint'), ['.']);
+check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+
+rmSync(results, { force: true });
+const jestOk = step('jest', bin('jest'), ['--json', `--outputFile=${results}`], {
+  NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning',
+});
+if (existsSync(results)) {
+  const report = JSON.parse(readFileSync(results, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+  // A suite that failed to load has no failed tests of its own: count it once.
+  failed += report.testResults.filter(
+    (s) => s.status === 'failed' && s.assertionResults.every((a) => a.status !== 'failed'),
+  ).length;
+  if (!jestOk && report.numFailedTests === 0 && report.numRuntimeErrorTestSuites === 0) failed++;
+} else {
+  failed++;
+}
+
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
