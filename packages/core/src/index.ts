@@ -18,3 +18,4 @@ export * from './errors.js';
 export * from './types.js';
 export * from './registry.js';
 export * from './decorators.js';
+export * from './wiring.js';
