@@ -28,13 +28,22 @@ function check(label, command, args) {
   else failed++;
 }
 
-const testProjects = ['packages', 'examples']
-  .flatMap((dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(dir, name)) : []))
-  .filter((dir) => existsSync(join(root, dir, 'tsconfig.test.json')));
+const workspaces = ['packages', 'examples'].flatMap((dir) =>
+  existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(dir, name)) : [],
+);
+const testProjects = workspaces.filter((dir) => existsSync(join(root, dir, 'tsconfig.test.json')));
+const typeTestPrograms = workspaces
+  .map((dir) => join(dir, 'typetest'))
+  .filter((dir) => existsSync(join(root, dir, 'tsconfig.json')));
 
 check('type-check: build (tsc -b)', bin('tsc'), ['-b']);
 for (const project of testProjects) {
   check(`type-check: ${project} tests and type tests`, bin('tsc'), ['-p', join(project, 'tsconfig.test.json')]);
+}
+// Type tests that augment Herald's interfaces are programs of their own (`declare module` is global
+// to a program): every `<package>/typetest/tsconfig.json`.
+for (const program of typeTestPrograms) {
+  check(`type tests: ${program}`, bin('tsc'), ['-p', join(program, 'tsconfig.json')]);
 }
 check('lint (eslint)', bin('eslint'), ['.']);
 check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
