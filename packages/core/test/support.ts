@@ -1,0 +1,87 @@
+/**
+ * Helpers shared by the core tests (not a test file: Jest only collects `*.test.ts`).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { CallbackRegistry, type Logger, type RegistryOptions, type Subscription } from '@herald/core';
+
+/** A logger that keeps what it was given, level by level. */
+export interface RecordingLogger extends Required<Logger> {
+  readonly lines: { level: 'error' | 'warn' | 'info' | 'debug'; message: string; meta: unknown[] }[];
+  /** The messages logged at `level`. */
+  at(level: 'error' | 'warn' | 'info' | 'debug'): string[];
+}
+
+export function recordingLogger(): RecordingLogger {
+  const lines: RecordingLogger['lines'] = [];
+  const log =
+    (level: RecordingLogger['lines'][number]['level']) =>
+    (message: string, ...meta: unknown[]) => {
+      lines.push({ level, message, meta });
+    };
+  return {
+    lines,
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+    at: (level) => lines.filter((l) => l.level === level).map((l) => l.message),
+  };
+}
+
+/** A registry whose logger records instead of printing. */
+export function quietRegistry(options: Omit<RegistryOptions, 'logger'> = {}): {
+  registry: CallbackRegistry;
+  logger: RecordingLogger;
+} {
+  const logger = recordingLogger();
+  return { registry: new CallbackRegistry({ ...options, logger }), logger };
+}
+
+/** Resolves after every pending microtask and one turn of the event loop. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Collects the `unhandledRejection`s raised while it listens. */
+export function watchUnhandledRejections(): { readonly reasons: unknown[]; stop(): void } {
+  const reasons: unknown[] = [];
+  const listener = (reason: unknown) => {
+    reasons.push(reason);
+  };
+  process.on('unhandledRejection', listener);
+  return { reasons, stop: () => process.off('unhandledRejection', listener) };
+}
+
+/**
+ * A full garbage collection. Node only exposes `gc` with `--expose-gc`; setting the flag at run
+ * time and reading `gc` from a fresh context gives the same function without changing how Jest
+ * is started.
+ */
+export async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // WeakRef targets read in this job stay alive until it ends: let it end first.
+  await nextTurn();
+  gc();
+  await nextTurn();
+  gc();
+}
+
+/**
+ * The registry's methods with plain string resources and events and unchecked payloads, for
+ * resources the tests make up and for arguments the types would refuse.
+ */
+export interface UntypedRegistry {
+  subscribe(callback: unknown, resource: unknown, event: unknown, options?: unknown): Subscription;
+  unsubscribe(callback: unknown, resource: unknown, event: unknown, owner?: unknown): void;
+  unsubscribeByResource(callback: unknown, resource: unknown, owner?: unknown): void;
+  unsubscribeAll(callback: unknown, owner?: unknown): void;
+  notify(resource: unknown, event: unknown, trigger: unknown, payload?: unknown): Promise<void>;
+  publish(resource: unknown, event: unknown, trigger: unknown, payload?: unknown): Promise<void>;
+  notifySync(resource: unknown, event: unknown, trigger: unknown, payload?: unknown): void;
+}
+
+export function untyped(registry: CallbackRegistry): UntypedRegistry {
+  return registry as unknown as UntypedRegistry;
+}
