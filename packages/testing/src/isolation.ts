@@ -1,0 +1,109 @@
+/**
+ * Isolated registries: a fresh `CallbackRegistry` per test, and the default `registry` swapped
+ * for one and put back afterwards, so that no subscription leaks from one test into the next.
+ * @module
+ */
+
+import { CallbackRegistry, InvalidError, setDefaultRegistry, type Logger, type RegistryOptions } from '@herald/core';
+
+/** One line a registry logged. */
+export interface LoggedLine {
+  readonly level: 'error' | 'warn' | 'info' | 'debug';
+  readonly message: string;
+  readonly meta: readonly unknown[];
+}
+
+/**
+ * A logger that keeps what it is told instead of printing it, so that the failures a registry
+ * swallows (and logs) can be asserted on without filling the test output.
+ *
+ * @example
+ * ```ts
+ * const logger = new MemoryLogger();
+ * const registry = new CallbackRegistry({ logger });
+ * // … a failing after_create subscriber …
+ * expect(logger.errors()).toHaveLength(1);
+ * ```
+ */
+export class MemoryLogger implements Logger {
+  /** Every line, oldest first. */
+  readonly lines: LoggedLine[] = [];
+
+  error(message: string, ...meta: unknown[]): void {
+    this.lines.push({ level: 'error', message, meta });
+  }
+  warn(message: string, ...meta: unknown[]): void {
+    this.lines.push({ level: 'warn', message, meta });
+  }
+  info(message: string, ...meta: unknown[]): void {
+    this.lines.push({ level: 'info', message, meta });
+  }
+  debug(message: string, ...meta: unknown[]): void {
+    this.lines.push({ level: 'debug', message, meta });
+  }
+
+  /** The error-level lines: the failures the registry swallowed. */
+  errors(): LoggedLine[] {
+    return this.lines.filter((line) => line.level === 'error');
+  }
+}
+
+/** Options of a test registry: those of a `CallbackRegistry` but the logger, which is a {@link MemoryLogger}. */
+export type TestRegistryOptions = Omit<RegistryOptions, 'logger'>;
+
+/** A registry made for one test, and where it logs. */
+export interface TestRegistry {
+  readonly registry: CallbackRegistry;
+  /** What the registry logged: read `logger.errors()` for the failures it swallowed. */
+  readonly logger: MemoryLogger;
+}
+
+/**
+ * A new registry for one test, logging into a {@link MemoryLogger}.
+ *
+ * @example
+ * ```ts
+ * const { registry, logger } = createTestRegistry({ name: 'l3 tests' });
+ * ```
+ */
+export function createTestRegistry(options: TestRegistryOptions = {}): TestRegistry {
+  if (options === null || typeof options !== 'object' || 'logger' in options) {
+    throw new InvalidError(
+      'options',
+      options,
+      'pass { isRetriable, name } or nothing; a test registry logs into its MemoryLogger (read logger.lines).',
+    );
+  }
+  const logger = new MemoryLogger();
+  const registry = new CallbackRegistry({ name: 'test', ...options, logger });
+  return { registry, logger };
+}
+
+/** The default registry swapped for a test's own; `restore()` (or `using`) puts the previous one back. */
+export interface IsolatedDefaultRegistry extends TestRegistry, Disposable {
+  /** Put the previous default registry back. Calling it again does nothing. */
+  restore(): void;
+}
+
+/**
+ * Make a fresh registry the default `registry` of `@herald/core` (what Neutron-style code that
+ * imports `registry` uses) until `restore()` is called.
+ *
+ * @example
+ * ```ts
+ * let isolated: IsolatedDefaultRegistry;
+ * beforeEach(() => { isolated = isolateDefaultRegistry(); });
+ * afterEach(() => isolated.restore());
+ * ```
+ */
+export function isolateDefaultRegistry(options: TestRegistryOptions = {}): IsolatedDefaultRegistry {
+  const { registry, logger } = createTestRegistry(options);
+  const putBack = setDefaultRegistry(registry);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    putBack();
+  };
+  return { registry, logger, restore, [Symbol.dispose]: restore };
+}
