@@ -43,14 +43,26 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Collects the `unhandledRejection`s raised while it listens. */
+/**
+ * Node's own `process`. Jest runs each test file in a VM context whose `process` is a copy with
+ * its own listener table, so `process.on('unhandledRejection')` there never fires; a host
+ * function's constructor (here `setImmediate`'s) evaluates in the host realm, where `process` is
+ * the real one.
+ */
+function hostProcess(): NodeJS.Process {
+  const HostFunction = setImmediate.constructor as FunctionConstructor;
+  return HostFunction('return process')() as NodeJS.Process;
+}
+
+/** Collects the `unhandledRejection`s raised while it listens (on Node's real `process`). */
 export function watchUnhandledRejections(): { readonly reasons: unknown[]; stop(): void } {
+  const host = hostProcess();
   const reasons: unknown[] = [];
   const listener = (reason: unknown) => {
     reasons.push(reason);
   };
-  process.on('unhandledRejection', listener);
-  return { reasons, stop: () => process.off('unhandledRejection', listener) };
+  host.prependListener('unhandledRejection', listener);
+  return { reasons, stop: () => host.off('unhandledRejection', listener) };
 }
 
 /**
