@@ -1,0 +1,179 @@
+/**
+ * Rule 12: nothing the registry does leaves an unhandled rejection, a retained instance after
+ * unsubscribe, or a timer behind. Retention is proven with a real garbage collection.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  ABORT_CREATE,
+  AFTER_CREATE,
+  BEFORE_CREATE,
+  CallbackRegistry,
+  EventPayload,
+  OnResource,
+  PRECOMMIT_CREATE,
+  ROUTER,
+  subscribeInstance,
+} from '@herald/core';
+import { collectGarbage, nextTurn, quietRegistry, watchUnhandledRejections } from './support.js';
+
+class Service {
+  readonly ballast = new Array<number>(1000).fill(7);
+
+  @OnResource(ROUTER, AFTER_CREATE)
+  onCreate(): void {}
+
+  @OnResource(ROUTER, BEFORE_CREATE)
+  veto(): void {
+    throw new Error('no');
+  }
+}
+
+/**
+ * Makes an instance in a separate function (so no local of the test keeps it), lets `use` work
+ * with it, and returns only a weak reference.
+ */
+function weakly<T extends object>(make: () => T, use: (instance: T) => void): WeakRef<T> {
+  const instance = make();
+  use(instance);
+  return new WeakRef(instance);
+}
+
+describe('retention', () => {
+  it('keeps no owner after its subscription is unsubscribed', async () => {
+    const registry = new CallbackRegistry();
+    const ref = weakly(
+      () => new Service(),
+      (service) =>
+        registry.subscribe(Service.prototype.onCreate, ROUTER, AFTER_CREATE, { owner: service }).unsubscribe(),
+    );
+    await collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+    expect(registry.subscriptions()).toEqual([]);
+  });
+
+  it('keeps no owner of a much-notified subscription once it is unsubscribed', async () => {
+    const registry = new CallbackRegistry();
+    const other = registry.subscribe(() => undefined, ROUTER, AFTER_CREATE);
+    const ref = weakly(
+      () => new Service(),
+      (service) => {
+        const sub = registry.subscribe(Service.prototype.onCreate, ROUTER, AFTER_CREATE, { owner: service });
+        for (let i = 0; i < 50; i++) registry.notifySync(ROUTER, AFTER_CREATE, 'test');
+        sub.unsubscribe();
+      },
+    );
+    await collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+    expect(registry.subscriptions().map((s) => s.id)).toEqual([other.id]);
+  });
+
+  it('keeps no callback after unsubscribe(), unsubscribeByResource(), unsubscribeAll() or clear()', async () => {
+    const registry = new CallbackRegistry();
+    const removals: ((cb: () => void) => void)[] = [
+      (cb) => registry.unsubscribe(cb, ROUTER, AFTER_CREATE),
+      (cb) => registry.unsubscribeByResource(cb, ROUTER),
+      (cb) => registry.unsubscribeAll(cb),
+      () => registry.clear(),
+    ];
+    const refs = removals.map((remove) =>
+      weakly(
+        () => () => undefined,
+        (callback) => {
+          registry.subscribe(callback, ROUTER, AFTER_CREATE);
+          remove(callback);
+        },
+      ),
+    );
+    await collectGarbage();
+    expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('keeps no instance subscribed with subscribeInstance once its handle is disposed', async () => {
+    const { registry } = quietRegistry();
+    const ref = weakly(
+      () => new Service(),
+      (service) => {
+        using _handlers = subscribeInstance(registry, service);
+      },
+    );
+    await collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+  });
+
+  it('keeps no payload, trigger or owner after notifications that failed, vetoed or were observed', async () => {
+    const { registry } = quietRegistry();
+    const records: unknown[] = [];
+    using _tap = registry.observe(() => void records.push(1));
+    const refs = [
+      weakly(
+        () => new Service(),
+        (service) => {
+          const sub = subscribeInstance(registry, service);
+          registry.notifySync(ROUTER, AFTER_CREATE, service, new EventPayload(service));
+          expect(() => registry.notifySync(ROUTER, BEFORE_CREATE, service)).toThrow();
+          sub.unsubscribe();
+        },
+      ),
+      weakly(
+        () => new EventPayload({ big: new Array<number>(1000).fill(1) }),
+        (payload) => {
+          registry.subscribe(() => Promise.reject(new Error('late')), ROUTER, ABORT_CREATE);
+          registry.subscribe(
+            () => {
+              throw new Error('no');
+            },
+            ROUTER,
+            PRECOMMIT_CREATE,
+          );
+          void registry.notify(ROUTER, PRECOMMIT_CREATE, 'test', payload).catch(() => undefined);
+          registry.clear();
+        },
+      ),
+    ];
+    await nextTurn();
+    await collectGarbage();
+    expect(refs.map((r) => r.deref())).toEqual([undefined, undefined]);
+    expect(records.length).toBeGreaterThan(0);
+  });
+});
+
+describe('no unhandled rejection, no timer', () => {
+  let unhandled: ReturnType<typeof watchUnhandledRejections>;
+  beforeEach(() => {
+    unhandled = watchUnhandledRejections();
+  });
+  afterEach(() => unhandled.stop());
+
+  /** The kinds of active handles and requests that keep the event loop alive, counted. */
+  function activeResources(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+    return counts;
+  }
+
+  it('leaves nothing behind after notifications of every kind', async () => {
+    const { registry } = quietRegistry({ isRetriable: (e) => e instanceof RangeError });
+    registry.observe(async () => {
+      throw new Error('observer');
+    });
+    registry.subscribe(() => Promise.reject(new Error('async veto')), ROUTER, BEFORE_CREATE);
+    registry.subscribe(() => Promise.reject(new RangeError('retry')), ROUTER, PRECOMMIT_CREATE);
+    registry.subscribe(() => Promise.reject(new Error('abort')), ROUTER, ABORT_CREATE);
+    registry.subscribe(() => Promise.reject(new Error('after')), ROUTER, AFTER_CREATE, { cancellable: true });
+    await nextTurn();
+    const before = activeResources();
+    const outcomes = await Promise.allSettled([
+      registry.notify(ROUTER, BEFORE_CREATE, 'test'),
+      registry.notify(ROUTER, PRECOMMIT_CREATE, 'test'),
+      registry.notify(ROUTER, AFTER_CREATE, 'test'),
+    ]);
+    for (const event of [BEFORE_CREATE, PRECOMMIT_CREATE, AFTER_CREATE] as const) {
+      expect(() => registry.notifySync(ROUTER, event, 'test')).toThrow();
+    }
+    await nextTurn();
+    await nextTurn();
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(unhandled.reasons).toEqual([]);
+    expect(activeResources()).toEqual(before);
+  });
+});
