@@ -3,7 +3,14 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CallbackRegistry, type Logger, type RegistryOptions, type Subscription } from '@herald/core';
+import { afterEach, beforeEach } from '@jest/globals';
+import {
+  CallbackRegistry,
+  setDefaultRegistry,
+  type Logger,
+  type RegistryOptions,
+  type Subscription,
+} from '@herald/core';
 
 /** A logger that keeps what it was given, level by level. */
 export interface RecordingLogger extends Required<Logger> {
@@ -96,4 +103,22 @@ export interface UntypedRegistry {
 
 export function untyped(registry: CallbackRegistry): UntypedRegistry {
   return registry as unknown as UntypedRegistry;
+}
+
+/**
+ * Herald's counterpart of neutron-lib's `CallbackRegistryFixture`: before each test the default
+ * `registry` is swapped for a fresh quiet one (`current`), restored after it.
+ */
+export function isolateDefaultRegistry(): { readonly current: CallbackRegistry } {
+  const state = { current: new CallbackRegistry() };
+  let restore: (() => void) | undefined;
+  beforeEach(() => {
+    state.current = quietRegistry().registry;
+    restore = setDefaultRegistry(state.current);
+  });
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
+  return state;
 }
