@@ -205,6 +205,25 @@ describe('bootCallbacks: misconfiguration', () => {
     await expect(registry.notify(ROUTER, AFTER_CREATE, 'test', payload())).rejects.toThrow(/bootCallbacks/);
   });
 
+  it('fails when an instance hides a decorated method, naming the class and method', async () => {
+    @injectable()
+    class Shadowed {
+      constructor() {
+        Object.defineProperty(this, 'onCreate', { value: 'not a method' });
+      }
+
+      @OnResource(ROUTER, AFTER_CREATE)
+      onCreate(): void {}
+    }
+    const container = new Container();
+    container.load(callbacksModule());
+    container.bind(Shadowed).toSelf().inSingletonScope();
+    await expect(bootCallbacks(container)).rejects.toThrow(
+      /Shadowed \(handlers: onCreate\) could not be subscribed.*Shadowed\.onCreate/,
+    );
+    expect(container.get(CallbackRegistry).subscriptions()).toEqual([]);
+  });
+
   it('names the token and the class of a subscriber bound with bindSubscriber', async () => {
     const container = new Container();
     container.load(callbacksModule());
