@@ -16,3 +16,4 @@
 export * from './isolation.js';
 export * from './recorder.js';
 export * from './matchers.js';
+export * from './container.js';
