@@ -1,0 +1,80 @@
+/**
+ * The command line of the example: options, help, and what each mode prints.
+ * @module
+ */
+
+import { formatSubscriptions, toMermaid } from '@herald/core';
+import { createNetworkApp } from './app.js';
+import { createPrinter } from './printer.js';
+import { runScenario } from './scenario.js';
+
+/** Where the command writes, and whether it may colour its output. */
+export interface Terminal {
+  out(line: string): void;
+  err(line: string): void;
+  /** stdout is a terminal (and NO_COLOR is not set). */
+  color: boolean;
+}
+
+export const HELP = `Usage: npm start -- [--json | --graph | --subscriptions | --help]
+
+Runs Herald's network example: the OpenStack Neutron callbacks scenario as a small Inversify
+application with in-memory stores. It creates a network, a subnet and a router, plugs the router
+into the subnet, tries to delete the router's port directly (the L3 service vetoes it and the
+abort subscribers run), removes the interface and deletes the router. Every notification is
+printed as it completes: resource, event, trigger, subscribers in call order, outcome, duration.
+
+Options:
+  --json            print the trace as JSON lines (one object per entry) instead of text
+  --graph           print a Mermaid diagram of which services subscribe to which events, then exit
+  --subscriptions   print the table of subscriptions (resource, event, priority, subscriber, flags), then exit
+  --help, -h        print this help and exit
+
+Exit status: 0 when the story went as told, 1 when it did not, 2 for an unknown option.`;
+
+const MODES = ['--json', '--graph', '--subscriptions', '--help', '-h'] as const;
+type Mode = (typeof MODES)[number];
+
+/**
+ * Run the command with `args` (without `node` and the script); resolves to the exit status.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await run(process.argv.slice(2), terminal);
+ * ```
+ */
+export async function run(args: readonly string[], terminal: Terminal): Promise<number> {
+  const unknown = args.filter((a) => !(MODES as readonly string[]).includes(a));
+  if (unknown.length > 0 || args.length > 1) {
+    const why = unknown.length > 0 ? `unknown option ${unknown.join(', ')}` : `pass one option at a time`;
+    terminal.err(`network example: ${why}.\n\n${HELP}`);
+    return 2;
+  }
+  const mode = args[0] as Mode | undefined;
+  if (mode === '--help' || mode === '-h') {
+    terminal.out(HELP);
+    return 0;
+  }
+  const json = mode === '--json';
+  const print = createPrinter({ json, color: terminal.color && !json, write: terminal.out });
+  using app = await createNetworkApp({ output: mode === undefined || json ? print : undefined });
+  if (mode === '--graph') {
+    terminal.out(toMermaid(app.registry));
+    return 0;
+  }
+  if (mode === '--subscriptions') {
+    terminal.out(formatSubscriptions(app.registry));
+    return 0;
+  }
+  if (!json) {
+    terminal.out('Herald network example: Neutron callbacks in a small Inversify application (in memory).');
+    terminal.out(`${app.boot.subscriptions.length} subscriptions made at boot; run with --graph to see them.`);
+  }
+  try {
+    await runScenario(app);
+    return 0;
+  } catch (error) {
+    terminal.err(`network example failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { createTestContainer, type TestContainer } from '@herald/testing';
+import { Agents, type Agent } from '../src/agents/agents.js';
+import { networkModules, type NetworkModulesOptions } from '../src/app.js';
+import { RequestContext } from '../src/model/context.js';
+import { Database } from '../src/model/database.js';
+import { Narrator } from '../src/narrator.js';
+import { NetworkApi } from '../src/resources/api.js';
+import type { ContainerModule } from 'inversify';
+
+/** A booted container of the example's modules (all of them unless `modules` is given), and handy parts of it. */
+export async function networkContainer(
+  options: { agents?: readonly Agent[]; modules?: (o: NetworkModulesOptions) => ContainerModule[] } = {},
+) {
+  const narrator = new Narrator();
+  const container: TestContainer = await createTestContainer(
+    ...(options.modules ?? networkModules)({ narrator, agents: options.agents }),
+  );
+  return {
+    container,
+    narrator,
+    api: container.get(NetworkApi),
+    db: container.get(Database),
+    agents: container.get(Agents),
+    ctx: RequestContext.admin(),
+    [Symbol.dispose]: () => container.dispose(),
+  };
+}
+
+/** A network with a subnet, a router plugged into it: the state before the scenario's veto. */
+export async function routedSubnet(fixture: Awaited<ReturnType<typeof networkContainer>>) {
+  const { api, ctx } = fixture;
+  const network = await api.create(ctx, 'network', { name: 'private' });
+  const subnet = await api.create(ctx, 'subnet', { networkId: network.id, cidr: '10.0.0.0/24' });
+  const router = await api.create(ctx, 'router', { name: 'router1' });
+  const itf = await api.addRouterInterface(ctx, router.id, subnet.id);
+  return { network, subnet, router, port: fixture.db.ports.get(itf.portId) };
+}
