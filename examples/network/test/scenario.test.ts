@@ -5,11 +5,12 @@ import { describe, expect, it } from '@jest/globals';
 import { BEFORE_DELETE, PORT, toMermaid } from '@herald/core';
 import { recordNotifications } from '@herald/testing';
 import { Agents } from '../src/agents/agents.js';
-import { createNetworkApp } from '../src/app.js';
+import { coreModule, createNetworkApp } from '../src/app.js';
 import { run, type Terminal } from '../src/cli.js';
 import type { NotificationEntry, TimedEntry } from '../src/narrator.js';
 import { FirewallService } from '../src/services/firewall.service.js';
-import { runScenario } from '../src/scenario.js';
+import { runScenario, ScenarioFailure } from '../src/scenario.js';
+import { networkContainer } from './support.js';
 
 function terminal() {
   const out: string[] = [];
@@ -83,6 +84,18 @@ describe('the network scenario, end to end', () => {
       'router_deleted',
     ]);
     expect(app.container.get(FirewallService).protectionOf('port-1')).toBeUndefined();
+  });
+});
+
+describe('the script without an L3 service', () => {
+  it('fails with ScenarioFailure: nothing refuses the router port delete', async () => {
+    using fixture = await networkContainer({ modules: (o) => [coreModule(o)] });
+    const { container, narrator, api, db } = fixture;
+    const app = { container, narrator, api, db, registry: container.registry, boot: container.boot };
+    const dispose = () => container.dispose();
+    await expect(runScenario({ ...app, dispose, [Symbol.dispose]: dispose })).rejects.toThrow(
+      new ScenarioFailure("port-1 was deleted, but L3Service should have vetoed deleting a router's port"),
+    );
   });
 });
 

@@ -58,11 +58,6 @@ export abstract class ResourceService<R extends Managed> {
     return this.table.get(id);
   }
 
-  /** Every resource matching `where`. */
-  list(where?: (row: Models[R]) => boolean): Models[R][] {
-    return this.table.list(where);
-  }
-
   /**
    * Announce and store a new resource: `before_create` (desired state, request body),
    * `precommit_create` in the transaction, `after_create` (the created state).
