@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: type-check (build, then every package's tests and type tests), lint, run every Jest
 // project, and print one last line `N passed, N failed[, N skipped]` that counts Jest's tests plus
-// one check per static step. Exits non-zero when anything failed.
+// one check per static step. Exits non-zero when anything failed. `--static` stops before Jest
+// (`npm run typecheck`).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ const typeTestPrograms = workspaces
 
 check('type-check: build (tsc -b)', bin('tsc'), ['-b']);
 for (const project of testProjects) {
-  check(`type-check: ${project} tests and type tests`, bin('tsc'), ['-p', join(project, 'tsconfig.test.json')]);
+  check(`type-check: ${project} sources and tests`, bin('tsc'), ['-p', join(project, 'tsconfig.test.json')]);
 }
 // Type tests that augment Herald's interfaces are programs of their own (`declare module` is global
 // to a program): every `<package>/typetest/tsconfig.json`.
@@ -47,6 +48,11 @@ for (const program of typeTestPrograms) {
 }
 check('lint (eslint)', bin('eslint'), ['.']);
 check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+
+if (process.argv.includes('--static')) {
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : 0);
+}
 
 rmSync(results, { force: true });
 const jestOk = step('jest', bin('jest'), ['--json', `--outputFile=${results}`], {
