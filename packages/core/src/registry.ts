@@ -104,19 +104,24 @@ const consoleLogger: Logger = {
 
 /** The subscriptions of one (resource, event), in call order. */
 class Bucket {
-  /**
-   * Sorted by priority, then by first subscription. Mutated in place while no dispatch is
-   * running on this bucket; replaced by a changed copy while one is, so that every running
-   * dispatch keeps the snapshot it started with (rule 4) without copying on the hot path.
-   */
+  /** Sorted by priority, then by first subscription; changed in place (rounds call a {@link Caller}'s copy). */
   subs: Entry[] = [];
-  running = 0;
+  /** What rounds call for the current `subs`; dropped on every change, built again by {@link callerOf}. */
+  caller: Caller | undefined = undefined;
+  /** Rounds since `subs` last changed: the bucket is compiled on the {@link HOT}th. */
+  calls = 0;
 
   constructor(
     readonly registry: CallbackRegistry,
     readonly resource: string,
     readonly event: string,
   ) {}
+
+  /** `subs` is about to change: the next round needs a new caller. */
+  changed(): void {
+    this.caller = undefined;
+    this.calls = 0;
+  }
 }
 
 /** One subscription; it is also the {@link Subscription} handle the caller gets. */
@@ -163,6 +168,130 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
 }
+
+/**
+ * Calls the callbacks of one round in order until one of them throws or returns a promise.
+ * Returns 0 when all returned; otherwise `i + 1` when callback `i` returned a promise (or any
+ * thenable), `-(i + 1)` when it threw, with the promise or the error left in {@link incident}.
+ * The round handles that callback and goes on with {@link runFrom} from `i + 1`.
+ */
+type Run = (payload: EventPayload | undefined, notification: Notification) => number;
+
+/**
+ * What the rounds of one bucket call: a copy of its entries (so the bucket can change while a
+ * round runs and every round keeps the subscribers it started with, rule 4) and how to call them.
+ */
+interface Caller {
+  readonly entries: readonly Entry[];
+  readonly run: Run;
+  readonly compiled: boolean;
+}
+
+/** Where a {@link Run} leaves what it stopped on; the round takes it at once (nothing runs in between). */
+const incident: { value: unknown } = { value: undefined };
+
+function takeIncident(): unknown {
+  const value = incident.value;
+  incident.value = undefined; // never keep a caller's error or promise alive
+  return value;
+}
+
+/** Whether a callback's result stops the round: a thenable, left in {@link incident}. */
+function stopsAt(result: unknown): boolean {
+  if (result === undefined || !isPromiseLike(result)) return false;
+  incident.value = result;
+  return true;
+}
+
+/** The generic {@link Run}: entries[from…], one call site for all of them. */
+function runFrom(
+  entries: readonly Entry[],
+  from: number,
+  payload: EventPayload | undefined,
+  notification: Notification,
+): number {
+  for (let i = from; i < entries.length; i++) {
+    const entry = entries[i]!;
+    try {
+      const result = entry.callback.call(entry.owner, payload, notification);
+      if (isPromiseLike(result)) {
+        incident.value = result;
+        return i + 1;
+      }
+    } catch (error) {
+      incident.value = error;
+      return -i - 1;
+    }
+  }
+  return 0;
+}
+
+/** A bucket is compiled on its HOT-th round since its last change; larger ones stay loops. */
+const HOT = 8;
+const MAX_COMPILED = 256;
+/** Whether `new Function` works here (false under a CSP or `--disallow-code-generation-from-strings`). */
+let canCompile = true;
+const bind = Function.prototype.bind;
+
+/** The caller of `bucket`'s current subscribers: a loop at first, compiled once the bucket is hot. */
+function callerOf(bucket: Bucket): Caller {
+  let caller = bucket.caller;
+  if (caller === undefined || (!caller.compiled && ++bucket.calls === HOT)) {
+    const entries = caller === undefined ? bucket.subs.slice() : caller.entries;
+    const run = caller === undefined ? undefined : compile(entries);
+    caller =
+      run !== undefined
+        ? { entries, run, compiled: true }
+        : { entries, run: (payload, notification) => runFrom(entries, 0, payload, notification), compiled: false };
+    bucket.caller = caller;
+  }
+  return caller;
+}
+
+/** Makes a compiled {@link Run} from the functions to call, `stopsAt` and `incident`. */
+type Factory = (functions: readonly Function[], stops: typeof stopsAt, slot: typeof incident) => Run;
+
+/** One factory per number of callbacks: buckets of one size share their code. */
+const factories = new Map<number, Factory>();
+
+/**
+ * A {@link Run} for `entries` as straight-line code with one call site per callback — the way
+ * tseep bakes its listeners. A loop has one call site for every callback, which the engine cannot
+ * inline once it has seen a few different functions; here each site sees one function, so small
+ * callbacks are inlined. A callback with an owner is called through `bind` (the same `this`, and
+ * unlike `.call` the engine inlines it). The generated source holds nothing but digits.
+ */
+function compile(entries: readonly Entry[]): Run | undefined {
+  if (!canCompile || entries.length > MAX_COMPILED) return undefined;
+  try {
+    let factory = factories.get(entries.length);
+    if (factory === undefined) factories.set(entries.length, (factory = generate(entries.length)));
+    const functions = entries.map((e) => (e.owner === undefined ? e.callback : bind.call(e.callback, e.owner)));
+    return factory(functions, stopsAt, incident);
+  } catch (error) {
+    if (error instanceof EvalError) canCompile = false;
+    return undefined; // e.g. a revoked proxy, which cannot be bound: the bucket stays a loop
+  }
+}
+
+/**
+ * The factory for `count` callbacks. One try for all the calls, `i` saying which one threw, keeps
+ * the code small enough to be inlined into `notifySync` when there are a few callbacks; each
+ * call still has its outcome checked, so errors are collected per callback.
+ */
+function generate(count: number): Factory {
+  let targets = '';
+  let body = '';
+  for (let i = 0; i < count; i++) {
+    targets += `${i ? ',' : ''} c${i} = f[${i}]`;
+    body += `    ${i ? `i = ${i}; ` : ''}if ((r = c${i}(p, n)) !== undefined && t(r)) return ${i + 1};\n`;
+  }
+  const source = `'use strict';\nconst${targets};\nreturn function compiledRound(p, n) {\n  let i = 0, r;\n  try {\n${body}    return 0;\n  } catch (x) {\n    s.value = x;\n    return -i - 1;\n  }\n};`;
+  return new Function('f', 't', 's', source) as Factory;
+}
+
+/** What `notify` returns when every callback returned at once and nothing failed. */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 function checkName(element: 'resource' | 'event', value: unknown): asserts value is string {
   if (typeof value !== 'string' || value === '') {
@@ -261,8 +390,21 @@ export class CallbackRegistry {
   readonly #logger: Logger;
   readonly #isRetriable: ((error: unknown) => boolean) | undefined;
   #buckets = new Map<string, Map<string, Bucket>>();
-  /** Every subscription of each callback, whatever its owner, resource and event. */
-  #byCallback = new Map<Function, Entry | Entry[]>();
+  /**
+   * The last (resource, event) a round looked up and its bucket: publishing the same event again
+   * skips the two map lookups. Forgotten whenever a bucket leaves `#buckets`.
+   */
+  #lastResource: string | undefined;
+  #lastEvent: string | undefined;
+  #lastBucket: Bucket | undefined;
+  /**
+   * Every subscription of each callback, whatever its owner, resource and event; `null` once a
+   * callback has none left. Weak, so that keeping a callback's key here does not keep the callback
+   * alive (rule 12); and the key stays when the last subscription goes, because a callback that
+   * comes and goes would otherwise be deleted and inserted again each time, which costs far more
+   * in a WeakMap (and in a Map leaves a chain of deleted slots that every later lookup walks).
+   */
+  #byCallback = new WeakMap<Function, Entry | Entry[] | null>();
   #customIds = new Map<string, Entry>();
   #serial = 0;
   #observers: readonly Observer[] = [];
@@ -335,7 +477,7 @@ export class CallbackRegistry {
     const entry = new Entry(bucket, callback, owner, priority, cancellable, id ?? ++this.#serial);
     insert(bucket, entry);
     const same = this.#byCallback.get(callback);
-    if (same === undefined) this.#byCallback.set(callback, entry);
+    if (same === undefined || same === null) this.#byCallback.set(callback, entry);
     else if (Array.isArray(same)) same.push(entry);
     else this.#byCallback.set(callback, [same, entry]);
     if (id !== undefined) this.#customIds.set(id, entry);
@@ -407,7 +549,8 @@ export class CallbackRegistry {
    */
   clear(): void {
     this.#buckets = new Map();
-    this.#byCallback = new Map();
+    this.#lastBucket = this.#lastResource = this.#lastEvent = undefined;
+    this.#byCallback = new WeakMap();
     this.#customIds = new Map();
   }
 
@@ -527,7 +670,7 @@ export class CallbackRegistry {
 
   #find(callback: Function, owner: object | undefined, resource: string, event: string): Entry | undefined {
     const same = this.#byCallback.get(callback);
-    if (same === undefined) return undefined;
+    if (same === undefined || same === null) return undefined;
     if (!Array.isArray(same)) {
       return same.owner === owner && same.bucket.event === event && same.bucket.resource === resource
         ? same
@@ -538,13 +681,13 @@ export class CallbackRegistry {
 
   #entriesOf(callback: Function): Entry[] {
     const same = this.#byCallback.get(callback);
-    return same === undefined ? [] : Array.isArray(same) ? [...same] : [same];
+    return same === undefined || same === null ? [] : Array.isArray(same) ? [...same] : [same];
   }
 
   #remove(entry: Entry): void {
     const same = this.#byCallback.get(entry.callback);
     if (same === entry) {
-      this.#byCallback.delete(entry.callback);
+      this.#byCallback.set(entry.callback, null);
     } else if (Array.isArray(same) && same.includes(entry)) {
       const rest = same.filter((e) => e !== entry);
       this.#byCallback.set(entry.callback, rest.length === 1 ? rest[0]! : rest);
@@ -558,6 +701,7 @@ export class CallbackRegistry {
     if (subs.length === 0) {
       const events = this.#buckets.get(resource);
       if (events?.get(event) === entry.bucket) {
+        if (this.#lastBucket === entry.bucket) this.#lastBucket = this.#lastResource = this.#lastEvent = undefined;
         events.delete(event);
         if (events.size === 0) this.#buckets.delete(resource);
       }
@@ -575,6 +719,17 @@ export class CallbackRegistry {
     removeEntry = (entry) => entry.bucket.registry.#remove(entry);
   }
 
+  #bucketOf(resource: string, event: string): Bucket | undefined {
+    if (resource === this.#lastResource && event === this.#lastEvent) return this.#lastBucket;
+    const bucket = this.#buckets.get(resource)?.get(event);
+    if (bucket !== undefined) {
+      this.#lastResource = resource;
+      this.#lastEvent = event;
+      this.#lastBucket = bucket;
+    }
+    return bucket;
+  }
+
   /** One synchronous round; returns the failure to throw, if any. */
   #dispatchSync(
     resource: string,
@@ -583,73 +738,108 @@ export class CallbackRegistry {
     payload: EventPayload | undefined,
     abortOf: string | undefined,
   ): CallbackFailure | RetryRequest | undefined {
-    const bucket = this.#buckets.get(resource)?.get(event);
+    const bucket = this.#bucketOf(resource, event);
     const observed = this.#observers.length > 0;
     if (bucket === undefined && !observed) return undefined;
     const started = observed ? performance.now() : 0;
-    const subs = bucket === undefined ? EMPTY : bucket.subs;
+    let entries = EMPTY;
     let errors: NotificationError[] | undefined;
     if (bucket !== undefined) {
+      const caller = callerOf(bucket);
       const notification: Notification = { resource, event, trigger };
-      bucket.running++;
-      try {
-        for (let i = 0; i < subs.length; i++) {
-          const entry = subs[i]!;
-          try {
-            const result = entry.callback.call(entry.owner, payload, notification);
-            if (isPromiseLike(result)) (errors ??= []).push(this.#promiseInSync(entry, result));
-          } catch (error) {
-            (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
-          }
-        }
-      } finally {
-        bucket.running--;
-      }
+      entries = caller.entries;
+      const at = caller.run(payload, notification);
+      if (at !== 0) errors = this.#finishSync(entries, at, payload, notification);
     }
     if (errors === undefined && !observed) return undefined;
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       this.#dispatchSync(resource, abortEventFor(event)!, trigger, payload, event);
     }
-    return this.#settle(resource, event, trigger, payload, abortOf, subs, errors, observed, started, true);
+    return this.#settle(resource, event, trigger, payload, abortOf, entries, errors, observed, started, true);
   }
 
-  /** One asynchronous round; rejects with the failure, if any (never for an abort round). */
-  async #dispatch(
+  /** The rest of a synchronous round after `run` stopped at `at` (see {@link Run}): its errors. */
+  #finishSync(
+    entries: readonly Entry[],
+    at: number,
+    payload: EventPayload | undefined,
+    notification: Notification,
+  ): NotificationError[] {
+    const errors: NotificationError[] = [];
+    while (at !== 0) {
+      const i = at > 0 ? at - 1 : -at - 1;
+      const entry = entries[i]!;
+      const value = takeIncident();
+      errors.push(
+        at > 0
+          ? this.#promiseInSync(entry, value as PromiseLike<unknown>)
+          : new NotificationError(entry.id, value, entry.cancellable),
+      );
+      at = runFrom(entries, i + 1, payload, notification);
+    }
+    return errors;
+  }
+
+  /**
+   * One asynchronous round; rejects with the failure, if any (never for an abort round). Not
+   * `async` itself: a round whose callbacks all returned without a promise or an error, with no
+   * observer to tell, is done before it returns and needs no promise of its own.
+   */
+  #dispatch(
     resource: string,
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
     abortOf: string | undefined,
   ): Promise<void> {
-    const bucket = this.#buckets.get(resource)?.get(event);
+    const bucket = this.#bucketOf(resource, event);
     const observed = this.#observers.length > 0;
-    if (bucket === undefined && !observed) return;
+    if (bucket === undefined && !observed) return RESOLVED;
     const started = observed ? performance.now() : 0;
-    const subs = bucket === undefined ? EMPTY : bucket.subs;
-    let errors: NotificationError[] | undefined;
+    let entries = EMPTY;
+    let at = 0;
+    let notification: Notification | undefined;
     if (bucket !== undefined) {
-      const notification: Notification = { resource, event, trigger };
-      bucket.running++;
+      const caller = callerOf(bucket);
+      notification = { resource, event, trigger };
+      entries = caller.entries;
+      at = caller.run(payload, notification);
+      if (at === 0 && !observed) return RESOLVED;
+    }
+    return this.#finishAsync(resource, event, trigger, payload, abortOf, entries, at, notification, observed, started);
+  }
+
+  /** The rest of an asynchronous round after `run` stopped at `at`: awaits, then settles. */
+  async #finishAsync(
+    resource: string,
+    event: string,
+    trigger: unknown,
+    payload: EventPayload | undefined,
+    abortOf: string | undefined,
+    entries: readonly Entry[],
+    at: number,
+    notification: Notification | undefined,
+    observed: boolean,
+    started: number,
+  ): Promise<void> {
+    let errors: NotificationError[] | undefined;
+    while (at !== 0) {
+      const i = at > 0 ? at - 1 : -at - 1;
+      const entry = entries[i]!;
+      const value = takeIncident();
       try {
-        for (let i = 0; i < subs.length; i++) {
-          const entry = subs[i]!;
-          try {
-            const result = entry.callback.call(entry.owner, payload, notification);
-            // Await only what is awaitable: synchronous subscribers cost no promise.
-            if (isPromiseLike(result)) await result;
-          } catch (error) {
-            (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
-          }
-        }
-      } finally {
-        bucket.running--;
+        if (at < 0) throw value; // it threw: recorded like a rejection
+        await value;
+      } catch (error) {
+        (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
       }
+      at = runFrom(entries, i + 1, payload, notification!);
     }
     if (errors === undefined && !observed) return;
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       await this.#dispatch(resource, abortEventFor(event)!, trigger, payload, event);
     }
-    const failure = this.#settle(resource, event, trigger, payload, abortOf, subs, errors, observed, started, false);
+    const failure = this.#settle(resource, event, trigger, payload, abortOf, entries, errors, observed, started, false);
     if (failure !== undefined) throw failure;
   }
 
@@ -749,7 +939,8 @@ CallbackRegistry.prototype.publish = CallbackRegistry.prototype.notify;
 
 /** Insert at the end of the entries of its priority. */
 function insert(bucket: Bucket, entry: Entry): void {
-  const subs = bucket.running > 0 ? (bucket.subs = bucket.subs.slice()) : bucket.subs;
+  const subs = bucket.subs;
+  bucket.changed();
   let at = subs.length;
   while (at > 0 && subs[at - 1]!.priority > entry.priority) at--;
   if (at === subs.length) subs.push(entry);
@@ -758,10 +949,12 @@ function insert(bucket: Bucket, entry: Entry): void {
 
 function detach(entry: Entry): void {
   const bucket = entry.bucket;
-  const at = bucket.subs.lastIndexOf(entry);
+  const subs = bucket.subs;
+  const at = subs.lastIndexOf(entry);
   if (at < 0) return;
-  if (bucket.running > 0) bucket.subs = bucket.subs.toSpliced(at, 1);
-  else bucket.subs.splice(at, 1);
+  bucket.changed();
+  if (at === subs.length - 1) subs.pop();
+  else subs.splice(at, 1);
 }
 
 /**
