@@ -1,0 +1,491 @@
+/**
+ * The cases and their rows. A row's `prepare` builds everything, and returns the operation to time
+ * and a check that one operation (one rotation in case e) reached every handler exactly once. Each
+ * row is prepared and measured in a process of its own (see run.ts), so no row sees the code paths
+ * and inline caches another row warmed up.
+ * @module
+ */
+
+import {
+  AFTER_CREATE,
+  CallbackRegistry,
+  EventPayload,
+  events as heraldEvents,
+  ROUTER,
+  type Subscription,
+} from '@herald/core';
+import Emittery from 'emittery';
+import eventemitter2 from 'eventemitter2';
+import { makeHandlers, type Handler, type HandlerSet } from './handlers.js';
+import { peers, type Peer, type PeerEmitter } from './peers.js';
+
+/** `limit`: the physical limit (a loop over pre-resolved handlers); `reference`: a variant of it. */
+export type RowKind = 'limit' | 'reference' | 'herald' | 'peer';
+
+export interface Prepared {
+  /** What is timed: one publish (or subscribe + unsubscribe). */
+  readonly op: () => unknown;
+  /** Throws unless one operation (or one rotation) reached every handler exactly once. */
+  readonly check: () => unknown;
+  readonly close?: () => Promise<void>;
+}
+
+export interface Row {
+  readonly name: string;
+  readonly kind: RowKind;
+  /** Shown under the table (how the row differs from the others). */
+  readonly note?: string;
+  prepare(): Promise<Prepared>;
+}
+
+/** Case (d): subscribe `fns`; returns a publish, to check after measuring the heap. */
+export interface HeapRow {
+  readonly name: string;
+  readonly kind: RowKind;
+  readonly receives?: 'event';
+  subscribe(fns: readonly Handler[]): () => unknown;
+}
+
+export interface Case {
+  readonly id: string;
+  readonly title: string;
+  readonly rows: readonly Row[];
+}
+
+/** The registry methods with plain strings, for generated (resource, event) keys. */
+interface UntypedRegistry {
+  notifySync(resource: string, event: string, trigger: unknown, payload?: EventPayload): void;
+  notify(resource: string, event: string, trigger: unknown, payload?: EventPayload): Promise<void>;
+  subscribe(callback: Handler, resource: string, event: string): Subscription;
+  unsubscribe(callback: Handler, resource: string, event: string): void;
+}
+
+const untyped = (registry: CallbackRegistry) => registry as unknown as UntypedRegistry;
+
+/** The one small payload every library publishes. */
+export const payload = new EventPayload({ user: 'bench' }, { resourceId: 'router-1', states: [{ id: 'router-1' }] });
+const NAME = `${ROUTER}.${AFTER_CREATE}`;
+const syncPeers = peers.filter((p) => !p.async);
+const { EventEmitter2 } = eventemitter2;
+
+/** Prepared from an operation and a check that runs it once after resetting `handlers`. */
+function prepared(handlers: HandlerSet, label: string, op: () => unknown, close?: () => Promise<void>): Prepared {
+  return {
+    op,
+    async check() {
+      handlers.reset();
+      await op();
+      handlers.verify(label);
+    },
+    close,
+  };
+}
+
+function heraldWith(fns: readonly Handler[]): UntypedRegistry {
+  const registry = untyped(new CallbackRegistry({ name: 'bench' }));
+  for (const fn of fns) registry.subscribe(fn, ROUTER, AFTER_CREATE);
+  return registry;
+}
+
+function peerWith(peer: Peer, fns: readonly Handler[], name = NAME): PeerEmitter {
+  const emitter = peer.create();
+  for (const fn of fns) emitter.on(name, fn);
+  return emitter;
+}
+
+// (a) ------------------------------------------------------------------------------------------
+
+function publishCase(count: number): Case {
+  const handlers = () => makeHandlers(count, payload);
+  const rows: Row[] = [
+    {
+      name: 'for loop',
+      kind: 'limit',
+      async prepare() {
+        const h = handlers();
+        const fns = h.fns;
+        return prepared(h, this.name, () => {
+          for (let i = 0; i < fns.length; i++) fns[i]!(payload);
+        });
+      },
+    },
+    {
+      name: 'for loop + try/catch',
+      kind: 'reference',
+      note: 'a for loop that collects errors and detects promises per handler, as Herald must',
+      async prepare() {
+        const h = handlers();
+        const fns = h.fns;
+        return prepared(h, this.name, () => {
+          let errors: unknown[] | undefined;
+          for (let i = 0; i < fns.length; i++) {
+            try {
+              const result = fns[i]!(payload);
+              if (result instanceof Promise) (errors ??= []).push(result);
+            } catch (error) {
+              (errors ??= []).push(error);
+            }
+          }
+          if (errors !== undefined) throw new AggregateError(errors);
+        });
+      },
+    },
+    {
+      name: 'Herald notifySync',
+      kind: 'herald',
+      async prepare() {
+        const h = handlers();
+        const registry = heraldWith(h.fns);
+        return prepared(h, this.name, () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload));
+      },
+    },
+    {
+      name: 'Herald notify (awaited)',
+      kind: 'herald',
+      note: 'every publish awaited, as callers of `notify` do: includes one turn of the microtask queue',
+      async prepare() {
+        const h = handlers();
+        const registry = heraldWith(h.fns);
+        return prepared(h, this.name, () => registry.notify(ROUTER, AFTER_CREATE, undefined, payload));
+      },
+    },
+    ...syncPeers.map((peer): Row => ({
+      name: peer.name,
+      kind: 'peer',
+      async prepare() {
+        const h = handlers();
+        return prepared(h, this.name, peerWith(peer, h.fns).publisher(NAME, payload));
+      },
+    })),
+    {
+      name: '@nestjs/event-emitter',
+      kind: 'peer',
+      note: '`@OnEvent` methods of providers in a Nest application context; Nest wraps each in an async try/catch',
+      async prepare() {
+        const h = handlers();
+        const app = await (await import('./nest.js')).nestApp(h.fns, NAME);
+        const emitter = app.emitter;
+        return prepared(
+          h,
+          this.name,
+          () => emitter.emit(NAME, payload),
+          () => app.close(),
+        );
+      },
+    },
+  ];
+  return { id: `a${count}`, title: `(a) publish to ${count} handler${count === 1 ? '' : 's'}`, rows };
+}
+
+// (b) ------------------------------------------------------------------------------------------
+
+const ASYNC_HANDLERS = 10;
+
+function asyncCase(mode: 'serial' | 'together'): Case {
+  const handlers = () => makeHandlers(ASYNC_HANDLERS, payload, { kind: 'async' });
+  const heraldRow: Row = {
+    name: 'Herald notify',
+    kind: 'herald',
+    note: mode === 'together' ? 'Herald awaits each callback before the next (rule 5), never together' : undefined,
+    async prepare() {
+      const h = handlers();
+      const registry = heraldWith(h.fns);
+      return prepared(h, this.name, () => registry.notify(ROUTER, AFTER_CREATE, undefined, payload));
+    },
+  };
+  const emitteryRow = (method: 'emit' | 'emitSerial'): Row => ({
+    name: `emittery ${method}`,
+    kind: 'peer',
+    async prepare() {
+      const h = makeHandlers(ASYNC_HANDLERS, payload, { kind: 'async', receives: 'event' });
+      const emitter = new Emittery();
+      for (const fn of h.fns) emitter.on(NAME, fn);
+      return prepared(h, this.name, () => emitter[method](NAME, payload));
+    },
+  });
+  const rows: Row[] =
+    mode === 'serial'
+      ? [
+          {
+            name: 'for … await loop',
+            kind: 'limit',
+            async prepare() {
+              const h = handlers();
+              const fns = h.fns;
+              return prepared(h, this.name, async () => {
+                for (let i = 0; i < fns.length; i++) await fns[i]!(payload);
+              });
+            },
+          },
+          heraldRow,
+          emitteryRow('emitSerial'),
+        ]
+      : [
+          {
+            name: 'Promise.all',
+            kind: 'limit',
+            async prepare() {
+              const h = handlers();
+              const fns = h.fns;
+              return prepared(h, this.name, () => Promise.all(fns.map((fn) => fn(payload))));
+            },
+          },
+          heraldRow,
+          emitteryRow('emit'),
+          {
+            name: 'eventemitter2 emitAsync',
+            kind: 'peer',
+            async prepare() {
+              const h = handlers();
+              const emitter = new EventEmitter2({ maxListeners: 0 });
+              for (const fn of h.fns) emitter.on(NAME, fn);
+              return prepared(h, this.name, () => emitter.emitAsync(NAME, payload));
+            },
+          },
+          {
+            name: '@nestjs/event-emitter emitAsync',
+            kind: 'peer',
+            async prepare() {
+              const h = handlers();
+              const app = await (await import('./nest.js')).nestApp(h.fns, NAME);
+              const emitter = app.emitter;
+              return prepared(
+                h,
+                this.name,
+                () => emitter.emitAsync(NAME, payload),
+                () => app.close(),
+              );
+            },
+          },
+        ];
+  return {
+    id: mode === 'serial' ? 'b1' : 'b2',
+    title: `(b) ${ASYNC_HANDLERS} async handlers, awaited ${mode === 'serial' ? 'one by one' : 'together'}`,
+    rows,
+  };
+}
+
+// (c) ------------------------------------------------------------------------------------------
+
+const CHURN_BASE = 1_000;
+
+function churnCase(): Case {
+  /** The 1,000 subscribed handlers plus the one that comes and goes (index 1,000, never called). */
+  const handlers = () => makeHandlers(CHURN_BASE + 1, payload);
+  const churnPrepared = (h: HandlerSet, label: string, op: () => unknown, publish: () => unknown): Prepared => ({
+    op,
+    async check() {
+      op();
+      h.reset();
+      await publish();
+      // Every one of the 1,000 ran once; the churned one (the last) did not.
+      h.verify(label, 1, CHURN_BASE);
+    },
+  });
+  const rows: Row[] = [
+    {
+      name: 'array push + splice',
+      kind: 'limit',
+      async prepare() {
+        const h = handlers();
+        const list = h.fns.slice(0, CHURN_BASE);
+        const extra = h.fns[CHURN_BASE]!;
+        const op = () => {
+          list.push(extra);
+          list.splice(list.lastIndexOf(extra), 1);
+        };
+        return churnPrepared(h, this.name, op, () => {
+          for (const fn of list) fn(payload);
+        });
+      },
+    },
+    {
+      name: 'Herald subscribe + unsubscribe',
+      kind: 'herald',
+      note: '`registry.unsubscribe(callback, resource, event)`, as `off(name, fn)`',
+      async prepare() {
+        const h = handlers();
+        const registry = heraldWith(h.fns.slice(0, CHURN_BASE));
+        const extra = h.fns[CHURN_BASE]!;
+        const op = () => {
+          registry.subscribe(extra, ROUTER, AFTER_CREATE);
+          registry.unsubscribe(extra, ROUTER, AFTER_CREATE);
+        };
+        return churnPrepared(h, this.name, op, () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload));
+      },
+    },
+    {
+      name: 'Herald subscribe + Subscription.unsubscribe',
+      kind: 'herald',
+      note: 'the handle `subscribe` returns',
+      async prepare() {
+        const h = handlers();
+        const registry = heraldWith(h.fns.slice(0, CHURN_BASE));
+        const extra = h.fns[CHURN_BASE]!;
+        const op = () => registry.subscribe(extra, ROUTER, AFTER_CREATE).unsubscribe();
+        return churnPrepared(h, this.name, op, () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload));
+      },
+    },
+    ...peers.map((peer): Row => ({
+      name: peer.name,
+      kind: 'peer',
+      async prepare() {
+        const h = makeHandlers(CHURN_BASE + 1, payload, { receives: peer.receives });
+        const emitter = peerWith(peer, h.fns.slice(0, CHURN_BASE));
+        const publish = emitter.publisher(NAME, payload);
+        return churnPrepared(h, this.name, emitter.churn(NAME, h.fns[CHURN_BASE]!), publish);
+      },
+    })),
+  ];
+  return {
+    id: 'c',
+    title: `(c) subscribe + unsubscribe one handler while ${CHURN_BASE.toLocaleString('en')} are subscribed`,
+    rows,
+  };
+}
+
+// (d) ------------------------------------------------------------------------------------------
+
+export const HEAP_SUBSCRIPTIONS = 100_000;
+
+/** Case (d) is measured by heap.ts in its own processes; these say how each row subscribes. */
+export const heapRows: readonly HeapRow[] = [
+  {
+    name: 'array of handlers',
+    kind: 'limit',
+    subscribe(fns) {
+      const list: Handler[] = [];
+      for (const fn of fns) list.push(fn);
+      return () => {
+        for (const fn of list) fn(payload);
+      };
+    },
+  },
+  {
+    name: 'Herald subscribe',
+    kind: 'herald',
+    subscribe(fns) {
+      const registry = heraldWith(fns);
+      return () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload);
+    },
+  },
+  ...peers.map((peer): HeapRow => ({
+    name: peer.name,
+    kind: 'peer',
+    receives: peer.receives,
+    subscribe(fns) {
+      return peerWith(peer, fns).publisher(NAME, payload);
+    },
+  })),
+];
+
+// (e) ------------------------------------------------------------------------------------------
+
+const RESOURCES = 50;
+const EVENTS = 20;
+const PER_KEY = 3;
+
+/** 1,000 (resource, event) keys: 50 resources × 20 of Neutron's events. */
+function rotationKeys(): { resource: string; event: string; name: string }[] {
+  const eventNames = Object.values(heraldEvents).slice(0, EVENTS);
+  const keys = [];
+  for (let r = 0; r < RESOURCES; r++) {
+    for (const event of eventNames) {
+      const resource = `resource${String(r).padStart(2, '0')}`;
+      keys.push({ resource, event, name: `${resource}.${event}` });
+    }
+  }
+  return keys;
+}
+
+function rotationCase(): Case {
+  const keys = rotationKeys();
+  const handlers = (receives?: 'event') => makeHandlers(keys.length * PER_KEY, payload, { receives });
+  const perKey = (fns: readonly Handler[], k: number) => fns.slice(k * PER_KEY, (k + 1) * PER_KEY);
+  const rotation = (h: HandlerSet, label: string, op: () => unknown): Prepared => ({
+    op,
+    async check() {
+      h.reset();
+      for (let i = 0; i < keys.length; i++) await op();
+      h.verify(label);
+    },
+  });
+  const heraldRow = (method: 'notifySync' | 'notify'): Row => ({
+    name: `Herald ${method}${method === 'notify' ? ' (awaited)' : ''}`,
+    kind: 'herald',
+    async prepare() {
+      const h = handlers();
+      const registry = untyped(new CallbackRegistry({ name: 'bench' }));
+      keys.forEach((key, k) => {
+        for (const fn of perKey(h.fns, k)) registry.subscribe(fn, key.resource, key.event);
+      });
+      let i = 0;
+      const op =
+        method === 'notifySync'
+          ? () => {
+              const key = keys[i]!;
+              i = i + 1 === keys.length ? 0 : i + 1;
+              registry.notifySync(key.resource, key.event, undefined, payload);
+            }
+          : () => {
+              const key = keys[i]!;
+              i = i + 1 === keys.length ? 0 : i + 1;
+              return registry.notify(key.resource, key.event, undefined, payload);
+            };
+      return rotation(h, this.name, op);
+    },
+  });
+  const rows: Row[] = [
+    {
+      name: 'for loop',
+      kind: 'limit',
+      note: 'over pre-resolved arrays: no lookup by key',
+      async prepare() {
+        const h = handlers();
+        const lists = keys.map((_, k) => perKey(h.fns, k));
+        let i = 0;
+        return rotation(h, this.name, () => {
+          const fns = lists[i]!;
+          i = i + 1 === lists.length ? 0 : i + 1;
+          for (let j = 0; j < fns.length; j++) fns[j]!(payload);
+        });
+      },
+    },
+    heraldRow('notifySync'),
+    heraldRow('notify'),
+    ...syncPeers.map((peer): Row => ({
+      name: peer.name,
+      kind: 'peer',
+      async prepare() {
+        const h = handlers();
+        const emitter = peer.create();
+        keys.forEach((key, k) => {
+          for (const fn of perKey(h.fns, k)) emitter.on(key.name, fn);
+        });
+        return rotation(
+          h,
+          this.name,
+          emitter.rotator(
+            keys.map((k) => k.name),
+            payload,
+          ),
+        );
+      },
+    })),
+  ];
+  return {
+    id: 'e',
+    title: `(e) publish rotating over ${keys.length.toLocaleString('en')} keys, ${PER_KEY} handlers each`,
+    rows,
+  };
+}
+
+export const cases: readonly Case[] = [
+  publishCase(1),
+  publishCase(10),
+  publishCase(100),
+  asyncCase('serial'),
+  asyncCase('together'),
+  churnCase(),
+  rotationCase(),
+];

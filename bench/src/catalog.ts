@@ -1,0 +1,17 @@
+/**
+ * Every case, (f) included when `@herald/inversify` loads.
+ * @module
+ */
+
+import { cases, type Case, type Row } from './cases.js';
+
+export async function allCases(): Promise<Case[]> {
+  const { bootCase } = await import('./boot.js');
+  return [...cases, bootCase];
+}
+
+export async function findRow(caseId: string, rowName: string): Promise<Row> {
+  const row = (await allCases()).find((c) => c.id === caseId)?.rows.find((r) => r.name === rowName);
+  if (row === undefined) throw new Error(`no row '${rowName}' in case '${caseId}'`);
+  return row;
+}
