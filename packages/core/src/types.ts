@@ -57,10 +57,28 @@ export type StandardEvent =
 export type ApiEvent = typeof BEFORE_RESPONSE | typeof AFTER_REQUEST;
 
 /**
+ * Project-wide type settings, by declaration merging. Today one: `context`, the type of the
+ * `context` of every payload of a resource declared in {@link ResourceModels} (default `unknown`).
+ *
+ * @example
+ * ```ts
+ * declare module '@herald/core' {
+ *   interface HeraldTypes { context: RequestContext }
+ * }
+ * // now payload.context is a RequestContext in every typed handler
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface HeraldTypes {}
+
+/** The payload context type declared in {@link HeraldTypes}, or `unknown`. */
+export type DefaultContext = HeraldTypes extends { context: infer C } ? C : unknown;
+
+/**
  * The standard lifecycle of a resource with a declared model: data-store events carry a
  * `DBEventPayload<Model>`, API events an `APIEventPayload<Model>`; the payload is required.
  */
-export type Lifecycle<R extends string, Model, Context = unknown> =
+export type Lifecycle<R extends string, Model, Context = DefaultContext> =
   | { [E in StandardEvent]: EventSpec<R, E, DBEventPayload<Model, Context>> }[StandardEvent]
   | { [E in ApiEvent]: EventSpec<R, E, APIEventPayload<Model, Context>> }[ApiEvent];
 

@@ -27,24 +27,25 @@ import {
   type Resource,
   type StandardEvent,
 } from '@herald/core';
-import type { Network, Widget } from './models.js';
+import type { Network, RequestContext, Widget } from './models.js';
 
 const registry = new CallbackRegistry();
 const widget: Widget = { id: 'w1', size: 3 };
 const network: Network = { id: 'n1', mtu: 1500 };
+const ctx: RequestContext = { projectId: 'demo' };
 
 // A declared model gives the whole standard lifecycle: DB events carry a DBEventPayload of the
 // model, API events an APIEventPayload of it.
 expectTypeOf<'widget'>().toExtend<Resource>();
 expectTypeOf<EventOf<'widget'>>().toEqualTypeOf<StandardEvent | ApiEvent>();
-expectTypeOf<PayloadOf<'widget', StandardEvent>>().toEqualTypeOf<DBEventPayload<Widget>>();
-expectTypeOf<PayloadOf<'widget', ApiEvent>>().toEqualTypeOf<APIEventPayload<Widget>>();
+expectTypeOf<PayloadOf<'widget', StandardEvent>>().toEqualTypeOf<DBEventPayload<Widget, RequestContext>>();
+expectTypeOf<PayloadOf<'widget', ApiEvent>>().toEqualTypeOf<APIEventPayload<Widget, RequestContext>>();
 expectTypeOf<ModelOf<'widget'>>().toEqualTypeOf<Widget>();
-expectTypeOf<PayloadOf<'network', typeof PRECOMMIT_UPDATE>>().toEqualTypeOf<DBEventPayload<Network>>();
+expectTypeOf<PayloadOf<'network', typeof PRECOMMIT_UPDATE>>().toEqualTypeOf<DBEventPayload<Network, RequestContext>>();
 
 registry.subscribe(
   (payload, notification) => {
-    expectTypeOf(payload).toEqualTypeOf<DBEventPayload<Widget>>();
+    expectTypeOf(payload).toEqualTypeOf<DBEventPayload<Widget, RequestContext>>();
     expectTypeOf(payload.latestState).toEqualTypeOf<Widget | undefined>();
     expectTypeOf(notification).toEqualTypeOf<Notification<'widget', 'before_create'>>();
   },
@@ -58,14 +59,18 @@ registry.subscribe(
   AFTER_CREATE,
 );
 
-void registry.notify('widget', BEFORE_CREATE, 'trigger', new DBEventPayload(undefined, { desiredState: widget }));
+void registry.notify('widget', BEFORE_CREATE, 'trigger', new DBEventPayload(ctx, { desiredState: widget }));
+// The context type declared in HeraldTypes reaches every typed handler…
+registry.subscribe((payload) => expectTypeOf(payload.context).toEqualTypeOf<RequestContext>(), 'widget', AFTER_CREATE);
+// @ts-expect-error …and a payload without that context does not compile
+void registry.notify('widget', AFTER_CREATE, 'trigger', new DBEventPayload(undefined, { states: [widget] }));
 void registry.notify(
   'widget',
   BEFORE_RESPONSE,
   'trigger',
-  new APIEventPayload(undefined, { methodName: 'create_widget', action: 'create', states: [widget] }),
+  new APIEventPayload(ctx, { methodName: 'create_widget', action: 'create', states: [widget] }),
 );
-registry.notifySync(NETWORK, AFTER_CREATE, 'trigger', new DBEventPayload(undefined, { states: [network] }));
+registry.notifySync(NETWORK, AFTER_CREATE, 'trigger', new DBEventPayload(ctx, { states: [network] }));
 
 // @ts-expect-error a widget event carries a widget, not a network
 void registry.notify('widget', AFTER_CREATE, 'trigger', new DBEventPayload(undefined, { states: [network] }));

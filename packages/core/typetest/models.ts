@@ -19,7 +19,15 @@ export interface Router {
   name: string;
 }
 
+/** The request context every typed payload carries (declared once, in `HeraldTypes`). */
+export interface RequestContext {
+  readonly projectId: string;
+}
+
 declare module '@herald/core' {
+  interface HeraldTypes {
+    context: RequestContext;
+  }
   interface ResourceModels {
     /** A new resource: its whole standard lifecycle, in one line. */
     widget: Widget;

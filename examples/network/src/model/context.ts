@@ -4,8 +4,6 @@
  * @module
  */
 
-import { InvalidError } from '@herald/core';
-
 let requests = 0;
 
 /**
@@ -28,18 +26,4 @@ export class RequestContext {
   static admin(projectId = 'demo'): RequestContext {
     return new RequestContext(projectId, true);
   }
-}
-
-/**
- * The request context of a payload. Herald types a payload's context as `unknown` (the model is
- * declared per resource, the context is not), so handlers that need it check it here.
- *
- * @example
- * ```ts
- * const ctx = contextOf(payload);
- * ```
- */
-export function contextOf(payload: { readonly context: unknown }): RequestContext {
-  if (payload.context instanceof RequestContext) return payload.context;
-  throw new InvalidError('payload.context', payload.context, 'notify with a RequestContext as the payload context.');
 }

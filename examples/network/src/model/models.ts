@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { RequestContext } from './context.js';
+
 /** A layer-2 network. */
 export interface Network {
   readonly id: string;
@@ -85,6 +87,9 @@ export const ROUTER_DEVICE_OWNERS: readonly string[] = [
 ];
 
 declare module '@herald/core' {
+  interface HeraldTypes {
+    context: RequestContext;
+  }
   interface ResourceModels {
     network: Network;
     subnet: Subnet;

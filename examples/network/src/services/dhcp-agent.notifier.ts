@@ -19,7 +19,7 @@ import {
 } from '@herald/core';
 import { inject, injectable } from 'inversify';
 import { AGENT_RPC, Agents, type Agent, type AgentRpc } from '../agents/agents.js';
-import { contextOf, type RequestContext } from '../model/context.js';
+import type { RequestContext } from '../model/context.js';
 import type { Network, Port, Subnet } from '../model/models.js';
 import { Narrator } from '../narrator.js';
 import { DhcpAgentScheduler } from './dhcp-agent.scheduler.js';
@@ -46,21 +46,21 @@ export class DhcpAgentNotifier {
   ) {}
 
   @OnResource(NETWORK, CHANGES)
-  onNetworkChange(payload: DBEventPayload<Network>, { event }: Notification<'network', Change>): void {
+  onNetworkChange(payload: DBEventPayload<Network, RequestContext>, { event }: Notification<'network', Change>): void {
     const network = payload.latestState!;
-    this.notify(contextOf(payload), { network: { id: network.id } }, methodFor(NETWORK, event), network.id);
+    this.notify(payload.context, { network: { id: network.id } }, methodFor(NETWORK, event), network.id);
   }
 
   @OnResource(SUBNET, CHANGES)
-  onSubnetChange(payload: DBEventPayload<Subnet>, { event }: Notification<'subnet', Change>): void {
+  onSubnetChange(payload: DBEventPayload<Subnet, RequestContext>, { event }: Notification<'subnet', Change>): void {
     const subnet = payload.latestState!;
-    this.notify(contextOf(payload), { subnet: { id: subnet.id } }, methodFor(SUBNET, event), subnet.networkId);
+    this.notify(payload.context, { subnet: { id: subnet.id } }, methodFor(SUBNET, event), subnet.networkId);
   }
 
   @OnResource(PORT, CHANGES)
-  onPortChange(payload: DBEventPayload<Port>, { event }: Notification<'port', Change>): void {
+  onPortChange(payload: DBEventPayload<Port, RequestContext>, { event }: Notification<'port', Change>): void {
     const port = payload.latestState!;
-    this.notify(contextOf(payload), { port: { id: port.id } }, methodFor(PORT, event), port.networkId);
+    this.notify(payload.context, { port: { id: port.id } }, methodFor(PORT, event), port.networkId);
   }
 
   /** Cast `method` to the DHCP agents of the network, scheduling it first on `port_create_end`. */

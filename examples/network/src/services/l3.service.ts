@@ -18,7 +18,7 @@ import {
 } from '@herald/core';
 import { inject, injectable } from 'inversify';
 import { AGENT_RPC, Agents, L3_AGENT_TOPIC, type AgentRpc } from '../agents/agents.js';
-import { contextOf, type RequestContext } from '../model/context.js';
+import type { RequestContext } from '../model/context.js';
 import { Database } from '../model/database.js';
 import { ServicePortInUse } from '../model/errors.js';
 import { DeviceOwner, ROUTER_DEVICE_OWNERS, type Port, type Router } from '../model/models.js';
@@ -85,7 +85,7 @@ export class L3Service {
   // Ahead of the services that prepare for the delete: the trace then shows them still running
   // after the veto, as every subscriber of a before_* event does, and hearing abort_delete.
   @OnResource(PORT, BEFORE_DELETE, { priority: PRIORITY_DEFAULT - 1000 })
-  preventL3PortDeletion(payload: DBEventPayload<Port>): void {
+  preventL3PortDeletion(payload: DBEventPayload<Port, RequestContext>): void {
     if (payload.metadata['portCheck'] === false) return;
     const port = this.db.ports.find(String(payload.resourceId));
     if (port === undefined || !ROUTER_DEVICE_OWNERS.includes(port.deviceOwner)) return;
@@ -105,7 +105,7 @@ export class L3Service {
   /** A router's port came or went: its router's agents must update it (`routers_updated`). */
   @OnResource(PORT, [AFTER_CREATE, AFTER_DELETE])
   notifyRoutersUpdated(
-    payload: DBEventPayload<Port>,
+    payload: DBEventPayload<Port, RequestContext>,
     { event }: Notification<'port', typeof AFTER_CREATE | typeof AFTER_DELETE>,
   ): void {
     const port = payload.latestState!;
@@ -116,13 +116,13 @@ export class L3Service {
       'l3',
       `${operation} ${port.id} (${port.deviceOwner}): routers_updated for ${routerIds.join(', ')}`,
     );
-    this.l3Agents.routersUpdated(contextOf(payload), routerIds, operation);
+    this.l3Agents.routersUpdated(payload.context, routerIds, operation);
   }
 
   /** A router is gone: its agents must tear it down. */
   @OnResource(ROUTER, AFTER_DELETE)
-  notifyRouterDeleted(payload: DBEventPayload<Router>): void {
-    this.l3Agents.routerDeleted(contextOf(payload), String(payload.resourceId));
+  notifyRouterDeleted(payload: DBEventPayload<Router, RequestContext>): void {
+    this.l3Agents.routerDeleted(payload.context, String(payload.resourceId));
   }
 
   #routersOf(port: Port): string[] {
