@@ -102,14 +102,19 @@ const consoleLogger: Logger = {
   error: (message, ...meta) => console.error(message, ...meta),
 };
 
+const EMPTY: readonly Entry[] = Object.freeze([]);
+
 /** The subscriptions of one (resource, event), in call order. */
 class Bucket {
-  /** Sorted by priority, then by first subscription; changed in place (rounds call a {@link Caller}'s copy). */
+  /** Sorted by priority, then by first subscription; changed in place (rounds call `snapshot`). */
   subs: Entry[] = [];
-  /** What rounds call for the current `subs`; dropped on every change, built again by {@link callerOf}. */
-  caller: Caller | undefined = undefined;
-  /** Rounds since `subs` last changed: the bucket is compiled on the {@link HOT}th. */
-  calls = 0;
+  /**
+   * What rounds call: a copy of `subs`, so that the bucket can change while a round runs and
+   * every round keeps the subscribers it started with (rule 4); made with `run`, which calls it,
+   * on the first round after a change (see {@link prepare}).
+   */
+  snapshot: readonly Entry[] = EMPTY;
+  run: Run | undefined = undefined;
 
   constructor(
     readonly registry: CallbackRegistry,
@@ -117,10 +122,10 @@ class Bucket {
     readonly event: string,
   ) {}
 
-  /** `subs` is about to change: the next round needs a new caller. */
+  /** `subs` is about to change: the next round needs a new snapshot. */
   changed(): void {
-    this.caller = undefined;
-    this.calls = 0;
+    this.run = undefined;
+    this.snapshot = EMPTY; // keeps no unsubscribed owner alive (rule 12)
   }
 }
 
@@ -159,7 +164,22 @@ function deriveId(owner: object | undefined, callback: Function, serial: number)
 
 let removeEntry: (entry: Entry) => void;
 
-const EMPTY: readonly Entry[] = Object.freeze([]);
+/** The entry of (owner, resource, event) among `same`, a callback's entries in `#byCallback`. */
+function findIn(
+  same: Entry | Entry[] | null | undefined,
+  owner: object | undefined,
+  resource: string,
+  event: string,
+): Entry | undefined {
+  if (same === undefined || same === null) return undefined;
+  if (!Array.isArray(same)) return isOf(same, owner, resource, event) ? same : undefined;
+  for (const entry of same) if (isOf(entry, owner, resource, event)) return entry;
+  return undefined;
+}
+
+function isOf(entry: Entry, owner: object | undefined, resource: string, event: string): boolean {
+  return entry.owner === owner && entry.bucket.event === event && entry.bucket.resource === resource;
+}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -176,16 +196,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * The round handles that callback and goes on with {@link runFrom} from `i + 1`.
  */
 type Run = (payload: EventPayload | undefined, notification: Notification) => number;
-
-/**
- * What the rounds of one bucket call: a copy of its entries (so the bucket can change while a
- * round runs and every round keeps the subscribers it started with, rule 4) and how to call them.
- */
-interface Caller {
-  readonly entries: readonly Entry[];
-  readonly run: Run;
-  readonly compiled: boolean;
-}
 
 /** Where a {@link Run} leaves what it stopped on; the round takes it at once (nothing runs in between). */
 const incident: { value: unknown } = { value: undefined };
@@ -226,26 +236,16 @@ function runFrom(
   return 0;
 }
 
-/** A bucket is compiled on its HOT-th round since its last change; larger ones stay loops. */
-const HOT = 8;
+/** Buckets with more callbacks are called by the loop ({@link runFrom}). */
 const MAX_COMPILED = 256;
 /** Whether `new Function` works here (false under a CSP or `--disallow-code-generation-from-strings`). */
 let canCompile = true;
 const bind = Function.prototype.bind;
 
-/** The caller of `bucket`'s current subscribers: a loop at first, compiled once the bucket is hot. */
-function callerOf(bucket: Bucket): Caller {
-  let caller = bucket.caller;
-  if (caller === undefined || (!caller.compiled && ++bucket.calls === HOT)) {
-    const entries = caller === undefined ? bucket.subs.slice() : caller.entries;
-    const run = caller === undefined ? undefined : compile(entries);
-    caller =
-      run !== undefined
-        ? { entries, run, compiled: true }
-        : { entries, run: (payload, notification) => runFrom(entries, 0, payload, notification), compiled: false };
-    bucket.caller = caller;
-  }
-  return caller;
+/** Takes the snapshot of `bucket`'s subscribers and makes its `run`: compiled, or else the loop. */
+function prepare(bucket: Bucket): Run {
+  const entries = (bucket.snapshot = bucket.subs.slice());
+  return (bucket.run = compile(entries) ?? ((payload, notification) => runFrom(entries, 0, payload, notification)));
 }
 
 /** Makes a compiled {@link Run} from the functions to call, `stopsAt` and `incident`. */
@@ -301,6 +301,11 @@ function checkName(element: 'resource' | 'event', value: unknown): asserts value
       `pass the ${element} name as a non-empty string, e.g. ${element === 'resource' ? "'router'" : "'before_create'"}.`,
     );
   }
+}
+
+function checkNames(resource: unknown, event: unknown): void {
+  checkName('resource', resource);
+  checkName('event', event);
 }
 
 function checkCallback(callback: unknown): asserts callback is Function {
@@ -453,7 +458,8 @@ export class CallbackRegistry {
     checkName('resource', resource);
     checkName('event', event);
     const { priority, cancellable, owner, id } = resolveOptions(options);
-    const existing = this.#find(callback, owner, resource, event);
+    const same = this.#byCallback.get(callback);
+    const existing = findIn(same, owner, resource, event);
     if (id !== undefined) {
       const holder = this.#customIds.get(id);
       if (holder !== undefined && holder !== existing) {
@@ -470,13 +476,9 @@ export class CallbackRegistry {
       if (id !== undefined && existing.label !== id) this.#relabel(existing, id);
       return existing;
     }
-    let events = this.#buckets.get(resource);
-    if (events === undefined) this.#buckets.set(resource, (events = new Map()));
-    let bucket = events.get(event);
-    if (bucket === undefined) events.set(event, (bucket = new Bucket(this, resource, event)));
+    const bucket = this.#bucketOf(resource, event) ?? this.#newBucket(resource, event);
     const entry = new Entry(bucket, callback, owner, priority, cancellable, id ?? ++this.#serial);
     insert(bucket, entry);
-    const same = this.#byCallback.get(callback);
     if (same === undefined || same === null) this.#byCallback.set(callback, entry);
     else if (Array.isArray(same)) same.push(entry);
     else this.#byCallback.set(callback, [same, entry]);
@@ -499,8 +501,9 @@ export class CallbackRegistry {
     checkName('resource', resource);
     checkName('event', event);
     checkOwner(owner);
-    const entry = this.#find(callback, owner, resource, event);
-    if (entry !== undefined) this.#remove(entry);
+    const same = this.#byCallback.get(callback);
+    const entry = findIn(same, owner, resource, event);
+    if (entry !== undefined) this.#remove(entry, same);
   }
 
   /**
@@ -572,14 +575,15 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): Promise<void>;
   notify(resource: string, event: string, trigger: unknown, payload?: EventPayload): Promise<void> {
+    const bucket = this.#bucketOf(resource, event);
     try {
-      checkName('resource', resource);
-      checkName('event', event);
+      // Only valid names have a bucket: a found one needs no checking.
+      if (bucket === undefined) checkNames(resource, event);
       checkPayload(payload);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#dispatch(resource, event, trigger, payload, undefined);
+    return this.#dispatch(bucket, resource, event, trigger, payload, undefined);
   }
 
   /**
@@ -599,10 +603,10 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): void;
   notifySync(resource: string, event: string, trigger: unknown, payload?: EventPayload): void {
-    checkName('resource', resource);
-    checkName('event', event);
+    const bucket = this.#bucketOf(resource, event);
+    if (bucket === undefined) checkNames(resource, event); // only valid names have a bucket
     checkPayload(payload);
-    const failure = this.#dispatchSync(resource, event, trigger, payload, undefined);
+    const failure = this.#dispatchSync(bucket, resource, event, trigger, payload, undefined);
     if (failure !== undefined) throw failure;
   }
 
@@ -668,15 +672,12 @@ export class CallbackRegistry {
     return { id, unsubscribe: stop, [Symbol.dispose]: stop };
   }
 
-  #find(callback: Function, owner: object | undefined, resource: string, event: string): Entry | undefined {
-    const same = this.#byCallback.get(callback);
-    if (same === undefined || same === null) return undefined;
-    if (!Array.isArray(same)) {
-      return same.owner === owner && same.bucket.event === event && same.bucket.resource === resource
-        ? same
-        : undefined;
-    }
-    return same.find((e) => e.owner === owner && e.bucket.event === event && e.bucket.resource === resource);
+  #newBucket(resource: string, event: string): Bucket {
+    let events = this.#buckets.get(resource);
+    if (events === undefined) this.#buckets.set(resource, (events = new Map()));
+    const bucket = new Bucket(this, resource, event);
+    events.set(event, bucket);
+    return bucket;
   }
 
   #entriesOf(callback: Function): Entry[] {
@@ -684,8 +685,8 @@ export class CallbackRegistry {
     return same === undefined || same === null ? [] : Array.isArray(same) ? [...same] : [same];
   }
 
-  #remove(entry: Entry): void {
-    const same = this.#byCallback.get(entry.callback);
+  /** `same`: what `#byCallback` holds for the entry's callback, when the caller has it already. */
+  #remove(entry: Entry, same = this.#byCallback.get(entry.callback)): void {
     if (same === entry) {
       this.#byCallback.set(entry.callback, null);
     } else if (Array.isArray(same) && same.includes(entry)) {
@@ -732,28 +733,47 @@ export class CallbackRegistry {
 
   /** One synchronous round; returns the failure to throw, if any. */
   #dispatchSync(
+    bucket: Bucket | undefined,
     resource: string,
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
     abortOf: string | undefined,
   ): CallbackFailure | RetryRequest | undefined {
-    const bucket = this.#bucketOf(resource, event);
     const observed = this.#observers.length > 0;
     if (bucket === undefined && !observed) return undefined;
     const started = observed ? performance.now() : 0;
     let entries = EMPTY;
     let errors: NotificationError[] | undefined;
     if (bucket !== undefined) {
-      const caller = callerOf(bucket);
+      const run = bucket.run ?? prepare(bucket);
       const notification: Notification = { resource, event, trigger };
-      entries = caller.entries;
-      const at = caller.run(payload, notification);
+      entries = bucket.snapshot;
+      const at = run(payload, notification);
       if (at !== 0) errors = this.#finishSync(entries, at, payload, notification);
     }
     if (errors === undefined && !observed) return undefined;
+    return this.#concludeSync(resource, event, trigger, payload, abortOf, entries, errors, observed, started);
+  }
+
+  /**
+   * The end of a synchronous round that failed or is observed: the abort round, then
+   * {@link #settle}. Apart from `#dispatchSync`, which stays small enough to be inlined.
+   */
+  #concludeSync(
+    resource: string,
+    event: string,
+    trigger: unknown,
+    payload: EventPayload | undefined,
+    abortOf: string | undefined,
+    entries: readonly Entry[],
+    errors: NotificationError[] | undefined,
+    observed: boolean,
+    started: number,
+  ): CallbackFailure | RetryRequest | undefined {
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
-      this.#dispatchSync(resource, abortEventFor(event)!, trigger, payload, event);
+      const abort = abortEventFor(event)!;
+      this.#dispatchSync(this.#bucketOf(resource, abort), resource, abort, trigger, payload, event);
     }
     return this.#settle(resource, event, trigger, payload, abortOf, entries, errors, observed, started, true);
   }
@@ -786,13 +806,13 @@ export class CallbackRegistry {
    * observer to tell, is done before it returns and needs no promise of its own.
    */
   #dispatch(
+    bucket: Bucket | undefined,
     resource: string,
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
     abortOf: string | undefined,
   ): Promise<void> {
-    const bucket = this.#bucketOf(resource, event);
     const observed = this.#observers.length > 0;
     if (bucket === undefined && !observed) return RESOLVED;
     const started = observed ? performance.now() : 0;
@@ -800,10 +820,10 @@ export class CallbackRegistry {
     let at = 0;
     let notification: Notification | undefined;
     if (bucket !== undefined) {
-      const caller = callerOf(bucket);
+      const run = bucket.run ?? prepare(bucket);
       notification = { resource, event, trigger };
-      entries = caller.entries;
-      at = caller.run(payload, notification);
+      entries = bucket.snapshot;
+      at = run(payload, notification);
       if (at === 0 && !observed) return RESOLVED;
     }
     return this.#finishAsync(resource, event, trigger, payload, abortOf, entries, at, notification, observed, started);
@@ -837,7 +857,8 @@ export class CallbackRegistry {
     }
     if (errors === undefined && !observed) return;
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
-      await this.#dispatch(resource, abortEventFor(event)!, trigger, payload, event);
+      const abort = abortEventFor(event)!;
+      await this.#dispatch(this.#bucketOf(resource, abort), resource, abort, trigger, payload, event);
     }
     const failure = this.#settle(resource, event, trigger, payload, abortOf, entries, errors, observed, started, false);
     if (failure !== undefined) throw failure;
@@ -950,7 +971,8 @@ function insert(bucket: Bucket, entry: Entry): void {
 function detach(entry: Entry): void {
   const bucket = entry.bucket;
   const subs = bucket.subs;
-  const at = subs.lastIndexOf(entry);
+  let at = subs.length - 1;
+  while (at >= 0 && subs[at] !== entry) at--; // from the end: the latest subscription goes first
   if (at < 0) return;
   bucket.changed();
   if (at === subs.length - 1) subs.pop();
