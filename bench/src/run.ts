@@ -18,7 +18,7 @@ import { caseTable, verdicts, verdictTable, type CaseResult, type RowResult } fr
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
-    time: { type: 'string', default: '250' },
+    time: { type: 'string', default: '150' },
     only: { type: 'string' },
     write: { type: 'boolean', default: false },
   },
@@ -53,7 +53,7 @@ if (selected('d')) {
 
 /** Runs one measurement in a child process; returns its JSON answer's number. */
 function measure(row: RowResult, heap: boolean): void {
-  const argv = heap ? ['--expose-gc', heapWorker, row.name] : [worker, row.caseId, row.name, args.time ?? '250'];
+  const argv = heap ? ['--expose-gc', heapWorker, row.name] : [worker, row.caseId, row.name, args.time ?? '150'];
   try {
     const out = execFileSync(process.execPath, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const answer = JSON.parse(out.trim().split('\n').pop()!) as { ns?: number; bytes?: number };
