@@ -290,6 +290,9 @@ function generate(count: number): Factory {
   return new Function('f', 't', 's', source) as Factory;
 }
 
+/** `started` of a round no observer watches (an observed one has its `performance.now()`). */
+const UNOBSERVED = -1;
+
 /** What `notify` returns when every callback returned at once and nothing failed. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -721,7 +724,12 @@ export class CallbackRegistry {
   }
 
   #bucketOf(resource: string, event: string): Bucket | undefined {
-    if (resource === this.#lastResource && event === this.#lastEvent) return this.#lastBucket;
+    return resource === this.#lastResource && event === this.#lastEvent
+      ? this.#lastBucket
+      : this.#lookUp(resource, event);
+  }
+
+  #lookUp(resource: string, event: string): Bucket | undefined {
     const bucket = this.#buckets.get(resource)?.get(event);
     if (bucket !== undefined) {
       this.#lastResource = resource;
@@ -740,25 +748,24 @@ export class CallbackRegistry {
     payload: EventPayload | undefined,
     abortOf: string | undefined,
   ): CallbackFailure | RetryRequest | undefined {
-    const observed = this.#observers.length > 0;
-    if (bucket === undefined && !observed) return undefined;
-    const started = observed ? performance.now() : 0;
+    // Kept small (the rest is in #concludeSync): the engine then inlines it with the callbacks.
+    const started = this.#observers.length > 0 ? performance.now() : UNOBSERVED;
     let entries = EMPTY;
-    let errors: NotificationError[] | undefined;
+    let at = 0;
+    let notification: Notification | undefined;
     if (bucket !== undefined) {
       const run = bucket.run ?? prepare(bucket);
-      const notification: Notification = { resource, event, trigger };
+      notification = { resource, event, trigger };
       entries = bucket.snapshot;
-      const at = run(payload, notification);
-      if (at !== 0) errors = this.#finishSync(entries, at, payload, notification);
+      at = run(payload, notification);
     }
-    if (errors === undefined && !observed) return undefined;
-    return this.#concludeSync(resource, event, trigger, payload, abortOf, entries, errors, observed, started);
+    if (at === 0 && started === UNOBSERVED) return undefined;
+    return this.#concludeSync(resource, event, trigger, payload, abortOf, entries, at, notification, started);
   }
 
   /**
-   * The end of a synchronous round that failed or is observed: the abort round, then
-   * {@link #settle}. Apart from `#dispatchSync`, which stays small enough to be inlined.
+   * The end of a synchronous round that stopped on a callback (see {@link Run}) or is observed:
+   * the rest of the callbacks, the abort round, then {@link #settle}.
    */
   #concludeSync(
     resource: string,
@@ -767,15 +774,16 @@ export class CallbackRegistry {
     payload: EventPayload | undefined,
     abortOf: string | undefined,
     entries: readonly Entry[],
-    errors: NotificationError[] | undefined,
-    observed: boolean,
+    at: number,
+    notification: Notification | undefined,
     started: number,
   ): CallbackFailure | RetryRequest | undefined {
+    const errors = at === 0 ? undefined : this.#finishSync(entries, at, payload, notification!);
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       const abort = abortEventFor(event)!;
       this.#dispatchSync(this.#bucketOf(resource, abort), resource, abort, trigger, payload, event);
     }
-    return this.#settle(resource, event, trigger, payload, abortOf, entries, errors, observed, started, true);
+    return this.#settle(resource, event, trigger, payload, abortOf, entries, errors, started, true);
   }
 
   /** The rest of a synchronous round after `run` stopped at `at` (see {@link Run}): its errors. */
@@ -813,9 +821,7 @@ export class CallbackRegistry {
     payload: EventPayload | undefined,
     abortOf: string | undefined,
   ): Promise<void> {
-    const observed = this.#observers.length > 0;
-    if (bucket === undefined && !observed) return RESOLVED;
-    const started = observed ? performance.now() : 0;
+    const started = this.#observers.length > 0 ? performance.now() : UNOBSERVED;
     let entries = EMPTY;
     let at = 0;
     let notification: Notification | undefined;
@@ -824,9 +830,9 @@ export class CallbackRegistry {
       notification = { resource, event, trigger };
       entries = bucket.snapshot;
       at = run(payload, notification);
-      if (at === 0 && !observed) return RESOLVED;
     }
-    return this.#finishAsync(resource, event, trigger, payload, abortOf, entries, at, notification, observed, started);
+    if (at === 0 && started === UNOBSERVED) return RESOLVED;
+    return this.#finishAsync(resource, event, trigger, payload, abortOf, entries, at, notification, started);
   }
 
   /** The rest of an asynchronous round after `run` stopped at `at`: awaits, then settles. */
@@ -839,7 +845,6 @@ export class CallbackRegistry {
     entries: readonly Entry[],
     at: number,
     notification: Notification | undefined,
-    observed: boolean,
     started: number,
   ): Promise<void> {
     let errors: NotificationError[] | undefined;
@@ -855,18 +860,18 @@ export class CallbackRegistry {
       }
       at = runFrom(entries, i + 1, payload, notification!);
     }
-    if (errors === undefined && !observed) return;
+    if (errors === undefined && started === UNOBSERVED) return;
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       const abort = abortEventFor(event)!;
       await this.#dispatch(this.#bucketOf(resource, abort), resource, abort, trigger, payload, event);
     }
-    const failure = this.#settle(resource, event, trigger, payload, abortOf, entries, errors, observed, started, false);
+    const failure = this.#settle(resource, event, trigger, payload, abortOf, entries, errors, started, false);
     if (failure !== undefined) throw failure;
   }
 
   /**
    * After a round (and its abort round): decide what the trigger gets, log what is swallowed,
-   * tell the observers.
+   * tell the observers (when `started` is not {@link UNOBSERVED}).
    */
   #settle(
     resource: string,
@@ -876,7 +881,6 @@ export class CallbackRegistry {
     abortOf: string | undefined,
     subs: readonly Entry[],
     errors: NotificationError[] | undefined,
-    observed: boolean,
     started: number,
     sync: boolean,
   ): CallbackFailure | RetryRequest | undefined {
@@ -890,7 +894,7 @@ export class CallbackRegistry {
       }
       if (vetoes) failure = this.#failureFor(resource, event, errors);
     }
-    if (observed) {
+    if (started !== UNOBSERVED) {
       const record: NotificationRecord = {
         resource,
         event,
