@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// The registry compiles hot buckets with `new Function`. Where code generation is refused (a CSP,
+// `--disallow-code-generation-from-strings`), it must keep its semantics by looping instead. This
+// runs the built package (`tsc -b` runs before Jest in `npm test`) in a child process with the flag.
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const script = `
+const { CallbackRegistry, CallbackFailure, DBEventPayload } = await import(${JSON.stringify(dist)});
+let codegen = 'allowed';
+try { new Function('return 1'); } catch { codegen = 'refused'; }
+const calls = [];
+const registry = new CallbackRegistry({ logger: { error() {} } });
+const owner = { name: 'svc', seen(p, n) { calls.push(this.name + ':' + n.event); } };
+registry.subscribe(() => calls.push('first'), 'router', 'before_create', 1);
+registry.subscribe(() => { throw new Error('no'); }, 'router', 'before_create', { priority: 2, id: 'veto' });
+registry.subscribe(owner.seen, 'router', 'before_create', { priority: 3, owner });
+registry.subscribe(owner.seen, 'router', 'abort_create', { owner });
+const outcomes = [];
+for (let i = 0; i < 20; i++) {
+  try { registry.notifySync('router', 'before_create', 't', new DBEventPayload(undefined)); outcomes.push('ok'); }
+  catch (e) { outcomes.push(e instanceof CallbackFailure ? e.errors.map((x) => x.callbackId).join() : String(e)); }
+}
+console.log(JSON.stringify({ codegen, calls: calls.slice(0, 4), count: calls.length, outcomes: [...new Set(outcomes)] }));
+`;
+
+function run(flags: string[]): { codegen: string; calls: string[]; count: number; outcomes: string[] } {
+  const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  return JSON.parse(out) as { codegen: string; calls: string[]; count: number; outcomes: string[] };
+}
+
+describe.each([
+  ['allowed', []],
+  ['refused', ['--disallow-code-generation-from-strings']],
+])('with code generation %s', (codegen, flags) => {
+  const built = existsSync(dist);
+  (built ? it : it.skip)('keeps order, this, veto and abort over many rounds', () => {
+    const result = run(flags);
+    expect(result.codegen).toBe(codegen);
+    expect(result.calls).toEqual(['first', 'svc:before_create', 'svc:abort_create', 'first']);
+    expect(result.count).toBe(20 * 3);
+    expect(result.outcomes).toEqual(['veto']);
+  });
+});
