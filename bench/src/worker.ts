@@ -22,7 +22,7 @@ const [caseId = '', rowName = '', ms = '250'] = process.argv.slice(2);
 const row = await findRow(caseId, rowName);
 const prepared = await row.prepare();
 await prepared.check();
-await warmUp(prepared.op, Math.min(100, Number(ms) / 2));
+await warmUp(prepared.op, Math.min(50, Number(ms) / 2));
 const stats = await measure(prepared.op, { min_cpu_time: Number(ms) * 1e6 });
 await prepared.close?.();
 process.stdout.write(`${JSON.stringify({ ns: stats.p50 })}\n`);
