@@ -9,62 +9,49 @@ import { CallbackRegistry, type EventPayload } from '@herald/core';
 import { CallbacksNotBootedError } from './errors.js';
 
 type UntypedNotify = (
-  this: ContainerCallbackRegistry,
+  this: CallbackRegistry,
   resource: string,
   event: string,
   trigger: unknown,
   payload?: EventPayload,
 ) => Promise<void>;
 type UntypedNotifySync = (
-  this: ContainerCallbackRegistry,
+  this: CallbackRegistry,
   resource: string,
   event: string,
   trigger: unknown,
   payload?: EventPayload,
 ) => void;
 
-// Called directly rather than through `super.notify(...rest)`, which would allocate the rest
-// array on every notification.
-const baseNotify = CallbackRegistry.prototype.notify as unknown as UntypedNotify;
-const baseNotifySync = CallbackRegistry.prototype.notifySync as unknown as UntypedNotifySync;
-
-let setBooted: (registry: ContainerCallbackRegistry) => void;
-
 /**
- * A `CallbackRegistry` that refuses notifications until its container has booted. Its `notify`,
- * `publish` and `notifySync` are the base ones behind one boolean check; they are installed on
- * the prototype (below) so that they keep the base class's typed signatures.
+ * A container's registry before boot: `notify`, `publish` and `notifySync` refuse. Boot does not
+ * flip a flag that every notification would then have to check: it moves the instance onto
+ * `CallbackRegistry.prototype` ({@link markBooted}), so a booted container's registry dispatches
+ * exactly like a registry made by hand — the guard costs nothing after boot. The instance keeps
+ * its state (the registry's fields live on the instance, not on the prototype).
  */
 export class ContainerCallbackRegistry extends CallbackRegistry {
-  #booted = false;
-
-  /** Whether `bootCallbacks` has finished once with this registry. */
-  get booted(): boolean {
-    return this.#booted;
-  }
-
   static {
-    const notify: UntypedNotify = function (resource, event, trigger, payload) {
-      // After boot this is the whole cost of the guard: one boolean check per notification.
-      if (!this.#booted) return Promise.reject(new CallbacksNotBootedError(this.name, 'notify', resource, event));
-      return baseNotify.call(this, resource, event, trigger, payload);
+    const notify: UntypedNotify = function (resource, event) {
+      return Promise.reject(new CallbacksNotBootedError(this.name, 'notify', resource, event));
     };
-    const notifySync: UntypedNotifySync = function (resource, event, trigger, payload) {
-      if (!this.#booted) throw new CallbacksNotBootedError(this.name, 'notifySync', resource, event);
-      baseNotifySync.call(this, resource, event, trigger, payload);
+    const notifySync: UntypedNotifySync = function (resource, event) {
+      throw new CallbacksNotBootedError(this.name, 'notifySync', resource, event);
     };
     const proto = this.prototype;
     proto.notify = notify as unknown as CallbackRegistry['notify'];
-    // `publish` is Neutron's name for `notify`; it must go through the same guard.
+    // `publish` is Neutron's name for `notify`; it must be refused too.
     proto.publish = proto.notify;
     proto.notifySync = notifySync as unknown as CallbackRegistry['notifySync'];
-    setBooted = (registry) => {
-      registry.#booted = true;
-    };
   }
 }
 
-/** Let `registry` notify from now on (a no-op for registries that are not a container's). */
+/** Whether `registry` is a container's registry that has not booted yet. */
+export function isUnbooted(registry: CallbackRegistry): boolean {
+  return registry instanceof ContainerCallbackRegistry;
+}
+
+/** Let `registry` notify from now on (a no-op for registries that are not a container's, or booted). */
 export function markBooted(registry: CallbackRegistry): void {
-  if (registry instanceof ContainerCallbackRegistry) setBooted(registry);
+  if (registry instanceof ContainerCallbackRegistry) Object.setPrototypeOf(registry, CallbackRegistry.prototype);
 }

@@ -19,7 +19,7 @@ import {
 } from '@herald/core';
 import { Container, type ServiceIdentifier } from 'inversify';
 import { bootStateOf, Claim, type BootState } from './boot.state.js';
-import { ContainerCallbackRegistry, markBooted } from './container.registry.js';
+import { isUnbooted, markBooted } from './container.registry.js';
 import { SubscriberBootError } from './errors.js';
 import { contributionsIn } from './subscriber.binding.js';
 
@@ -98,11 +98,7 @@ export async function bootCallbacks(container: Container): Promise<CallbacksBoot
     );
   }
   const registry = await container.getAsync(CallbackRegistry);
-  if (
-    registry instanceof ContainerCallbackRegistry &&
-    !registry.booted &&
-    !container.isCurrentBound(CallbackRegistry)
-  ) {
+  if (isUnbooted(registry) && !container.isCurrentBound(CallbackRegistry)) {
     throw new InvalidError(
       'container',
       container,
