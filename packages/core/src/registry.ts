@@ -1,7 +1,13 @@
 /**
  * The callback registry: subscriptions keyed by (resource, event), and the notification loop
- * with Neutron's veto rules. "What happens on notify" is `#dispatchSync` / `#dispatch` and
- * `#settle` below.
+ * with Neutron's veto rules. "What happens on notify" is `#roundSync` / `#round` and `#settle`
+ * below; `notifySync` and `notify` start with a fast path for the common case.
+ *
+ * The fast path is small on purpose. V8 inlines the functions an optimised function calls only
+ * up to a total bytecode size (920 bytes in Node 20): `notifySync`, the bucket's compiled run and
+ * the subscribers' callbacks share that budget where an application publishes. Each byte spent
+ * in the registry is a callback less inlined, and a callback that is not inlined costs a real
+ * call and keeps the notification object from being optimised away.
  * @module
  */
 
@@ -104,8 +110,19 @@ const consoleLogger: Logger = {
 
 const EMPTY: readonly Entry[] = Object.freeze([]);
 
+const EMPTY_OBSERVERS: readonly Observer[] = [];
+
+/** See `Bucket.NONE`. */
+const NO_NAME = Symbol('no bucket') as unknown as string;
+
 /** The subscriptions of one (resource, event), in call order. */
 class Bucket {
+  /**
+   * Holds the last-lookup cache's place when it remembers no bucket. Its names are a symbol no
+   * caller can pass, so the cache never matches it.
+   */
+  static readonly NONE = new Bucket(undefined as unknown as CallbackRegistry, NO_NAME, NO_NAME);
+
   /** Sorted by priority, then by first subscription; changed in place (rounds call `snapshot`). */
   subs: Entry[] = [];
   /**
@@ -190,10 +207,11 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Calls the callbacks of one round in order until one of them throws or returns a promise.
- * Returns 0 when all returned; otherwise `i + 1` when callback `i` returned a promise (or any
- * thenable), `-(i + 1)` when it threw, with the promise or the error left in {@link incident}.
- * The round handles that callback and goes on with {@link runFrom} from `i + 1`.
+ * Calls the callbacks of one round in order until one of them throws or returns something.
+ * Returns 0 when all returned `undefined`; otherwise `i + 1` when callback `i` returned a value
+ * (a compiled run stops on any value, {@link runFrom} only on a thenable), `-(i + 1)` when it
+ * threw, with the value or the error left in {@link incident}. The round handles that callback
+ * (a value that is not a thenable is ignored) and goes on with {@link runFrom} from `i + 1`.
  */
 type Run = (payload: EventPayload | undefined, notification: Notification) => number;
 
@@ -204,13 +222,6 @@ function takeIncident(): unknown {
   const value = incident.value;
   incident.value = undefined; // never keep a caller's error or promise alive
   return value;
-}
-
-/** Whether a callback's result stops the round: a thenable, left in {@link incident}. */
-function stopsAt(result: unknown): boolean {
-  if (result === undefined || !isPromiseLike(result)) return false;
-  incident.value = result;
-  return true;
 }
 
 /** The generic {@link Run}: entries[from…], one call site for all of them. */
@@ -248,8 +259,8 @@ function prepare(bucket: Bucket): Run {
   return (bucket.run = compile(entries) ?? ((payload, notification) => runFrom(entries, 0, payload, notification)));
 }
 
-/** Makes a compiled {@link Run} from the functions to call, `stopsAt` and `incident`. */
-type Factory = (functions: readonly Function[], stops: typeof stopsAt, slot: typeof incident) => Run;
+/** Makes a compiled {@link Run} from the functions to call, then `incident`. */
+type Factory = (...functionsThenSlot: unknown[]) => Run;
 
 /** One factory per number of callbacks: buckets of one size share their code. */
 const factories = new Map<number, Factory>();
@@ -267,7 +278,7 @@ function compile(entries: readonly Entry[]): Run | undefined {
     let factory = factories.get(entries.length);
     if (factory === undefined) factories.set(entries.length, (factory = generate(entries.length)));
     const functions = entries.map((e) => (e.owner === undefined ? e.callback : bind.call(e.callback, e.owner)));
-    return factory(functions, stopsAt, incident);
+    return factory(...functions, incident);
   } catch (error) {
     if (error instanceof EvalError) canCompile = false;
     return undefined; // e.g. a revoked proxy, which cannot be bound: the bucket stays a loop
@@ -275,23 +286,30 @@ function compile(entries: readonly Entry[]): Run | undefined {
 }
 
 /**
- * The factory for `count` callbacks. One try for all the calls, `i` saying which one threw, keeps
- * the code small enough to be inlined into `notifySync` when there are a few callbacks; each
- * call still has its outcome checked, so errors are collected per callback.
+ * The factory for `count` callbacks. Every byte of the run counts against the inlining budget
+ * (see the top of the file), so each call is as small as it can be: set `i` (which call threw, for
+ * the one shared `catch`), call, and go on only while the result is `undefined`; the round then
+ * looks at any other result (see {@link Run}). The callbacks are the factory's parameters, not
+ * constants: reading a closure's `const` costs a check that it was initialised.
  */
 function generate(count: number): Factory {
-  let targets = '';
-  let body = '';
+  const names: string[] = [];
+  let open = '';
   for (let i = 0; i < count; i++) {
-    targets += `${i ? ',' : ''} c${i} = f[${i}]`;
-    body += `    ${i ? `i = ${i}; ` : ''}if ((r = c${i}(p, n)) !== undefined && t(r)) return ${i + 1};\n`;
+    names.push(`c${i}`);
+    open += `${i ? `i = ${i}; ` : ''}if ((r = c${i}(p, n)) === undefined) {\n`;
   }
-  const source = `'use strict';\nconst${targets};\nreturn function compiledRound(p, n) {\n  let i = 0, r;\n  try {\n${body}    return 0;\n  } catch (x) {\n    s.value = x;\n    return -i - 1;\n  }\n};`;
-  return new Function('f', 't', 's', source) as Factory;
+  const source = `'use strict';\nreturn function compiledRound(p, n) {\nlet i = 0, r;\ntry {\n${open}return 0;\n${'}'.repeat(count)}\n} catch (x) {\ns.value = x;\nreturn -i - 1;\n}\ns.value = r;\nreturn i + 1;\n};`;
+  return new Function(...names, 's', source) as Factory;
 }
 
 /** `started` of a round no observer watches (an observed one has its `performance.now()`). */
 const UNOBSERVED = -1;
+
+/** Throws the failure of a synchronous round, if any. */
+function raise(failure: CallbackFailure | RetryRequest | undefined): void {
+  if (failure !== undefined) throw failure;
+}
 
 /** What `notify` returns when every callback returned at once and nothing failed. */
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -327,14 +345,13 @@ function checkOwner(owner: unknown): asserts owner is object | undefined {
   }
 }
 
-function checkPayload(payload: unknown): asserts payload is EventPayload | undefined {
-  if (payload !== undefined && !(payload instanceof EventPayload)) {
-    throw new InvalidError(
-      'payload',
-      payload,
-      'pass undefined or an EventPayload (EventPayload, DBEventPayload, APIEventPayload).',
-    );
-  }
+/** The error for a payload that is neither `undefined` nor an {@link EventPayload}. */
+function badPayload(payload: unknown): InvalidError {
+  return new InvalidError(
+    'payload',
+    payload,
+    'pass undefined or an EventPayload (EventPayload, DBEventPayload, APIEventPayload).',
+  );
 }
 
 interface ResolvedOptions {
@@ -399,12 +416,11 @@ export class CallbackRegistry {
   readonly #isRetriable: ((error: unknown) => boolean) | undefined;
   #buckets = new Map<string, Map<string, Bucket>>();
   /**
-   * The last (resource, event) a round looked up and its bucket: publishing the same event again
-   * skips the two map lookups. Forgotten whenever a bucket leaves `#buckets`.
+   * The bucket a round last looked up: publishing the same event again skips the two map
+   * lookups, and takes the fast path if the bucket is prepared. `Bucket.NONE` when forgotten:
+   * whenever a bucket leaves `#buckets`, and for as long as an observer is registered.
    */
-  #lastResource: string | undefined;
-  #lastEvent: string | undefined;
-  #lastBucket: Bucket | undefined;
+  #last: Bucket = Bucket.NONE;
   /**
    * Every subscription of each callback, whatever its owner, resource and event; `null` once a
    * callback has none left. Weak, so that keeping a callback's key here does not keep the callback
@@ -415,7 +431,8 @@ export class CallbackRegistry {
   #byCallback = new WeakMap<Function, Entry | Entry[] | null>();
   #customIds = new Map<string, Entry>();
   #serial = 0;
-  #observers: readonly Observer[] = [];
+  /** `undefined` while none is registered: one check on the fast path. */
+  #observers: readonly Observer[] | undefined = undefined;
 
   constructor(options: RegistryOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -555,7 +572,7 @@ export class CallbackRegistry {
    */
   clear(): void {
     this.#buckets = new Map();
-    this.#lastBucket = this.#lastResource = this.#lastEvent = undefined;
+    this.#last = Bucket.NONE;
     this.#byCallback = new WeakMap();
     this.#customIds = new Map();
   }
@@ -578,15 +595,22 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): Promise<void>;
   notify(resource: string, event: string, trigger: unknown, payload?: EventPayload): Promise<void> {
-    const bucket = this.#bucketOf(resource, event);
-    try {
-      // Only valid names have a bucket: a found one needs no checking.
-      if (bucket === undefined) checkNames(resource, event);
-      checkPayload(payload);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#dispatch(bucket, resource, event, trigger, payload, undefined);
+    // The fast path (see the top of the file): the bucket looked up last (never one while an
+    // observer is registered), already prepared, and a valid payload. The rest, and every check,
+    // is in #round.
+    const last = this.#last;
+    const run = last.run;
+    if (
+      resource !== last.resource ||
+      event !== last.event ||
+      run === undefined ||
+      (payload !== undefined && !(payload instanceof EventPayload))
+    )
+      return this.#round(resource, event, trigger, payload);
+    const entries = last.snapshot; // before the run: a callback may change the bucket
+    const notification: Notification = { resource, event, trigger };
+    const at = run(payload, notification);
+    return at === 0 ? RESOLVED : this.#finishAsync(notification, payload, entries, at);
   }
 
   /**
@@ -606,11 +630,20 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): void;
   notifySync(resource: string, event: string, trigger: unknown, payload?: EventPayload): void {
-    const bucket = this.#bucketOf(resource, event);
-    if (bucket === undefined) checkNames(resource, event); // only valid names have a bucket
-    checkPayload(payload);
-    const failure = this.#dispatchSync(bucket, resource, event, trigger, payload, undefined);
-    if (failure !== undefined) throw failure;
+    // The fast path, as in notify; the rest, and every check, is in #roundSync.
+    const last = this.#last;
+    const run = last.run;
+    if (
+      resource !== last.resource ||
+      event !== last.event ||
+      run === undefined ||
+      (payload !== undefined && !(payload instanceof EventPayload))
+    )
+      return raise(this.#roundSync(resource, event, trigger, payload));
+    const entries = last.snapshot; // before the run: a callback may change the bucket
+    const notification: Notification = { resource, event, trigger };
+    const at = run(payload, notification);
+    if (at !== 0) raise(this.#concludeSync(notification, payload, entries, at));
   }
 
   /**
@@ -667,10 +700,12 @@ export class CallbackRegistry {
     if (typeof observer !== 'function') {
       throw new InvalidError('observer', observer, 'pass a function (record) => void.');
     }
-    this.#observers = [...this.#observers, observer];
+    this.#observers = [...(this.#observers ?? []), observer];
+    this.#last = Bucket.NONE; // observed rounds take the slow path: no bucket is cached meanwhile
     const id = `observer#${++this.#serial}`;
     const stop = () => {
-      this.#observers = this.#observers.filter((o) => o !== observer);
+      const rest = this.#observers?.filter((o) => o !== observer) ?? [];
+      this.#observers = rest.length === 0 ? undefined : rest;
     };
     return { id, unsubscribe: stop, [Symbol.dispose]: stop };
   }
@@ -705,7 +740,7 @@ export class CallbackRegistry {
     if (subs.length === 0) {
       const events = this.#buckets.get(resource);
       if (events?.get(event) === entry.bucket) {
-        if (this.#lastBucket === entry.bucket) this.#lastBucket = this.#lastResource = this.#lastEvent = undefined;
+        if (this.#last === entry.bucket) this.#last = Bucket.NONE;
         events.delete(event);
         if (events.size === 0) this.#buckets.delete(resource);
       }
@@ -724,43 +759,48 @@ export class CallbackRegistry {
   }
 
   #bucketOf(resource: string, event: string): Bucket | undefined {
-    return resource === this.#lastResource && event === this.#lastEvent
-      ? this.#lastBucket
-      : this.#lookUp(resource, event);
+    const last = this.#last;
+    return resource === last.resource && event === last.event ? last : this.#lookUp(resource, event);
   }
 
+  /**
+   * The bucket of (resource, event), remembered for the next lookup; checks the names when there
+   * is none (only valid names have a bucket, so a found one needs no checking).
+   */
   #lookUp(resource: string, event: string): Bucket | undefined {
     const bucket = this.#buckets.get(resource)?.get(event);
-    if (bucket !== undefined) {
-      this.#lastResource = resource;
-      this.#lastEvent = event;
-      this.#lastBucket = bucket;
+    if (bucket === undefined) {
+      checkNames(resource, event);
+      return undefined;
     }
+    if (this.#observers === undefined) this.#last = bucket;
     return bucket;
   }
 
-  /** One synchronous round; returns the failure to throw, if any. */
-  #dispatchSync(
-    bucket: Bucket | undefined,
+  /**
+   * One synchronous round, from the names: every check, observers, a bucket to prepare, or none.
+   * Returns the failure to throw, if any.
+   */
+  #roundSync(
     resource: string,
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
-    abortOf: string | undefined,
+    abortOf?: string,
   ): CallbackFailure | RetryRequest | undefined {
-    // Kept small (the rest is in #concludeSync): the engine then inlines it with the callbacks.
-    const started = this.#observers.length > 0 ? performance.now() : UNOBSERVED;
-    let entries = EMPTY;
-    let at = 0;
-    let notification: Notification | undefined;
-    if (bucket !== undefined) {
-      const run = bucket.run ?? prepare(bucket);
-      notification = { resource, event, trigger };
-      entries = bucket.snapshot;
-      at = run(payload, notification);
+    const bucket = this.#bucketOf(resource, event); // checks the names when it has no bucket for them
+    if (payload !== undefined && !(payload instanceof EventPayload)) throw badPayload(payload);
+    const started = this.#observers !== undefined ? performance.now() : UNOBSERVED;
+    const notification: Notification = { resource, event, trigger };
+    if (bucket === undefined) {
+      if (started === UNOBSERVED) return undefined;
+      return this.#concludeSync(notification, payload, EMPTY, 0, started, abortOf);
     }
+    const run = bucket.run ?? prepare(bucket);
+    const entries = bucket.snapshot;
+    const at = run(payload, notification);
     if (at === 0 && started === UNOBSERVED) return undefined;
-    return this.#concludeSync(resource, event, trigger, payload, abortOf, entries, at, notification, started);
+    return this.#concludeSync(notification, payload, entries, at, started, abortOf);
   }
 
   /**
@@ -768,20 +808,18 @@ export class CallbackRegistry {
    * the rest of the callbacks, the abort round, then {@link #settle}.
    */
   #concludeSync(
-    resource: string,
-    event: string,
-    trigger: unknown,
+    notification: Notification,
     payload: EventPayload | undefined,
-    abortOf: string | undefined,
     entries: readonly Entry[],
     at: number,
-    notification: Notification | undefined,
-    started: number,
+    started = UNOBSERVED,
+    abortOf?: string,
   ): CallbackFailure | RetryRequest | undefined {
-    const errors = at === 0 ? undefined : this.#finishSync(entries, at, payload, notification!);
+    const { resource, event, trigger } = notification;
+    const errors = at === 0 ? undefined : this.#finishSync(entries, at, payload, notification);
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       const abort = abortEventFor(event)!;
-      this.#dispatchSync(this.#bucketOf(resource, abort), resource, abort, trigger, payload, event);
+      this.#roundSync(resource, abort, trigger, payload, event);
     }
     return this.#settle(resource, event, trigger, payload, abortOf, entries, errors, started, true);
   }
@@ -792,61 +830,61 @@ export class CallbackRegistry {
     at: number,
     payload: EventPayload | undefined,
     notification: Notification,
-  ): NotificationError[] {
-    const errors: NotificationError[] = [];
+  ): NotificationError[] | undefined {
+    let errors: NotificationError[] | undefined;
     while (at !== 0) {
       const i = at > 0 ? at - 1 : -at - 1;
       const entry = entries[i]!;
       const value = takeIncident();
-      errors.push(
-        at > 0
-          ? this.#promiseInSync(entry, value as PromiseLike<unknown>)
-          : new NotificationError(entry.id, value, entry.cancellable),
-      );
-      at = runFrom(entries, i + 1, payload, notification);
+      if (at < 0) (errors ??= []).push(new NotificationError(entry.id, value, entry.cancellable));
+      else if (isPromiseLike(value)) (errors ??= []).push(this.#promiseInSync(entry, value));
+      at = runFrom(entries, i + 1, payload, notification); // any other value is ignored
     }
     return errors;
   }
 
   /**
-   * One asynchronous round; rejects with the failure, if any (never for an abort round). Not
-   * `async` itself: a round whose callbacks all returned without a promise or an error, with no
-   * observer to tell, is done before it returns and needs no promise of its own.
+   * One asynchronous round, as {@link #roundSync}; rejects with the failure, if any (never for an
+   * abort round). Not `async` itself: a round whose callbacks all returned without a promise or
+   * an error, with no observer to tell, is done before it returns and needs no promise of its own.
    */
-  #dispatch(
-    bucket: Bucket | undefined,
+  #round(
     resource: string,
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
-    abortOf: string | undefined,
+    abortOf?: string,
   ): Promise<void> {
-    const started = this.#observers.length > 0 ? performance.now() : UNOBSERVED;
+    let bucket: Bucket | undefined;
+    try {
+      bucket = this.#bucketOf(resource, event); // checks the names when it has no bucket for them
+      if (payload !== undefined && !(payload instanceof EventPayload)) throw badPayload(payload);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const started = this.#observers !== undefined ? performance.now() : UNOBSERVED;
+    const notification: Notification = { resource, event, trigger };
     let entries = EMPTY;
     let at = 0;
-    let notification: Notification | undefined;
     if (bucket !== undefined) {
       const run = bucket.run ?? prepare(bucket);
-      notification = { resource, event, trigger };
       entries = bucket.snapshot;
       at = run(payload, notification);
     }
     if (at === 0 && started === UNOBSERVED) return RESOLVED;
-    return this.#finishAsync(resource, event, trigger, payload, abortOf, entries, at, notification, started);
+    return this.#finishAsync(notification, payload, entries, at, started, abortOf);
   }
 
   /** The rest of an asynchronous round after `run` stopped at `at`: awaits, then settles. */
   async #finishAsync(
-    resource: string,
-    event: string,
-    trigger: unknown,
+    notification: Notification,
     payload: EventPayload | undefined,
-    abortOf: string | undefined,
     entries: readonly Entry[],
     at: number,
-    notification: Notification | undefined,
-    started: number,
+    started = UNOBSERVED,
+    abortOf?: string,
   ): Promise<void> {
+    const { resource, event, trigger } = notification;
     let errors: NotificationError[] | undefined;
     while (at !== 0) {
       const i = at > 0 ? at - 1 : -at - 1;
@@ -854,16 +892,16 @@ export class CallbackRegistry {
       const value = takeIncident();
       try {
         if (at < 0) throw value; // it threw: recorded like a rejection
-        await value;
+        if (isPromiseLike(value)) await value; // any other value a callback returns is ignored
       } catch (error) {
         (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
       }
-      at = runFrom(entries, i + 1, payload, notification!);
+      at = runFrom(entries, i + 1, payload, notification);
     }
     if (errors === undefined && started === UNOBSERVED) return;
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       const abort = abortEventFor(event)!;
-      await this.#dispatch(this.#bucketOf(resource, abort), resource, abort, trigger, payload, event);
+      await this.#round(resource, abort, trigger, payload, event);
     }
     const failure = this.#settle(resource, event, trigger, payload, abortOf, entries, errors, started, false);
     if (failure !== undefined) throw failure;
@@ -907,7 +945,7 @@ export class CallbackRegistry {
         sync,
         durationMs: performance.now() - started,
       };
-      for (const observer of this.#observers) this.#tell(observer, record);
+      for (const observer of this.#observers ?? EMPTY_OBSERVERS) this.#tell(observer, record);
     }
     return failure;
   }
