@@ -361,12 +361,20 @@ interface ResolvedOptions {
   id: string | undefined;
 }
 
-function resolveOptions(options: number | SubscribeOptions | undefined): ResolvedOptions {
-  if (options === undefined || typeof options === 'number') {
-    const priority = options ?? PRIORITY_DEFAULT;
-    if (!Number.isFinite(priority))
-      throw new InvalidError('priority', priority, 'pass a finite number (lower runs first).');
-    return { priority, cancellable: false, owner: undefined, id: undefined };
+/** The options of a subscription made without any: shared, since nothing changes them. */
+const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
+  priority: PRIORITY_DEFAULT,
+  cancellable: false,
+  owner: undefined,
+  id: undefined,
+});
+
+function resolveOptions(options: number | SubscribeOptions | undefined): Readonly<ResolvedOptions> {
+  if (options === undefined) return DEFAULT_OPTIONS;
+  if (typeof options === 'number') {
+    if (!Number.isFinite(options))
+      throw new InvalidError('priority', options, 'pass a finite number (lower runs first).');
+    return { priority: options, cancellable: false, owner: undefined, id: undefined };
   }
   if (options === null || typeof options !== 'object') {
     throw new InvalidError('options', options, 'pass a priority number or { priority, cancellable, owner, id }.');
