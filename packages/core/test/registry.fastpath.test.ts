@@ -1,0 +1,167 @@
+/**
+ * The fast path of `notify` / `notifySync` (the bucket looked up last, prepared, no observer, a
+ * valid payload) and the compiled runs it calls must keep every rule of the slow path. Each test
+ * publishes a few rounds first, so that the bucket is cached and compiled before the case starts.
+ */
+import { describe, expect, it } from '@jest/globals';
+import {
+  AFTER_CREATE,
+  AFTER_UPDATE,
+  BEFORE_CREATE,
+  CallbackFailure,
+  EventPayload,
+  HeraldError,
+  InvalidError,
+  ROUTER,
+  type NotificationRecord,
+} from '@herald/core';
+import { quietRegistry, untyped } from './support.js';
+
+const payload = new EventPayload({ user: 'test' }, { resourceId: 'r1' });
+const WARM_ROUNDS = 5;
+
+/** Values a callback may return that are not thenables: the round must go on past each. */
+const plainResults: readonly unknown[] = [0, 1, '', 'done', false, true, null, {}, [], () => 1, { then: 42 }];
+
+describe.each(['notifySync', 'notify'] as const)('%s on a warm bucket', (method) => {
+  async function publish(
+    registry: ReturnType<typeof quietRegistry>['registry'],
+    resource: string,
+    event: string,
+    data?: unknown,
+  ): Promise<void> {
+    const r = untyped(registry);
+    if (method === 'notifySync') r.notifySync(resource, event, 'test', data as EventPayload | undefined);
+    else await r.notify(resource, event, 'test', data as EventPayload | undefined);
+  }
+
+  it.each(plainResults.map((value) => [value]))(
+    'goes on past a callback that returns %p, and records no error',
+    async (value) => {
+      const { registry, logger } = quietRegistry();
+      const calls: string[] = [];
+      registry.subscribe(() => void calls.push('first'), ROUTER, AFTER_CREATE);
+      registry.subscribe(
+        () => {
+          calls.push('returns');
+          return value as undefined;
+        },
+        ROUTER,
+        AFTER_CREATE,
+      );
+      registry.subscribe(() => void calls.push('last'), ROUTER, AFTER_CREATE);
+      for (let i = 0; i < WARM_ROUNDS; i++) await publish(registry, ROUTER, AFTER_CREATE, payload);
+      expect(calls).toEqual(Array.from({ length: WARM_ROUNDS }, () => ['first', 'returns', 'last']).flat());
+      expect(logger.lines).toEqual([]);
+    },
+  );
+
+  it('rejects a bad payload on a cached bucket before any callback runs', async () => {
+    const { registry } = quietRegistry();
+    let calls = 0;
+    registry.subscribe(() => void calls++, ROUTER, AFTER_CREATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) await publish(registry, ROUTER, AFTER_CREATE, payload);
+    for (const bad of [{ states: [] }, 'payload', 42, null]) {
+      await expect(publish(registry, ROUTER, AFTER_CREATE, bad)).rejects.toThrow(InvalidError);
+    }
+    expect(calls).toBe(WARM_ROUNDS);
+  });
+
+  it('tells an observer registered after the bucket was cached, and stops when it leaves', async () => {
+    const { registry } = quietRegistry();
+    registry.subscribe(() => undefined, ROUTER, AFTER_CREATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) await publish(registry, ROUTER, AFTER_CREATE, payload);
+    const records: NotificationRecord[] = [];
+    const observing = registry.observe((record) => void records.push(record));
+    await publish(registry, ROUTER, AFTER_CREATE, payload);
+    await publish(registry, ROUTER, AFTER_CREATE, payload);
+    observing.unsubscribe();
+    await publish(registry, ROUTER, AFTER_CREATE, payload);
+    expect(records.map((r) => [r.resource, r.event, r.sync])).toEqual([
+      [ROUTER, AFTER_CREATE, method === 'notifySync'],
+      [ROUTER, AFTER_CREATE, method === 'notifySync'],
+    ]);
+  });
+
+  it('switches between keys without mixing their subscribers', async () => {
+    const { registry } = quietRegistry();
+    const calls: string[] = [];
+    registry.subscribe(() => void calls.push('create'), ROUTER, AFTER_CREATE);
+    registry.subscribe(() => void calls.push('update'), ROUTER, AFTER_UPDATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) {
+      await publish(registry, ROUTER, AFTER_CREATE, payload);
+      await publish(registry, ROUTER, AFTER_CREATE);
+      await publish(registry, ROUTER, AFTER_UPDATE, payload);
+    }
+    expect(calls).toEqual(Array.from({ length: WARM_ROUNDS }, () => ['create', 'create', 'update']).flat());
+  });
+
+  it('sees a subscription made between two rounds of a cached bucket', async () => {
+    const { registry } = quietRegistry();
+    const calls: string[] = [];
+    registry.subscribe(() => void calls.push('a'), ROUTER, AFTER_CREATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) await publish(registry, ROUTER, AFTER_CREATE, payload);
+    const b = registry.subscribe(() => void calls.push('b'), ROUTER, AFTER_CREATE);
+    calls.length = 0;
+    await publish(registry, ROUTER, AFTER_CREATE, payload);
+    b.unsubscribe();
+    await publish(registry, ROUTER, AFTER_CREATE, payload);
+    expect(calls).toEqual(['a', 'b', 'a']);
+  });
+
+  it('still vetoes with the failing callback and runs the abort round', async () => {
+    const { registry } = quietRegistry();
+    const calls: string[] = [];
+    let fail = false;
+    registry.subscribe(
+      () => {
+        calls.push('guard');
+        if (fail) throw new Error('in use');
+      },
+      ROUTER,
+      BEFORE_CREATE,
+    );
+    registry.subscribe(() => void calls.push('after guard'), ROUTER, BEFORE_CREATE);
+    registry.subscribe(() => void calls.push('abort'), ROUTER, 'abort_create');
+    for (let i = 0; i < WARM_ROUNDS; i++) await publish(registry, ROUTER, BEFORE_CREATE, payload);
+    calls.length = 0;
+    fail = true;
+    const error = await publish(registry, ROUTER, BEFORE_CREATE, payload).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CallbackFailure);
+    expect((error as CallbackFailure).errors.map((e) => (e.error as Error).message)).toEqual(['in use']);
+    expect(calls).toEqual(['guard', 'after guard', 'abort']);
+  });
+});
+
+describe('notifySync on a warm bucket', () => {
+  it('fails a callback that returns a thenable, and calls the ones after it', () => {
+    const { registry, logger } = quietRegistry();
+    const calls: string[] = [];
+    let thenable = false;
+    registry.subscribe(() => (thenable ? Promise.resolve() : undefined), ROUTER, AFTER_CREATE);
+    registry.subscribe(() => void calls.push('after'), ROUTER, AFTER_CREATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) registry.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    thenable = true;
+    calls.length = 0;
+    // after_* events do not veto: the failure is logged, not thrown
+    expect(() => registry.notifySync(ROUTER, AFTER_CREATE, 'test', payload)).not.toThrow();
+    expect(calls).toEqual(['after']);
+    expect(logger.at('error')).toHaveLength(1);
+  });
+
+  it('vetoes a before_ event whose callback returns a promise', () => {
+    const { registry } = quietRegistry();
+    registry.subscribe(() => Promise.resolve(), ROUTER, BEFORE_CREATE);
+    let error: unknown;
+    try {
+      registry.notifySync(ROUTER, BEFORE_CREATE, 'test', payload);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CallbackFailure);
+    expect((error as CallbackFailure).errors[0]!.error).toBeInstanceOf(HeraldError);
+  });
+});
