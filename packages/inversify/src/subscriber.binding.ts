@@ -1,7 +1,7 @@
 /**
- * `bindSubscriber`: bind a subscriber under a token (an interface's service identifier) so that
- * `bootCallbacks` finds it. Classes bound as themselves need nothing of the kind: boot finds every
- * `@OnResource` class bound in the container.
+ * `bindSubscriber`: bind a subscriber under a token (an interface's service identifier), checking
+ * at once that it has `@OnResource` methods, and record it for `bootCallbacks`. Boot also finds
+ * plain class bindings on its own (`bind(TOKEN).to(Class)`, `bind(Class).toSelf()`).
  * @module
  */
 

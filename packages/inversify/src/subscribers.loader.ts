@@ -18,6 +18,7 @@ import {
   type Subscription,
 } from '@herald/core';
 import { Container, type ServiceIdentifier } from 'inversify';
+import { classBindingsIn } from './bindings.reader.js';
 import { bootStateOf, Claim, type BootState } from './boot.state.js';
 import { isUnbooted, markBooted } from './container.registry.js';
 import { SubscriberBootError } from './errors.js';
@@ -117,7 +118,11 @@ export async function bootCallbacks(container: Container): Promise<CallbacksBoot
   return boot.handle();
 }
 
-/** The subscribers bound in `container` itself, each service identifier once. */
+/**
+ * The subscribers bound in `container` itself, each service identifier once: decorated classes
+ * bound as themselves, contributions of `bindSubscriber`, and any other identifier bound to one
+ * class with `@OnResource` methods of its own or inherited (see `classBindingsIn`).
+ */
 function subscribersIn(container: Container): Found[] {
   const found = new Map<ServiceIdentifier, Found>();
   for (const cls of decoratedClasses()) {
@@ -127,6 +132,10 @@ function subscribersIn(container: Container): Found[] {
     if (!found.has(serviceIdentifier) && container.isCurrentBound(serviceIdentifier)) {
       found.set(serviceIdentifier, { serviceId: serviceIdentifier, declared: subscriber });
     }
+  }
+  for (const { serviceId, implementation } of classBindingsIn(container)) {
+    if (found.has(serviceId) || !container.isCurrentBound(serviceId)) continue; // e.g. only named or tagged
+    if (handlersOf(implementation).length > 0) found.set(serviceId, { serviceId, declared: implementation });
   }
   return [...found.values()];
 }

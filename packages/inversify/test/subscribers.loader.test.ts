@@ -163,6 +163,43 @@ describe('bootCallbacks: discovery', () => {
     expect(container.get(QuietAudit).seen).toEqual([AFTER_CREATE]);
   });
 
+  it('finds a subclass that only inherits its handlers, bound as itself', async () => {
+    @injectable()
+    class InheritingAudit extends RouterAudit {}
+    const { container, registry, boot } = await booted((c) => c.bind(InheritingAudit).toSelf().inSingletonScope());
+    await registry.notify(ROUTER, AFTER_CREATE, 'test', payload());
+    expect(container.get(InheritingAudit).seen).toEqual([AFTER_CREATE]);
+    expect(boot.subscriptions.map((s) => s.id)).toEqual([
+      expect.stringMatching(/^InheritingAudit\.record#\d+$/),
+      expect.stringMatching(/^InheritingAudit\.record#\d+$/),
+    ]);
+  });
+
+  it('finds a decorated class bound under a token with plain bind().to()', async () => {
+    const { container, registry } = await booted((c) => c.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope());
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    expect(container.get<RouterQuota>(ROUTER_QUOTA).checked).toEqual(['r1']);
+    expect(registry.subscriptions()).toEqual([expect.objectContaining({ priority: 10 })]);
+  });
+
+  it('unsubscribes such a subscriber when its token is unbound', async () => {
+    const { container, registry } = await booted((c) => c.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope());
+    expect(registry.hasSubscribers(ROUTER, BEFORE_CREATE)).toBe(true);
+    container.unbind(ROUTER_QUOTA);
+    expect(registry.hasSubscribers(ROUTER, BEFORE_CREATE)).toBe(false);
+  });
+
+  it('leaves out tokens it cannot resolve without a name or tag, instead of failing the boot', async () => {
+    const { registry, boot } = await booted((c) => {
+      c.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope().whenNamed('edge');
+      c.bind('audits').to(RouterAudit).inSingletonScope();
+      c.bind('audits').to(RouterAudit).inSingletonScope();
+    });
+    expect(boot.subscriptions).toEqual([]);
+    expect(registry.hasSubscribers(ROUTER, BEFORE_CREATE)).toBe(false);
+    expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false);
+  });
+
   it('counts inherited handlers of a class bound under a decorated base class', async () => {
     @injectable()
     class LoudAudit extends RouterAudit {}
