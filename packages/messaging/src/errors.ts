@@ -1,0 +1,65 @@
+/**
+ * The errors of `@herald/messaging`. Each extends core's `HeraldError` (bad arguments are core's
+ * `InvalidError`).
+ * @module
+ */
+
+import { HeraldError } from '@herald/core';
+import type { Target } from './transport.js';
+
+/** How a target reads in messages: `topic`, `topic.server` or `topic (fanout)`. */
+export function describeTarget(target: Target): string {
+  if (target.server !== undefined) return `${target.topic}.${target.server}`;
+  return target.fanout === true ? `${target.topic} (fanout)` : target.topic;
+}
+
+/**
+ * The transport could not take or deliver a message: it is closed, or (a broker) unreachable
+ * after its retries.
+ *
+ * @example
+ * ```ts
+ * await transport.close();
+ * await transport.publish({ topic: 'x' }, { body: 1 }); // rejects: TransportError
+ * ```
+ */
+export class TransportError extends HeraldError {}
+
+/**
+ * A request got no reply in time (oslo's `MessagingTimeout`).
+ *
+ * @example
+ * ```ts
+ * try { await client.call(ctx, 'get_routers', {}); }
+ * catch (e) { if (e instanceof CallTimeoutError) console.warn(e.target, e.timeoutMs); }
+ * ```
+ */
+export class CallTimeoutError extends TransportError {
+  constructor(
+    readonly target: Target,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `No reply from ${describeTarget(target)} within ${timeoutMs} ms: check that a server consumes it, or raise the timeout.`,
+    );
+  }
+}
+
+/**
+ * The handler on the other side threw. `remoteName` and `remoteMessage` are the remote error's
+ * `name` and `message` (oslo's `RemoteError` exc_type and value).
+ *
+ * @example
+ * ```ts
+ * try { await client.call(ctx, 'sync_routers', {}); }
+ * catch (e) { if (e instanceof RemoteError && e.remoteName === 'RouterNotFound') … }
+ * ```
+ */
+export class RemoteError extends HeraldError {
+  constructor(
+    readonly remoteName: string,
+    readonly remoteMessage: string,
+  ) {
+    super(`The remote handler failed with ${remoteName}: ${remoteMessage}`);
+  }
+}

@@ -1,0 +1,832 @@
+/**
+ * The in-memory transport: the {@link Transport} contract in one process, with no broker. It
+ * keeps a broker's rules so that code tested here behaves the same across machines: every body
+ * makes a JSON round trip, delivery is asynchronous, a consumer handles one delivery at a time,
+ * and a message is only gone once its handler has run.
+ *
+ * Queues, as RabbitMQ would hold them for oslo.messaging:
+ * - one per (topic, group) for `{ topic }` targets, kept once declared (by the first consumer of
+ *   the group, or by a publish to a topic that has no queue yet: the default group's, as oslo's
+ *   notifier declares it). Each group's queue gets a copy of every message.
+ * - one per (topic, server) for `{ topic, server }` targets, declared by its first consumer. A
+ *   message published while it has no consumer is dropped; what was queued before the last
+ *   consumer left waits for the next one.
+ * - one per consumer for `{ topic, fanout: true }` targets, gone when the consumer closes (with
+ *   what it held, including a delivery that fails while the consumer closes).
+ *
+ * A failed delivery goes back to the head of its queue (FIFO holds) and the next free consumer
+ * in turn retries it. Each queue remembers the ids of the last {@link DEFAULT_DEDUPLICATION_WINDOW}
+ * messages it acknowledged, to acknowledge a duplicate without handling it. Requests are not
+ * deduplicated: each is a call waiting for its own reply.
+ *
+ * A request to `{ topic }` goes to the topic's default group (the one consumers join when they
+ * name no group), declared as a publish would if the topic has no queue; a topic with only
+ * other groups has nobody to answer, and the request times out. A request that times out leaves
+ * its queue (as oslo sets the message's expiry to the timeout).
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { errorText, InvalidError, type Logger } from '@herald/core';
+import { describeTarget, RemoteError, TransportError, CallTimeoutError } from './errors.js';
+import {
+  DEFAULT_DELIVERY_LIMIT,
+  type CloseOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type Delivery,
+  type DeliveryHandler,
+  type OutgoingMessage,
+  type RequestOptions,
+  type Target,
+  type Transport,
+} from './transport.js';
+
+/** The default {@link InMemoryTransportOptions.deduplicationWindow}: ids remembered per queue. */
+export const DEFAULT_DEDUPLICATION_WINDOW = 10_000;
+
+/** The default {@link CloseOptions.drainMs}. */
+const DEFAULT_DRAIN_MS = 5_000;
+
+/** How many deliveries may follow one another without a turn of the event loop. */
+const BURST = 256;
+
+/** The longest delay `setTimeout` honours (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Options of an {@link InMemoryTransport}. */
+export interface InMemoryTransportOptions {
+  /** The delivery limit of consumers that set none. Default {@link DEFAULT_DELIVERY_LIMIT}. */
+  readonly deliveryLimit?: number;
+  /**
+   * How many ids of acknowledged messages each queue (each group) remembers, to acknowledge a
+   * duplicate without handling it again: the ids of the last messages handled, the oldest
+   * forgotten first (a duplicate does not count as handled again). 0 turns deduplication off.
+   * Default {@link DEFAULT_DEDUPLICATION_WINDOW}.
+   */
+  readonly deduplicationWindow?: number;
+  /** Where dead-lettered messages are reported (warning level, or error if it has no `warn`). */
+  readonly logger?: Logger;
+}
+
+/**
+ * A message that failed on every delivery up to its consumer's limit, as
+ * {@link InMemoryTransport.deadLetters} lists them.
+ *
+ * @example
+ * ```ts
+ * for (const letter of transport.deadLetters()) console.warn(letter.delivery.id, letter.error);
+ * ```
+ */
+export interface DeadLetter {
+  /** Where the message was published. */
+  readonly target: Target;
+  /** The consumer group of a `{ topic }` message; `undefined` for `server` and `fanout` ones. */
+  readonly group: string | undefined;
+  /** The last delivery (its `attempt` is the delivery limit). */
+  readonly delivery: Delivery;
+  /** The message of the last failure. */
+  readonly error: string;
+}
+
+/** A request waiting for its reply. */
+interface PendingRequest {
+  readonly target: Target;
+  /** The queue it waits in, if any (none for an absent server: it times out). */
+  queue: Queue | undefined;
+  settled: boolean;
+  resolve(reply: Delivery): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** One copy of a message in one queue. */
+interface Message {
+  readonly id: string;
+  readonly target: Target;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body's JSON text: each delivery parses its own copy. */
+  readonly json: string;
+  attempt: number;
+  /** Set for a request: not requeued, not deduplicated, its handler's result is the reply. */
+  readonly request: PendingRequest | undefined;
+}
+
+/**
+ * A FIFO of messages. `Array.prototype.shift` copies the whole array once it is large (V8 only
+ * trims small arrays in place), which made a backlog of 20,000 messages quadratic; this one moves
+ * a head index instead and compacts now and then.
+ */
+class Fifo {
+  #items: (Message | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(message: Message): void {
+    this.#items.push(message);
+  }
+
+  /** Puts a message back in front (a requeue). */
+  unshift(message: Message): void {
+    if (this.#head > 0) this.#items[--this.#head] = message;
+    else this.#items.unshift(message);
+  }
+
+  shift(): Message | undefined {
+    if (this.#head === this.#items.length) return undefined;
+    const message = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) this.clear();
+    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return message;
+  }
+
+  /** Removes the first message that `matches`. */
+  removeFirst(matches: (message: Message) => boolean): void {
+    const index = this.#items.findIndex((m, i) => i >= this.#head && m !== undefined && matches(m));
+    if (index >= 0) this.#items.splice(index, 1);
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
+
+/** A queue and the consumers taking from it, in turn. */
+class Queue {
+  readonly messages = new Fifo();
+  readonly consumers: MemoryConsumer[] = [];
+  /** Where the round robin starts looking for a free consumer. */
+  #next = 0;
+  /** The acknowledged ids remembered, for lookups. */
+  readonly #acked = new Set<string>();
+  /**
+   * The same ids in a ring, to forget the oldest: deleting a Set's first entry again and again
+   * leaves tombstones that each later `values().next()` walks over.
+   */
+  readonly #ring: string[] = [];
+  #oldest = 0;
+  /** Whether a pump is scheduled. */
+  scheduled = false;
+
+  constructor(
+    /** The group, for `{ topic }` queues. */
+    readonly group: string | undefined,
+    readonly window: number,
+  ) {}
+
+  /** The next consumer in turn that is not busy, or `undefined`. */
+  takeFreeConsumer(): MemoryConsumer | undefined {
+    const count = this.consumers.length;
+    for (let i = 0; i < count; i++) {
+      const index = (this.#next + i) % count;
+      const consumer = this.consumers[index]!;
+      if (consumer.busy === undefined) {
+        this.#next = (index + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  remove(consumer: MemoryConsumer): void {
+    const index = this.consumers.indexOf(consumer);
+    if (index < 0) return;
+    this.consumers.splice(index, 1);
+    // Keep the turn on the consumer that followed the removed one.
+    if (index < this.#next) this.#next--;
+    if (this.#next >= this.consumers.length) this.#next = 0;
+  }
+
+  wasAcked(id: string): boolean {
+    return this.#acked.has(id);
+  }
+
+  /** Remembers an acknowledged id, forgetting the oldest beyond the window. */
+  remember(id: string): void {
+    if (this.window === 0 || this.#acked.has(id)) return;
+    this.#acked.add(id);
+    if (this.#ring.length < this.window) {
+      this.#ring.push(id);
+      return;
+    }
+    this.#acked.delete(this.#ring[this.#oldest]!);
+    this.#ring[this.#oldest] = id;
+    this.#oldest = (this.#oldest + 1) % this.window;
+  }
+}
+
+/** A consumer of an {@link InMemoryTransport}. */
+class MemoryConsumer implements Consumer {
+  /** The settlement of the delivery in progress, if any (prefetch 1). */
+  busy: Promise<void> | undefined = undefined;
+  closed = false;
+
+  constructor(
+    readonly target: Target,
+    readonly handler: DeliveryHandler,
+    readonly deliveryLimit: number,
+    readonly queue: Queue,
+    readonly onClose: (consumer: MemoryConsumer) => void,
+  ) {}
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.onClose(this);
+    }
+    await this.busy;
+  }
+}
+
+/**
+ * The in-memory {@link Transport}: no server, same semantics as a broker (see the module
+ * comment). The default transport of tests, and of applications that run in one process.
+ *
+ * @example
+ * ```ts
+ * const transport = new InMemoryTransport({ logger: console });
+ * await transport.consume({ topic: 'notifications.info' }, (d) => audit(d.body), { group: 'audit' });
+ * await transport.publish({ topic: 'notifications.info' }, { body: { event_type: 'port.create.end' } });
+ * await transport.idle(); // the audit handler has run
+ * ```
+ */
+export class InMemoryTransport implements Transport {
+  readonly #deliveryLimit: number;
+  readonly #window: number;
+  readonly #logger: Logger | undefined;
+  /** Per topic, the queue of each group. */
+  readonly #groups = new Map<string, Map<string, Queue>>();
+  /** Per topic, the queue of each server. */
+  readonly #servers = new Map<string, Map<string, Queue>>();
+  /** Per topic, the private queue of each fanout consumer. */
+  readonly #fanouts = new Map<string, Set<Queue>>();
+  readonly #requests = new Set<PendingRequest>();
+  readonly #deadLetters: DeadLetter[] = [];
+  /** The deliveries whose handler is running. */
+  readonly #running = new Set<Promise<void>>();
+  /** Pumps scheduled but not run yet. */
+  #scheduled = 0;
+  #idleWaiters: (() => void)[] = [];
+  #closing: Promise<void> | undefined = undefined;
+  /** Deliveries started in a row without a turn of the event loop (see `#continue`). */
+  #burst = 0;
+
+  /**
+   * @throws InvalidError for options that are not an object, a delivery limit that is not a
+   *   positive integer, a deduplication window that is not a non-negative integer, or a logger
+   *   without an `error` method
+   */
+  constructor(options: InMemoryTransportOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidError('options', options, 'pass { deliveryLimit, deduplicationWindow, logger } or nothing.');
+    }
+    const {
+      deliveryLimit = DEFAULT_DELIVERY_LIMIT,
+      deduplicationWindow = DEFAULT_DEDUPLICATION_WINDOW,
+      logger,
+    } = options;
+    checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
+    if (!Number.isSafeInteger(deduplicationWindow) || deduplicationWindow < 0) {
+      throw new InvalidError(
+        'options.deduplicationWindow',
+        deduplicationWindow,
+        'pass a whole number of ids to remember per queue (0 turns deduplication off).',
+      );
+    }
+    if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function')) {
+      throw new InvalidError(
+        'options.logger',
+        logger,
+        'pass an object with an error(message) method, such as console.',
+      );
+    }
+    this.#deliveryLimit = deliveryLimit;
+    this.#window = deduplicationWindow;
+    this.#logger = logger;
+  }
+
+  /**
+   * Queue `message` for `target` (see {@link Transport.publish}). Resolves once it is queued; its
+   * handlers run later, and their failures never reach the publisher.
+   *
+   * @throws InvalidError for a bad target or message, or a body that JSON cannot carry (nothing
+   *   is queued); TransportError once the transport is closing
+   * @example
+   * ```ts
+   * await transport.publish({ topic: 'l3_agent', fanout: true }, { body: { method: 'routers_updated' } });
+   * ```
+   */
+  async publish(target: Target, message: OutgoingMessage): Promise<void> {
+    const address = checkTarget(target);
+    const prepared = prepareMessage(message);
+    this.#checkOpen('publish');
+    for (const queue of this.#queuesFor(address)) {
+      queue.messages.push({ ...prepared, target: address, attempt: 1, request: undefined });
+      this.#schedule(queue);
+    }
+  }
+
+  /**
+   * Start consuming `target` (see {@link Transport.consume}). A `{ topic }` consumer joins its
+   * group's queue and receives what is already waiting there.
+   *
+   * @throws InvalidError for a bad target, handler or options; TransportError once closing
+   * @example
+   * ```ts
+   * const consumer = await transport.consume({ topic: 'dhcp_agent', server: 'host-1' }, onCast);
+   * await consumer.close();
+   * ```
+   */
+  async consume(target: Target, handler: DeliveryHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+    const address = checkTarget(target);
+    if (typeof handler !== 'function') {
+      throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
+    }
+    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    this.#checkOpen('consume');
+    const queue = this.#queueFor(address, group);
+    const consumer = new MemoryConsumer(address, handler, deliveryLimit, queue, (c) => this.#detach(c));
+    queue.consumers.push(consumer);
+    this.#schedule(queue);
+    return consumer;
+  }
+
+  /**
+   * Send `message` to one consumer of `target` and resolve with its handler's result (see
+   * {@link Transport.request}). A `{ topic }` request goes to the topic's default group (the one
+   * consumers join when they name no group). The reply's `id` is the request's.
+   *
+   * @throws InvalidError for a fanout or bad target, a bad message or timeout (nothing is sent);
+   *   TransportError once closing, or when the transport closes before the reply
+   * @example
+   * ```ts
+   * const reply = await transport.request({ topic: 'l3_agent', server: 'host-1' }, { body: { method: 'sync' } }, { timeoutMs: 5000 });
+   * ```
+   */
+  async request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery> {
+    const address = checkTarget(target);
+    if (address.fanout === true) {
+      throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
+    }
+    const prepared = prepareMessage(message);
+    const timeoutMs = checkTimeout(options);
+    this.#checkOpen('request');
+    return new Promise<Delivery>((resolve, reject) => {
+      // Settles once: the reply, the timeout and close race, and only the first one counts.
+      const finish = (settle: () => void): void => {
+        if (pending.settled) return;
+        pending.settled = true;
+        clearTimeout(pending.timer);
+        this.#requests.delete(pending);
+        settle();
+      };
+      const pending: PendingRequest = {
+        target: address,
+        queue: undefined,
+        settled: false,
+        timer: undefined,
+        resolve: (reply) => finish(() => resolve(reply)),
+        reject: (error) => finish(() => reject(error)),
+      };
+      pending.timer = setTimeout(() => {
+        pending.reject(new CallTimeoutError(address, timeoutMs));
+        // As oslo sets the message's expiry to the timeout: nobody will take it any more.
+        if (pending.queue !== undefined) dropRequest(pending.queue, pending);
+      }, timeoutMs);
+      pending.timer.unref();
+      this.#requests.add(pending);
+      // One queue: the default group's, or the server's (none when nobody listens: it times out).
+      const [queue] = this.#queuesFor(address, true);
+      if (queue === undefined) return;
+      pending.queue = queue;
+      queue.messages.push({ ...prepared, target: address, attempt: 1, request: pending });
+      this.#schedule(queue);
+    });
+  }
+
+  /**
+   * Refuse new messages, let the deliveries in progress finish (up to `drainMs`), then stop every
+   * consumer, drop what is still queued and reject every pending request with `TransportError`.
+   * A handler still running after `drainMs` is left to finish; its result no longer counts. Calling
+   * it again returns the same promise. (Its drain timer, like request timers, does not keep the
+   * process alive.)
+   *
+   * @throws InvalidError for a `drainMs` that is not a non-negative number (nothing is closed)
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void transport.close({ drainMs: 10_000 }));
+   * ```
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidError('options', options, 'pass { drainMs } or nothing.');
+    }
+    const { drainMs = DEFAULT_DRAIN_MS } = options;
+    if (typeof drainMs !== 'number' || !(drainMs >= 0) || drainMs > MAX_TIMER_MS) {
+      throw new InvalidError('options.drainMs', drainMs, `pass a number of milliseconds from 0 to ${MAX_TIMER_MS}.`);
+    }
+    this.#closing ??= this.#shutDown(drainMs);
+    return this.#closing;
+  }
+
+  /**
+   * The messages that failed on every delivery up to their consumer's limit, oldest first.
+   *
+   * @example
+   * ```ts
+   * expect(transport.deadLetters().map((l) => l.error)).toEqual(['port not found']);
+   * ```
+   */
+  deadLetters(): readonly DeadLetter[] {
+    return [...this.#deadLetters];
+  }
+
+  /**
+   * Resolves once no handler is running and no delivery is about to start: everything that can
+   * be delivered has been (messages waiting for a consumer that does not exist do not count).
+   * Never resolves while a handler hangs.
+   *
+   * @example
+   * ```ts
+   * await transport.publish({ topic: 'dhcp_agent' }, { body: 1 });
+   * await transport.idle();
+   * expect(handled).toEqual([1]);
+   * ```
+   */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closing !== undefined) {
+      throw new TransportError(`Cannot ${operation}: the transport is closed (or closing).`);
+    }
+  }
+
+  /**
+   * The queues a message for `target` goes to. A `{ topic }` message declares the default
+   * group's queue when the topic has none; a `server` or `fanout` message declares nothing.
+   * `defaultOnly` picks the default group alone (requests).
+   */
+  #queuesFor(target: Target, defaultOnly = false): Queue[] {
+    const { topic, server } = target;
+    if (server !== undefined) {
+      const queue = this.#servers.get(topic)?.get(server);
+      // Nobody listening: dropped, as oslo's direct messages to an absent server.
+      return queue !== undefined && queue.consumers.length > 0 ? [queue] : [];
+    }
+    if (target.fanout === true) return [...(this.#fanouts.get(topic) ?? [])];
+    let groups = this.#groups.get(topic);
+    if (groups === undefined || groups.size === 0) {
+      groups = new Map([[topic, new Queue(topic, this.#window)]]);
+      this.#groups.set(topic, groups);
+    }
+    if (!defaultOnly) return [...groups.values()];
+    const queue = groups.get(topic);
+    return queue === undefined ? [] : [queue];
+  }
+
+  /** The queue a new consumer of `target` takes from, declared if needed. */
+  #queueFor(target: Target, group: string): Queue {
+    const { topic, server } = target;
+    if (target.fanout === true) {
+      const queue = new Queue(undefined, this.#window);
+      getOrAdd(this.#fanouts, topic, () => new Set<Queue>()).add(queue);
+      return queue;
+    }
+    if (server !== undefined) {
+      const queues = getOrAdd(this.#servers, topic, () => new Map<string, Queue>());
+      return getOrAdd(queues, server, () => new Queue(undefined, this.#window));
+    }
+    const groups = getOrAdd(this.#groups, topic, () => new Map<string, Queue>());
+    return getOrAdd(groups, group, () => new Queue(group, this.#window));
+  }
+
+  /** Stops `consumer` taking messages; a fanout consumer's queue goes with it. */
+  #detach(consumer: MemoryConsumer): void {
+    const { queue, target } = consumer;
+    queue.remove(consumer);
+    if (target.fanout === true) {
+      this.#fanouts.get(target.topic)?.delete(queue);
+      queue.messages.clear();
+    } else {
+      // Another consumer of the group may be free to take what this one leaves.
+      this.#schedule(queue);
+    }
+    this.#checkIdle();
+  }
+
+  /** Runs `queue`'s pump on a later turn (never inside the call that queued a message). */
+  #schedule(queue: Queue): void {
+    if (queue.scheduled || queue.messages.length === 0 || this.#closing !== undefined) return;
+    queue.scheduled = true;
+    this.#scheduled++;
+    setImmediate(() => {
+      this.#burst = 0;
+      queue.scheduled = false;
+      this.#scheduled--;
+      this.#pump(queue);
+      this.#checkIdle();
+    });
+  }
+
+  /** Hands the queue's messages, in order, to its free consumers, in turn. */
+  #pump(queue: Queue): void {
+    while (queue.messages.length > 0 && this.#closing === undefined) {
+      const consumer = queue.takeFreeConsumer();
+      if (consumer === undefined) return;
+      const message = queue.messages.shift()!;
+      if (message.request?.settled === true) continue;
+      // Already handled in this queue: acknowledged again, without the handler.
+      if (message.request === undefined && queue.wasAcked(message.id)) continue;
+      this.#deliver(queue, consumer, message);
+    }
+  }
+
+  #deliver(queue: Queue, consumer: MemoryConsumer, message: Message): void {
+    const delivery: Delivery = Object.freeze({
+      id: message.id,
+      target: message.target,
+      headers: message.headers,
+      body: JSON.parse(message.json) as unknown,
+      attempt: message.attempt,
+    });
+    // The handler starts a microtask later, once the consumer is marked busy: a handler that
+    // closes its own consumer at once still has `close()` wait for this delivery.
+    const running = Promise.resolve(delivery)
+      .then((d) => runHandler(consumer.handler, d))
+      .then((outcome) => {
+        this.#settle(queue, consumer, message, delivery, outcome);
+        consumer.busy = undefined;
+        this.#running.delete(running);
+        this.#continue(queue);
+        this.#checkIdle();
+      });
+    consumer.busy = running;
+    this.#running.add(running);
+  }
+
+  /**
+   * After a delivery: the next one at once, in this microtask, for up to {@link BURST} deliveries
+   * in a row; then on the next turn of the event loop. Going on at once spares a turn per
+   * message; the budget keeps a handler that publishes to its own topic forever from starving
+   * timers (request timeouts, `close`'s drain) and I/O.
+   */
+  #continue(queue: Queue): void {
+    if (this.#burst < BURST) {
+      this.#burst++;
+      this.#pump(queue);
+    } else {
+      this.#schedule(queue);
+    }
+  }
+
+  /** Acknowledges, requeues, dead-letters, or replies. Never throws. */
+  #settle(queue: Queue, consumer: MemoryConsumer, message: Message, delivery: Delivery, outcome: Outcome): void {
+    const { request } = message;
+    if (request !== undefined) {
+      if (!request.settled) this.#reply(request, message, outcome);
+      return;
+    }
+    if (outcome.ok) {
+      queue.remember(message.id);
+      return;
+    }
+    if (message.attempt < consumer.deliveryLimit) {
+      message.attempt++;
+      // Back at the head, where it was: FIFO holds, and the next free consumer retries it. (The
+      // queue of a fanout consumer that closed meanwhile is gone, and the message with it.)
+      queue.messages.unshift(message);
+      return;
+    }
+    const error = errorText(outcome.error);
+    this.#deadLetters.push(Object.freeze({ target: message.target, group: queue.group, delivery, error }));
+    this.#log(
+      `Message ${message.id} to ${describeTarget(message.target)}${queue.group === undefined ? '' : ` (group ${queue.group})`} dead-lettered after ${message.attempt} deliveries: ${error}`,
+    );
+  }
+
+  #reply(request: PendingRequest, message: Message, outcome: Outcome): void {
+    if (!outcome.ok) {
+      const { name, text } = remoteErrorOf(outcome.error);
+      request.reject(new RemoteError(name, text));
+      return;
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(outcome.value === undefined ? null : outcome.value);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) {
+      // What a broker's server would answer: the reply cannot be carried.
+      const invalid = new InvalidError('reply', outcome.value, 'return a JSON value from a request handler.');
+      request.reject(new RemoteError(invalid.name, invalid.message));
+      return;
+    }
+    const headers = Object.freeze({});
+    request.resolve(
+      Object.freeze({ id: message.id, target: message.target, headers, body: JSON.parse(json), attempt: 1 }),
+    );
+  }
+
+  #log(text: string): void {
+    const logger = this.#logger;
+    if (logger === undefined) return;
+    try {
+      if (logger.warn !== undefined) logger.warn(text);
+      else logger.error(text);
+    } catch {
+      // A failing logger must not break delivery.
+    }
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || this.#scheduled > 0 || this.#running.size > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async #shutDown(drainMs: number): Promise<void> {
+    if (this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainMs);
+        timer.unref();
+      });
+      await Promise.race([Promise.allSettled([...this.#running]), timeout]);
+      clearTimeout(timer);
+    }
+    for (const queues of [...this.#groups.values(), ...this.#servers.values()]) {
+      for (const queue of queues.values()) this.#stop(queue);
+    }
+    for (const queues of this.#fanouts.values()) for (const queue of queues) this.#stop(queue);
+    this.#groups.clear();
+    this.#servers.clear();
+    this.#fanouts.clear();
+    for (const request of [...this.#requests]) {
+      request.reject(new TransportError(`The transport closed before ${describeTarget(request.target)} replied.`));
+    }
+    this.#checkIdle();
+  }
+
+  #stop(queue: Queue): void {
+    for (const consumer of queue.consumers) consumer.closed = true;
+    queue.consumers.length = 0;
+    queue.messages.clear();
+  }
+}
+
+/** What a handler did: returned `value`, or threw `error`. */
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** Runs `handler`; its result or failure, never a rejection. */
+async function runHandler(handler: DeliveryHandler, delivery: Delivery): Promise<Outcome> {
+  try {
+    return { ok: true, value: await handler(delivery) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** The name and message a remote failure is reported with (anything can be thrown). */
+function remoteErrorOf(error: unknown): { name: string; text: string } {
+  if (error !== null && typeof error === 'object') {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', text: message };
+  }
+  return { name: 'Error', text: String(error) };
+}
+
+function dropRequest(queue: Queue, request: PendingRequest): void {
+  queue.messages.removeFirst((m) => m.request === request);
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** A frozen copy of a valid target, with only the keys that matter; throws for a bad one. */
+function checkTarget(target: Target): Target {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) {
+    throw new InvalidError('target', target, "pass an object such as { topic: 'dhcp_agent' }.");
+  }
+  const { topic, server, fanout } = target;
+  if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
+    throw new InvalidError('target.topic', topic, 'pass a non-empty string without whitespace.');
+  }
+  if (server !== undefined && (typeof server !== 'string' || server === '')) {
+    throw new InvalidError('target.server', server, 'pass a non-empty string (a host name), or leave it out.');
+  }
+  if (fanout !== undefined && typeof fanout !== 'boolean') {
+    throw new InvalidError('target.fanout', fanout, 'pass true (every server of the topic), false, or leave it out.');
+  }
+  if (server !== undefined && fanout === true) {
+    throw new InvalidError('target', target, 'pass either a server or fanout: true, not both.');
+  }
+  if (server !== undefined) return Object.freeze({ topic, server });
+  return Object.freeze(fanout === true ? { topic, fanout } : { topic });
+}
+
+/** The parts of a valid message that every queue's copy shares; throws for a bad one. */
+function prepareMessage(message: OutgoingMessage): {
+  id: string;
+  headers: Readonly<Record<string, string>>;
+  json: string;
+} {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    throw new InvalidError('message', message, 'pass an object such as { body: { method: "sync" } }.');
+  }
+  const { id = randomUUID(), headers = {}, body } = message;
+  if (typeof id !== 'string' || id === '') {
+    throw new InvalidError('message.id', id, 'pass a non-empty string, or leave it out for a random UUID.');
+  }
+  if (headers === null || typeof headers !== 'object' || !isPlainObject(headers)) {
+    throw new InvalidError('message.headers', headers, 'pass an object of string values, or leave it out.');
+  }
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') {
+      throw new InvalidError(`message.headers.${name}`, value, 'pass a string: header values are strings.');
+    }
+    copy[name] = value;
+  }
+  return { id, headers: Object.freeze(copy), json: toJson(body) };
+}
+
+/** The JSON text of `body`, which must survive a round trip. */
+function toJson(body: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw new InvalidError(
+      'message.body',
+      body,
+      `pass a JSON value (no BigInt, no cycle): ${errorText(error)}. Messages cross processes as JSON.`,
+    );
+  }
+  if (json === undefined) {
+    throw new InvalidError('message.body', body, 'pass a JSON value (null, not undefined, for nothing).');
+  }
+  return json;
+}
+
+function checkDeliveryLimit(element: string, limit: unknown): asserts limit is number {
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidError(element, limit, 'pass a whole number of deliveries, 1 or more.');
+  }
+}
+
+function checkConsumeOptions(
+  options: ConsumeOptions,
+  target: Target,
+  defaultLimit: number,
+): { group: string; deliveryLimit: number } {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { group, deliveryLimit } or nothing.');
+  }
+  const { group = target.topic, deliveryLimit = defaultLimit } = options;
+  if (typeof group !== 'string' || group === '') {
+    throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out for the topic.');
+  }
+  checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
+  return { group, deliveryLimit };
+}
+
+function checkTimeout(options: RequestOptions): number {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { timeoutMs }.');
+  }
+  const { timeoutMs } = options;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+    throw new InvalidError(
+      'options.timeoutMs',
+      timeoutMs,
+      `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}.`,
+    );
+  }
+  return timeoutMs;
+}

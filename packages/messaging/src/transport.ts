@@ -1,0 +1,129 @@
+/**
+ * The transport contract: what every transport (the in-memory default, a broker) provides, and
+ * what notifications, RPC and the registry bridge are built on. Addresses follow
+ * oslo.messaging's `Target`: a topic, optionally one server of it, or all of them (fanout).
+ * @module
+ */
+
+/**
+ * Where a message goes (oslo.messaging's `Target`).
+ *
+ * - `{ topic }`: the topic's shared queue; each message goes to one consumer of each group.
+ * - `{ topic, server }`: only the consumers listening as that server (host).
+ * - `{ topic, fanout: true }`: a copy to every consumer listening with `fanout: true` on the topic.
+ *
+ * @example
+ * ```ts
+ * const anyDhcpAgent: Target = { topic: 'dhcp_agent' };
+ * const oneHost: Target = { topic: 'dhcp_agent', server: 'host-1' };
+ * const everyHost: Target = { topic: 'dhcp_agent', fanout: true };
+ * ```
+ */
+export interface Target {
+  /** The service the message is for (e.g. `dhcp_agent`, `notifications.info`): non-empty. */
+  readonly topic: string;
+  /** One server (host) of the topic. Not together with `fanout`. */
+  readonly server?: string;
+  /** Every server of the topic gets a copy. */
+  readonly fanout?: boolean;
+}
+
+/** A message to send. Its body must survive a JSON round trip (it is one, even in memory). */
+export interface OutgoingMessage {
+  /**
+   * A unique id (default: a random UUID). Consumers of one group handle a given id once: a
+   * message published again with the same id is acknowledged without being handled again.
+   */
+  readonly id?: string;
+  /** String headers (for example CloudEvents' `ce-id`, `ce-type`, and W3C `traceparent`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Any JSON value. */
+  readonly body: unknown;
+}
+
+/** A message as a consumer receives it. */
+export interface Delivery {
+  readonly id: string;
+  /** Where it was published. */
+  readonly target: Target;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, after its JSON round trip. */
+  readonly body: unknown;
+  /** 1 on the first delivery, 2 on the first redelivery, and so on. */
+  readonly attempt: number;
+}
+
+/**
+ * Handles one delivery. Returning (or resolving) acknowledges it: at-least-once, the message is
+ * only gone once its handler has run. Throwing (or rejecting) requeues it, until the consumer's
+ * delivery limit; then it goes to the dead letters. For a request, what it returns is the reply.
+ */
+export type DeliveryHandler = (delivery: Delivery) => unknown;
+
+/** Options of {@link Transport.consume}. */
+export interface ConsumeOptions {
+  /**
+   * For a `{ topic }` target: consumers of one group share the topic's messages (each message to
+   * one of them, in turn), and each group gets its own copy. Default: the topic itself, as
+   * oslo's one shared queue per topic. Ignored for `server` and `fanout` targets.
+   */
+  readonly group?: string;
+  /** Deliveries of one message before it is dead-lettered. Default {@link DEFAULT_DELIVERY_LIMIT}. */
+  readonly deliveryLimit?: number;
+}
+
+/** The default {@link ConsumeOptions.deliveryLimit}. */
+export const DEFAULT_DELIVERY_LIMIT = 5;
+
+/** A consumer, as {@link Transport.consume} returns it. */
+export interface Consumer {
+  readonly target: Target;
+  /** Stops taking messages; resolves once the delivery in progress (if any) has been settled. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link Transport.request}. */
+export interface RequestOptions {
+  /** How long to wait for the reply, in milliseconds (a positive number). */
+  readonly timeoutMs: number;
+}
+
+/** Options of {@link Transport.close}. */
+export interface CloseOptions {
+  /** How long to wait for deliveries in progress to finish, in milliseconds. Default 5,000. */
+  readonly drainMs?: number;
+}
+
+/**
+ * A message transport. Implementations: `InMemoryTransport` (this package; no server) and, on
+ * RabbitMQ, a broker transport with the same semantics. Bad arguments reject with `InvalidError`;
+ * a transport that cannot take a message rejects with `TransportError`.
+ *
+ * @example
+ * ```ts
+ * const transport = new InMemoryTransport();
+ * await transport.consume({ topic: 'dhcp_agent', server: 'host-1' }, (d) => console.log(d.body));
+ * await transport.publish({ topic: 'dhcp_agent', server: 'host-1' }, { body: { method: 'port_create_end' } });
+ * ```
+ */
+export interface Transport {
+  /**
+   * Send a message. Resolves once the transport holds it (a broker: has confirmed it). A `{ topic }`
+   * message waits in the topic's queue for a consumer, a `server` or `fanout` message reaches the
+   * consumers listening at the time (as with oslo, nobody listening means nobody receives it).
+   */
+  publish(target: Target, message: OutgoingMessage): Promise<void>;
+  /** Start consuming `target`; resolves once the consumer is listening. */
+  consume(target: Target, handler: DeliveryHandler, options?: ConsumeOptions): Promise<Consumer>;
+  /**
+   * Send a message to one consumer of `target` and wait for what its handler returns. Rejects
+   * with `CallTimeoutError` when no reply comes within `timeoutMs`, and with `RemoteError` when
+   * the handler threw (a request is not requeued: the caller decides whether to retry).
+   */
+  request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery>;
+  /**
+   * Refuse new messages, let the deliveries in progress finish (up to `drainMs`), then stop every
+   * consumer and reject every pending request with `TransportError`.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
