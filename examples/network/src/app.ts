@@ -1,17 +1,32 @@
 /**
  * The example as an Inversify application: its container modules, and `createNetworkApp()`, which
- * loads them with Herald's `callbacksModule()`, boots the callbacks and starts narrating.
+ * loads them with Herald's `callbacksModule()`, boots the callbacks, starts the processes the
+ * server talks to over the transport (agents, an audit listener, a metering agent behind the
+ * registry bridge) and starts narrating.
  * @module
  */
 
 import 'reflect-metadata';
-import { CallbackRegistry, type Subscription } from '@herald/core';
+import {
+  AFTER_CREATE,
+  AFTER_DELETE,
+  AFTER_UPDATE,
+  CallbackRegistry,
+  PORT,
+  ROUTER,
+  type Subscription,
+} from '@herald/core';
 import { bootCallbacks, callbacksModule, type CallbacksBoot } from '@herald/inversify';
+import { InMemoryTransport, RegistryBridge, type Transport } from '@herald/messaging';
 import { Container, ContainerModule } from 'inversify';
-import { AGENT_RPC, AGENT_SETUP, Agents, defaultAgents, InProcessAgentRpc, type Agent } from './agents/agents.js';
+import { AGENT_RPC, AGENT_SETUP, Agents, defaultAgents, MessagingAgentRpc, type Agent } from './agents/agents.js';
+import { AgentHosts } from './agents/hosts.js';
+import { SERVER_SOURCE, TRANSPORT } from './messaging.js';
 import { Database } from './model/database.js';
 import { Narrator, type TimedEntry } from './narrator.js';
-import { LogNotifier, NetworkApi, NOTIFIER } from './resources/api.js';
+import { AuditService } from './remote/audit.js';
+import { MeteringProcess } from './remote/metering.js';
+import { MessagingNotifier, NetworkApi, NOTIFIER } from './resources/api.js';
 import { NetworkService } from './resources/network.service.js';
 import { PortService } from './resources/port.service.js';
 import { RouterService } from './resources/router.service.js';
@@ -27,17 +42,23 @@ import { VpnService } from './services/vpn.service.js';
 export interface NetworkModulesOptions {
   /** Where services tell what they do. Default: a narrator that keeps entries and prints nothing. */
   narrator?: Narrator;
-  /** The simulated agents. Default: {@link defaultAgents}. */
+  /** The agents the server knows. Default: {@link defaultAgents}. */
   agents?: readonly Agent[];
+  /**
+   * What the notifier and the agent RPC send on. Default: an `InMemoryTransport` of its own, where
+   * nobody listens (start `AgentHosts` or a listener on it to receive).
+   */
+  transport?: Transport;
 }
 
 /**
- * The data store, the four trigger services, the API and its notifier, the simulated agents, and
- * the narrator. Nothing here subscribes to anything.
+ * The data store, the four trigger services, the API and its notifier, the agents and the RPC to
+ * them, the transport, and the narrator. Nothing here subscribes to anything.
  */
 export function coreModule(options: NetworkModulesOptions = {}): ContainerModule {
   const narrator = options.narrator ?? new Narrator();
   const agents = options.agents ?? defaultAgents();
+  const transport = options.transport ?? new InMemoryTransport();
   return new ContainerModule(({ bind }) => {
     bind(Narrator).toConstantValue(narrator);
     bind(Database).toSelf().inSingletonScope();
@@ -46,10 +67,11 @@ export function coreModule(options: NetworkModulesOptions = {}): ContainerModule
     bind(PortService).toSelf().inSingletonScope();
     bind(RouterService).toSelf().inSingletonScope();
     bind(NetworkApi).toSelf().inSingletonScope();
-    bind(NOTIFIER).to(LogNotifier).inSingletonScope();
+    bind(TRANSPORT).toConstantValue(transport);
+    bind(NOTIFIER).to(MessagingNotifier).inSingletonScope();
     bind(AGENT_SETUP).toConstantValue(agents);
     bind(Agents).toSelf().inSingletonScope();
-    bind(AGENT_RPC).to(InProcessAgentRpc).inSingletonScope();
+    bind(AGENT_RPC).to(MessagingAgentRpc).inSingletonScope();
   });
 }
 
@@ -88,46 +110,90 @@ export function networkModules(options: NetworkModulesOptions = {}): ContainerMo
   return [coreModule(options), l3Module(), dhcpModule(), advancedServicesModule()];
 }
 
+/** The events the server forwards over the registry bridge, for routers and ports. */
+export const BRIDGED_EVENTS = [AFTER_CREATE, AFTER_UPDATE, AFTER_DELETE] as const;
+
+/** The processes around the server, each on the transport. */
+export interface Peers {
+  /** The DHCP and L3 agents, as RPC servers on their hosts. */
+  readonly agents: AgentHosts;
+  /** A notification listener that records the API's notifications. */
+  readonly audit: AuditService;
+  /** A process with its own registry, which the registry bridge feeds. */
+  readonly metering: MeteringProcess;
+}
+
 /** A booted example application. */
-export interface NetworkApp extends Disposable {
+export interface NetworkApp extends AsyncDisposable {
   readonly container: Container;
   readonly registry: CallbackRegistry;
   readonly narrator: Narrator;
   readonly api: NetworkApi;
   readonly db: Database;
   readonly boot: CallbacksBoot;
-  /** Stop narrating, unsubscribe what boot subscribed, release the container's singletons. */
-  dispose(): void;
+  /** What the server and its peers talk over. `await transport.idle()` waits for every delivery. */
+  readonly transport: InMemoryTransport;
+  /** The server's side of the registry bridge. */
+  readonly bridge: RegistryBridge;
+  readonly peers: Peers;
+  /**
+   * Stop the bridge, wait for what is on its way, stop the peers, close the transport (even one
+   * given to `createNetworkApp`), stop narrating, unsubscribe what boot subscribed, release the
+   * container's singletons. Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
 }
 
 /**
  * Build and boot the example: a container with `callbacksModule()` (a registry that logs into the
- * narrator) and {@link networkModules}, every `@OnResource` service subscribed, and every
- * notification narrated to `output`.
+ * narrator) and {@link networkModules}, every `@OnResource` service subscribed, every notification
+ * narrated to `output`; then, on one transport (an `InMemoryTransport` unless one is given), the
+ * agents as RPC servers, the audit listener, the metering agent's process, and the registry bridge
+ * forwarding the server's router and port `after_*` events to it.
  *
  * @example
  * ```ts
- * using app = await createNetworkApp({ output: (entry) => console.log(entry) });
+ * await using app = await createNetworkApp({ output: (entry) => console.log(entry) });
  * await app.api.create(RequestContext.admin(), 'network', { name: 'private' });
+ * await app.transport.idle(); // the casts, notifications and bridged events have been handled
  * ```
  */
 export async function createNetworkApp(
-  options: { output?: (entry: TimedEntry) => void; agents?: readonly Agent[] } = {},
+  options: { output?: (entry: TimedEntry) => void; agents?: readonly Agent[]; transport?: InMemoryTransport } = {},
 ): Promise<NetworkApp> {
   const narrator = new Narrator(options.output);
+  const transport = options.transport ?? new InMemoryTransport({ logger: narrator.logger });
+  const agents = options.agents ?? defaultAgents();
   const container = new Container();
   container.load(
     callbacksModule({ name: 'network', logger: narrator.logger }),
-    ...networkModules({ narrator, agents: options.agents }),
+    ...networkModules({ narrator, agents, transport }),
   );
   const boot = await bootCallbacks(container);
   const registry = container.get(CallbackRegistry);
   const watching: Subscription = narrator.watch(registry);
-  const dispose = () => {
-    watching.unsubscribe();
-    boot.dispose();
-    container.unbindAll();
+
+  const peers: Peers = {
+    agents: await AgentHosts.start(transport, agents, narrator),
+    audit: await AuditService.start(transport, narrator),
+    metering: await MeteringProcess.start(transport, narrator),
   };
+  const bridge = new RegistryBridge(transport, { source: SERVER_SOURCE, logger: narrator.logger });
+  bridge.forward(registry, { resources: [ROUTER, PORT], events: BRIDGED_EVENTS });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop forwarding; the events already forwarded are on the transport.
+      await bridge.close();
+      // Let what is on its way arrive, then stop the peers and close the transport.
+      await transport.idle();
+      await Promise.all([peers.agents.stop(), peers.audit.stop(), peers.metering.close()]);
+      await transport.close();
+      watching.unsubscribe();
+      boot.dispose();
+      await container.unbindAllAsync();
+    })());
   return {
     container,
     registry,
@@ -135,7 +201,10 @@ export async function createNetworkApp(
     api: container.get(NetworkApi),
     db: container.get(Database),
     boot,
-    dispose,
-    [Symbol.dispose]: dispose,
+    transport,
+    bridge,
+    peers,
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

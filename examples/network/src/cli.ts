@@ -4,6 +4,7 @@
  */
 
 import { formatSubscriptions, toMermaid } from '@herald/core';
+import type { InMemoryTransport } from '@herald/messaging';
 import { createNetworkApp } from './app.js';
 import { createPrinter } from './printer.js';
 import { runScenario } from './scenario.js';
@@ -24,6 +25,12 @@ into the subnet, tries to delete the router's port directly (the L3 service veto
 abort subscribers run), removes the interface and deletes the router. Every notification is
 printed as it completes: resource, event, trigger, subscribers in call order, outcome, duration.
 
+Around the server, on an in-memory transport (@herald/messaging): the DHCP and L3 agents run as
+RPC servers and print the casts they get (rpc), an audit listener prints the API's notifications
+(notify), and a metering agent with a registry of its own prints the router and port events the
+registry bridge carries to it (bridge). After each step the script waits until every message has
+been handled; at the end it closes the transport.
+
 Options:
   --json            print the trace as JSON lines (one object per entry) instead of text
   --graph           print a Mermaid diagram of which services subscribe to which events, then exit
@@ -43,7 +50,11 @@ type Mode = (typeof MODES)[number];
  * process.exitCode = await run(process.argv.slice(2), terminal);
  * ```
  */
-export async function run(args: readonly string[], terminal: Terminal): Promise<number> {
+export async function run(
+  args: readonly string[],
+  terminal: Terminal,
+  options: { transport?: InMemoryTransport } = {},
+): Promise<number> {
   const unknown = args.filter((a) => !(MODES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.length > 1) {
     const why = unknown.length > 0 ? `unknown option ${unknown.join(', ')}` : `pass one option at a time`;
@@ -57,7 +68,10 @@ export async function run(args: readonly string[], terminal: Terminal): Promise<
   }
   const json = mode === '--json';
   const print = createPrinter({ json, color: terminal.color && !json, write: terminal.out });
-  using app = await createNetworkApp({ output: mode === undefined || json ? print : undefined });
+  await using app = await createNetworkApp({
+    output: mode === undefined || json ? print : undefined,
+    transport: options.transport,
+  });
   if (mode === '--graph') {
     terminal.out(toMermaid(app.registry));
     return 0;
@@ -67,8 +81,15 @@ export async function run(args: readonly string[], terminal: Terminal): Promise<
     return 0;
   }
   if (!json) {
-    terminal.out('Herald network example: Neutron callbacks in a small Inversify application (in memory).');
-    terminal.out(`${app.boot.subscriptions.length} subscriptions made at boot; run with --graph to see them.`);
+    terminal.out(
+      'Herald network example: Neutron callbacks in a small Inversify application, ' +
+        'with its agents and listeners on an in-memory transport.',
+    );
+    const bridged = app.registry.subscriptions().length - app.boot.subscriptions.length;
+    terminal.out(
+      `${app.boot.subscriptions.length} subscriptions made at boot, ${bridged} by the registry bridge; ` +
+        'run with --graph to see them.',
+    );
   }
   try {
     await runScenario(app);

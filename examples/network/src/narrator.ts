@@ -1,7 +1,8 @@
 /**
  * The narrator: what the example tells on the terminal, as a list of entries — the script's steps,
- * the API's notifications, what services say they do, and every registry notification (seen
- * through `registry.observe`). The printer renders the entries; tests read them.
+ * the API's notifications, what services say they do, every registry notification (seen through
+ * `registry.observe`), and the messages other processes received over the transport. The printer
+ * renders the entries; tests read them.
  * @module
  */
 
@@ -36,6 +37,24 @@ export interface SayEntry {
   readonly level: 'info' | 'error';
 }
 
+/** How a message crossed the transport. */
+export type MessageVia = 'rpc' | 'notification' | 'bridge';
+
+/**
+ * A message another process received over the transport, as that process tells it: an RPC cast
+ * an agent ran, a notification a listener took, a registry event re-notified by the bridge.
+ */
+export interface MessageEntry {
+  readonly kind: 'message';
+  readonly via: MessageVia;
+  /** Who received it, e.g. `dhcp-a@host-a`, `audit`, `metering-agent@host-a`. */
+  readonly receiver: string;
+  /** What arrived: the RPC method, the notification's event type, or `<resource> <event>`. */
+  readonly name: string;
+  /** What the receiver made of it. */
+  readonly message: string;
+}
+
 /** One completed registry notification. */
 export interface NotificationEntry {
   readonly kind: 'notification';
@@ -65,7 +84,7 @@ export interface ResultEntry {
 }
 
 /** One thing the narrator tells. */
-export type TraceEntry = StepEntry | ApiEntry | SayEntry | NotificationEntry | ResultEntry;
+export type TraceEntry = StepEntry | ApiEntry | SayEntry | MessageEntry | NotificationEntry | ResultEntry;
 
 /** A told entry, with when it was told (milliseconds since the narrator started). */
 export type TimedEntry = TraceEntry & { readonly atMs: number };
@@ -108,6 +127,16 @@ export class Narrator {
 
   say(source: string, message: string): void {
     this.tell({ kind: 'say', source, message, level: 'info' });
+  }
+
+  /** Another process received a message (see {@link MessageEntry}). */
+  message(via: MessageVia, receiver: string, name: string, message: string): void {
+    this.tell({ kind: 'message', via, receiver, name, message });
+  }
+
+  /** The message entries so far. */
+  messages(): MessageEntry[] {
+    return this.#entries.filter((e): e is TimedEntry & MessageEntry => e.kind === 'message');
   }
 
   result(ok: boolean, message: string): void {

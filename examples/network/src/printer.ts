@@ -16,11 +16,14 @@ export interface PrinterOptions {
   write: (line: string) => void;
 }
 
-const ANSI = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, cyan: 36, magenta: 35 } as const;
+const ANSI = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36 } as const;
 type Style = keyof typeof ANSI;
 
 /** The longest API payload shown in text mode; `--json` has them whole. */
 const PAYLOAD_WIDTH = 100;
+
+/** The label of a message entry, by how it travelled. */
+const VIA_LABEL = { rpc: 'rpc', notification: 'notify', bridge: 'bridge' } as const;
 
 /**
  * A function that prints one entry.
@@ -49,6 +52,9 @@ export function createPrinter({ json, color, write }: PrinterOptions): (entry: T
       }
       case 'say':
         write(`${paint(entry.level === 'error' ? 'red' : 'magenta', label(entry.source))}${entry.message}`);
+        break;
+      case 'message':
+        write(`${paint('blue', label(VIA_LABEL[entry.via]))}${entry.receiver} ← ${entry.name} ${entry.message}`);
         break;
       case 'notification': {
         const text = `${label('callbacks')}${entry.line} · took ${entry.durationMs.toFixed(2)} ms, at +${entry.atMs.toFixed(1)} ms`;

@@ -1,5 +1,8 @@
 /**
- * The script `npm start` runs: the two seed documents' story, step by step.
+ * The script `npm start` runs: the two seed documents' story, step by step. Casts to agents,
+ * notifications and bridged events are delivered asynchronously: after each request the script
+ * waits until the transport is idle, so that what the other processes did is told before the
+ * next step.
  * @module
  */
 
@@ -28,56 +31,70 @@ export class ScenarioFailure extends Error {
   override readonly name = 'ScenarioFailure';
 }
 
+/** What the script needs of the application. */
+export type ScenarioApp = Pick<NetworkApp, 'api' | 'narrator' | 'db' | 'container' | 'transport'>;
+
 /**
  * Create a network, a subnet and a router; plug the router into the subnet; try to delete the
- * router's port directly (L3 vetoes it); remove the interface; delete the router.
+ * router's port directly (L3 vetoes it); remove the interface; delete the router. After each
+ * request, wait for the transport to be idle.
  *
  * @throws ScenarioFailure when the port delete is not vetoed
  * @example
  * ```ts
- * using app = await createNetworkApp();
+ * await using app = await createNetworkApp();
  * const { vetoReason } = await runScenario(app);
  * ```
  */
-export async function runScenario(app: NetworkApp): Promise<ScenarioOutcome> {
-  const { api, narrator, db } = app;
-  const ctx = RequestContext.admin();
+export async function runScenario(app: ScenarioApp): Promise<ScenarioOutcome> {
+  const { api, narrator, db, transport } = app;
+  /** Each call is a request of its own, as an administrator: a new request id each time. */
+  const ctx = () => RequestContext.admin();
+  /** The request's casts, notifications and bridged events have all been handled. */
+  const delivered = () => transport.idle();
 
   narrator.step('Create network "private"');
-  const network = await api.create(ctx, 'network', { name: 'private' });
+  const network = await api.create(ctx(), 'network', { name: 'private' });
+  await delivered();
 
   narrator.step(`Create subnet 10.0.0.0/24 on ${network.id}`);
-  const subnet = await api.create(ctx, 'subnet', {
+  const subnet = await api.create(ctx(), 'subnet', {
     networkId: network.id,
     cidr: '10.0.0.0/24',
     name: 'private-subnet',
   });
+  await delivered();
 
   narrator.step('Create router "router1"');
-  const router = await api.create(ctx, 'router', { name: 'router1' });
+  const router = await api.create(ctx(), 'router', { name: 'router1' });
+  await delivered();
 
   narrator.step(`Add an interface on ${subnet.id} to ${router.id}`);
-  const itf = await api.addRouterInterface(ctx, router.id, subnet.id);
+  const itf = await api.addRouterInterface(ctx(), router.id, subnet.id);
+  await delivered();
   narrator.result(true, `${router.id} answers on ${subnet.gatewayIp} through ${itf.portId}`);
 
   narrator.step(`Delete ${itf.portId}, the router's port, directly through the port API`);
   let vetoReason: string | undefined;
   try {
-    await api.delete(ctx, 'port', itf.portId);
+    await api.delete(ctx(), 'port', itf.portId);
   } catch (error) {
     if (!(error instanceof CallbackFailure)) throw error;
     vetoReason = error.innerErrors.map(errorText).join('; ');
   }
+  await delivered();
   if (vetoReason === undefined) {
     throw new ScenarioFailure(`${itf.portId} was deleted, but L3Service should have vetoed deleting a router's port`);
   }
   narrator.result(true, `refused, as it should be: ${vetoReason}`);
 
   narrator.step(`Remove the interface from ${router.id}`);
-  await api.removeRouterInterface(ctx, router.id, subnet.id);
+  await api.removeRouterInterface(ctx(), router.id, subnet.id);
+  await delivered();
 
   narrator.step(`Delete ${router.id}`);
-  await api.delete(ctx, 'router', router.id);
+  await api.delete(ctx(), 'router', router.id);
+  await delivered();
 
   const remaining = {
     networks: db.networks.list().length,

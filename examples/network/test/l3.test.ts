@@ -10,7 +10,7 @@ import { networkContainer, routedSubnet } from './support.js';
 
 describe('L3Service.preventL3PortDeletion', () => {
   it("refuses the direct delete of a router's interface with ServicePortInUse", async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { port } = await routedSubnet(fixture);
     const failure = await fixture.api.delete(fixture.ctx, 'port', port.id).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(CallbackFailure);
@@ -22,7 +22,7 @@ describe('L3Service.preventL3PortDeletion', () => {
   });
 
   it('lets the router remove its own interface (portCheck: false)', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { router, subnet, port } = await routedSubnet(fixture);
     await fixture.api.removeRouterInterface(fixture.ctx, router.id, subnet.id);
     expect(fixture.db.ports.find(port.id)).toBeUndefined();
@@ -34,7 +34,7 @@ describe('L3Service.preventL3PortDeletion', () => {
   });
 
   it('allows a port that is not owned by a router', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { network } = await routedSubnet(fixture);
     const vm = await fixture.api.create(fixture.ctx, 'port', {
       networkId: network.id,
@@ -45,7 +45,7 @@ describe('L3Service.preventL3PortDeletion', () => {
   });
 
   it('allows a router port without addresses: a stale port', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { network, router } = await routedSubnet(fixture);
     const stale = await fixture.api.create(fixture.ctx, 'port', {
       networkId: network.id,
@@ -60,7 +60,7 @@ describe('L3Service.preventL3PortDeletion', () => {
   });
 
   it('allows a router port whose router no longer exists', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { network, subnet } = await routedSubnet(fixture);
     const orphan = await fixture.api.create(fixture.ctx, 'port', {
       networkId: network.id,
@@ -73,7 +73,7 @@ describe('L3Service.preventL3PortDeletion', () => {
   });
 
   it('refuses a floating IP port while its floating IP exists, and allows it once it is gone', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { network, router } = await routedSubnet(fixture);
     fixture.db.floatingIps.put({ id: 'fip-1', floatingIpAddress: '203.0.113.10', routerId: router.id });
     const fipPort = await fixture.api.create(fixture.ctx, 'port', {
@@ -90,17 +90,18 @@ describe('L3Service.preventL3PortDeletion', () => {
   });
 
   it('allows a port it does not know (another plugin announcing the delete)', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const payload = new DBEventPayload(fixture.ctx, { resourceId: 'port-unknown', states: [] });
     await fixture.container.registry.notify(PORT, BEFORE_DELETE, 'elsewhere', payload);
     expect(fixture.container.recorder).not.toHaveVetoed(PORT, BEFORE_DELETE);
   });
 
   it('tells L3 agents routers_updated when a router port comes and goes', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { router, subnet } = await routedSubnet(fixture);
     await fixture.api.removeRouterInterface(fixture.ctx, router.id, subnet.id);
-    expect(fixture.agents.received('l3-a').map((d) => d.payload)).toEqual([
+    await fixture.settle();
+    expect(fixture.hosts.received('l3-a').map((d) => d.payload)).toEqual([
       { routers: [router.id], operation: 'add_port' },
       { routers: [router.id], operation: 'delete_port' },
     ]);
@@ -109,7 +110,7 @@ describe('L3Service.preventL3PortDeletion', () => {
 
 describe('a deployment without some services', () => {
   it("deletes a router's port directly when no L3 service is loaded: nothing else knew about it", async () => {
-    using fixture = await networkContainer({ modules: (o) => [coreModule(o)] });
+    await using fixture = await networkContainer({ modules: (o) => [coreModule(o)] });
     const { port } = await routedSubnet(fixture);
     await fixture.container.get(PortService).delete(fixture.ctx, port.id);
     expect(fixture.db.ports.find(port.id)).toBeUndefined();
@@ -117,7 +118,7 @@ describe('a deployment without some services', () => {
   });
 
   it('guards router ports with only the core and L3 loaded', async () => {
-    using fixture = await networkContainer({ modules: (o) => [coreModule(o), l3Module()] });
+    await using fixture = await networkContainer({ modules: (o) => [coreModule(o), l3Module()] });
     const { port } = await routedSubnet(fixture);
     await expect(fixture.container.get(PortService).delete(fixture.ctx, port.id)).rejects.toThrow(CallbackFailure);
   });

@@ -28,7 +28,7 @@ const payloadOf = (records: NotificationRecord[], event: string) =>
 
 describe('the create / update / delete mechanism of the trigger services', () => {
   it('carries the states the concepts prescribe in each phase', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, container } = fixture;
     const router = await api.create(ctx, 'router', { name: 'r' });
     const renamed = await api.update(ctx, 'router', router.id, { name: 'r2' });
@@ -61,7 +61,7 @@ describe('the create / update / delete mechanism of the trigger services', () =>
   });
 
   it('rolls the transaction back when a precommit subscriber fails, and skips after_create', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, container, db } = fixture;
     container.registry.subscribe(
       function quotaExceeded() {
@@ -78,7 +78,7 @@ describe('the create / update / delete mechanism of the trigger services', () =>
   });
 
   it('changes nothing when before_update is vetoed', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, container, db } = fixture;
     const router = await api.create(ctx, 'router', { name: 'r' });
     container.registry.subscribe(
@@ -94,7 +94,7 @@ describe('the create / update / delete mechanism of the trigger services', () =>
   });
 
   it('keeps the change when an after_* subscriber fails: the failure is only logged', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, container, db } = fixture;
     container.registry.subscribe(
       function auditDown() {
@@ -113,7 +113,7 @@ describe('the create / update / delete mechanism of the trigger services', () =>
 
 describe('the API layer', () => {
   it('sends <resource>.<action>.start and .end around each call, in Neutron shapes', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, narrator } = fixture;
     const net = await api.create(ctx, 'network', { name: 'n' });
     await api.delete(ctx, 'network', net.id);
@@ -126,7 +126,7 @@ describe('the API layer', () => {
   });
 
   it('answers bad input with typed errors that name the value and what to do', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx } = fixture;
     const net = await api.create(ctx, 'network', { name: 'n' });
     await expect(api.create(ctx, 'subnet', { networkId: net.id, cidr: '10.0.0.0/33' })).rejects.toThrow(
@@ -145,7 +145,7 @@ describe('the API layer', () => {
   });
 
   it('refuses to delete what is still in use', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { network, subnet, router } = await routedSubnet(fixture);
     const { api, ctx, container } = fixture;
     await expect(api.delete(ctx, 'router', router.id)).rejects.toThrow(InUse);
@@ -160,7 +160,7 @@ describe('the API layer', () => {
 
 describe('the advanced services', () => {
   it('VPN vetoes deleting a router that carries a VPN service, until the service is gone', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, container, db } = fixture;
     const router = await api.create(ctx, 'router', { name: 'r' });
     const vpns = container.get(VpnService);
@@ -177,7 +177,7 @@ describe('the advanced services', () => {
   });
 
   it('the load balancer follows routers it never asked about', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { api, ctx, container } = fixture;
     const lb = container.get(LoadBalancerService);
     const router = await api.create(ctx, 'router', { name: 'r' });
@@ -190,7 +190,7 @@ describe('the advanced services', () => {
   });
 
   it('the firewall guards router interfaces and gets them back when a delete is vetoed', async () => {
-    using fixture = await networkContainer();
+    await using fixture = await networkContainer();
     const { port, router, subnet } = await routedSubnet(fixture);
     const firewall = fixture.container.get(FirewallService);
     expect(firewall.protectionOf(port.id)).toBe('guarded');

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { BEFORE_DELETE, PORT, toMermaid } from '@herald/core';
 import { recordNotifications } from '@herald/testing';
-import { Agents } from '../src/agents/agents.js';
 import { coreModule, createNetworkApp } from '../src/app.js';
 import { run, type Terminal } from '../src/cli.js';
 import type { NotificationEntry, TimedEntry } from '../src/narrator.js';
@@ -25,7 +24,7 @@ const summary = (entries: readonly NotificationEntry[]) =>
 
 describe('the network scenario, end to end', () => {
   it('announces every phase of every change, in order', async () => {
-    using app = await createNetworkApp();
+    await using app = await createNetworkApp();
     await runScenario(app);
     const lifecycle = (resource: string, action: string) =>
       ['before', 'precommit', 'after'].map((phase) => `${resource} ${phase}_${action} → ok`);
@@ -42,7 +41,7 @@ describe('the network scenario, end to end', () => {
   });
 
   it("vetoes the direct delete of the router's port, and the abort subscribers undo what they prepared", async () => {
-    using app = await createNetworkApp();
+    await using app = await createNetworkApp();
     const recorder = recordNotifications(app.registry);
     const outcome = await runScenario(app);
 
@@ -67,11 +66,11 @@ describe('the network scenario, end to end', () => {
   });
 
   it('leaves one network and subnet, no port, no router, the network on two DHCP agents', async () => {
-    using app = await createNetworkApp();
+    await using app = await createNetworkApp();
     const outcome = await runScenario(app);
     expect(outcome.remaining).toEqual({ networks: 1, subnets: 1, ports: 0, routers: 0 });
     expect(outcome.dhcpAgents).toEqual(['dhcp-a', 'dhcp-b']);
-    const agents = app.container.get(Agents);
+    const agents = app.peers.agents;
     expect(agents.received('dhcp-a').map((d) => d.method)).toEqual([
       'network_create_end',
       'port_create_end',
@@ -89,11 +88,8 @@ describe('the network scenario, end to end', () => {
 
 describe('the script without an L3 service', () => {
   it('fails with ScenarioFailure: nothing refuses the router port delete', async () => {
-    using fixture = await networkContainer({ modules: (o) => [coreModule(o)] });
-    const { container, narrator, api, db } = fixture;
-    const app = { container, narrator, api, db, registry: container.registry, boot: container.boot };
-    const dispose = () => container.dispose();
-    await expect(runScenario({ ...app, dispose, [Symbol.dispose]: dispose })).rejects.toThrow(
+    await using fixture = await networkContainer({ modules: (o) => [coreModule(o)] });
+    await expect(runScenario(fixture)).rejects.toThrow(
       new ScenarioFailure("port-1 was deleted, but L3Service should have vetoed deleting a router's port"),
     );
   });
@@ -115,6 +111,57 @@ describe('the command', () => {
     expect(text).not.toContain('\u001b[');
   });
 
+  it('prints what the other processes received after each step, before the next one', async () => {
+    const { t, out } = terminal();
+    expect(await run([], t)).toBe(0);
+    const audit = (action: string) =>
+      ['start', 'end'].map(
+        (phase) => `notify     audit ← ${action}.${phase} from network.controller (req-N): recorded`,
+      );
+    const meter = (what: string, action: string) =>
+      `bridge     metering-agent@host-a ← ${what} (DBEventPayload from network@controller): ${action}`;
+    const rpc = (agent: string, method: string, payload: object, action: string) =>
+      `rpc        ${agent} ← ${method} ${JSON.stringify(payload)}: ${action}`;
+    // The step titles and what crossed the transport, request ids aside.
+    const lines = out
+      .filter((l) => /^\d\. |^ {3}(rpc|notify|bridge) /.test(l))
+      .map((l) => l.trim().replace(/req-\d+/, 'req-N'));
+    expect(lines).toEqual([
+      '1. Create network "private"',
+      ...audit('network.create'),
+      '2. Create subnet 10.0.0.0/24 on net-1',
+      ...audit('subnet.create'),
+      '3. Create router "router1"',
+      ...audit('router.create'),
+      meter('router after_create router-1', 'counts the traffic of router-1 ("router1")'),
+      '4. Add an interface on subnet-1 to router-1',
+      ...audit('router.interface.create'),
+      // One queue per (topic, host): each in order, the queues one after the other.
+      rpc('dhcp-a@host-a', 'network_create_end', { network: { id: 'net-1' } }, 'enables DHCP for net-1'),
+      rpc('dhcp-a@host-a', 'port_create_end', { port: { id: 'port-1' } }, 'adds a host entry for port-1'),
+      rpc('dhcp-b@host-b', 'network_create_end', { network: { id: 'net-1' } }, 'enables DHCP for net-1'),
+      rpc('dhcp-b@host-b', 'port_create_end', { port: { id: 'port-1' } }, 'adds a host entry for port-1'),
+      rpc('l3-a@host-a', 'routers_updated', { routers: ['router-1'], operation: 'add_port' }, 'resyncs router-1'),
+      meter('port after_create port-1', 'counts port-1 (10.0.0.1) on router-1'),
+      "5. Delete port-1, the router's port, directly through the port API",
+      // Vetoed: no .end, no cast, nothing bridged.
+      audit('port.delete')[0],
+      '6. Remove the interface from router-1',
+      ...audit('router.interface.delete'),
+      rpc('dhcp-a@host-a', 'port_delete_end', { port: { id: 'port-1' } }, 'removes the host entry of port-1'),
+      rpc('dhcp-b@host-b', 'port_delete_end', { port: { id: 'port-1' } }, 'removes the host entry of port-1'),
+      rpc('l3-a@host-a', 'routers_updated', { routers: ['router-1'], operation: 'delete_port' }, 'resyncs router-1'),
+      meter('port after_delete port-1', 'no longer counts port-1 (10.0.0.1) on router-1'),
+      '7. Delete router-1',
+      ...audit('router.delete'),
+      rpc('l3-a@host-a', 'router_deleted', { router_id: 'router-1' }, 'tears down router-1'),
+      meter('router after_delete router-1', 'stops counting router-1'),
+    ]);
+    // Each step's messages are told before the step's result line.
+    const result = out.findIndex((l) => l.includes('✔ router-1 answers on 10.0.0.1 through port-1'));
+    expect(out[result - 1]).toMatch(/^ {3}bridge {5}metering-agent@host-a ← port after_create port-1 /);
+  });
+
   it('prints one JSON object per line with --json', async () => {
     const { t, out } = terminal();
     expect(await run(['--json'], t)).toBe(0);
@@ -124,12 +171,14 @@ describe('the command', () => {
     const vetoed = entries.find((e) => e.kind === 'notification' && e.outcome === 'vetoed') as NotificationEntry;
     expect(vetoed).toMatchObject({ resource: 'port', event: 'before_delete', trigger: 'PortService' });
     expect(vetoed.reason).toMatch(/cannot be deleted directly via the port API/);
+    const vias = entries.filter((e) => e.kind === 'message').map((e) => e.via);
+    expect(new Set(vias)).toEqual(new Set(['rpc', 'notification', 'bridge']));
   });
 
   it('prints the wiring as Mermaid with --graph, the same diagram the walkthrough shows', async () => {
     const { t, out } = terminal();
     expect(await run(['--graph'], t)).toBe(0);
-    using app = await createNetworkApp();
+    await using app = await createNetworkApp();
     expect(out.join('\n')).toBe(toMermaid(app.registry));
     const doc = readFileSync(new URL('../../../docs/guide/network-example.md', import.meta.url), 'utf8');
     const diagram = /```mermaid\n([\s\S]*?)\n```/.exec(doc)?.[1];

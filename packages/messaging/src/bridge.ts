@@ -379,7 +379,7 @@ export class RegistryBridge {
     const subscriptions: Subscription[] = [];
     for (const resource of resources) {
       for (const event of events) {
-        subscriptions.push(untyped.subscribe(forwardToBridge, resource, event, { priority }));
+        subscriptions.push(untyped.subscribe(forwardToBridge, resource, event, { priority, owner: this }));
       }
     }
     for (const key of keys) taken.add(key);

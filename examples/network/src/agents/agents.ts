@@ -1,14 +1,15 @@
 /**
- * Agents, simulated in process: the DHCP and L3 agents that Neutron's server casts RPC messages
- * to, by topic and host. The messaging work will put a broker behind {@link AgentRpc}; here a cast
- * is a method call that the receiving agent records and narrates.
+ * Agents as the network server knows them — which ones exist, on which host, whether they are
+ * up — and {@link AgentRpc}, the server's way to reach one: an oslo-style cast on the transport
+ * (`MessagingAgentRpc`). The agents themselves run elsewhere, as RPC servers (see `hosts.ts`).
  * @module
  */
 
 import { InvalidError } from '@herald/core';
+import { RpcClient, type Transport } from '@herald/messaging';
 import { inject, injectable, type ServiceIdentifier } from 'inversify';
+import { AGENT_RPC_VERSION, TRANSPORT } from '../messaging.js';
 import type { RequestContext } from '../model/context.js';
-import { Narrator } from '../narrator.js';
 
 /** The RPC topic of DHCP agents. */
 export const DHCP_AGENT_TOPIC = 'dhcp_agent';
@@ -26,15 +27,9 @@ export interface Agent {
   alive: boolean;
 }
 
-/** One message an agent received. */
-export interface Delivery {
-  readonly method: string;
-  readonly payload: Readonly<Record<string, unknown>>;
-  readonly requestId: string;
-}
-
 /**
  * Fire-and-forget RPC to one agent, as Neutron's `_cast_message(context, method, payload, host, topic)`.
+ * Resolves once the message is on its way (not once the agent ran it).
  */
 export interface AgentRpc {
   cast(
@@ -63,17 +58,17 @@ export function defaultAgents(): Agent[] {
 }
 
 /**
- * The agents of the deployment, and what each received.
+ * The agents of the deployment, as the server sees them (its `agents` table): their topic and
+ * host, the administrator's switch, the heartbeats.
  *
  * @example
  * ```ts
- * container.get(Agents).received('dhcp-a'); // [{ method: 'network_create_end', … }, …]
+ * container.get(Agents).get('dhcp-b').adminStateUp = false; // no more casts to it
  * ```
  */
 @injectable()
 export class Agents {
   readonly #agents: readonly Agent[];
-  readonly #inbox = new Map<string, Delivery[]>();
 
   constructor(@inject(AGENT_SETUP) setup: readonly Agent[]) {
     // Copies, so that switching an agent off in one container leaves the setup untouched.
@@ -98,48 +93,38 @@ export class Agents {
   isActive(agent: Agent): boolean {
     return agent.adminStateUp && agent.alive;
   }
-
-  /** What the agent with `id` received, oldest first. */
-  received(id: string): readonly Delivery[] {
-    return this.#inbox.get(this.get(id).id) ?? [];
-  }
-
-  /** Hand a message to the agent of `topic` on `host`. */
-  deliver(topic: string, host: string, delivery: Delivery): Agent {
-    const agent = this.#agents.find((a) => a.topic === topic && a.host === host);
-    if (agent === undefined) {
-      throw new InvalidError('host', host, `no ${topic} runs there; pass the host of a known agent.`);
-    }
-    let inbox = this.#inbox.get(agent.id);
-    if (inbox === undefined) this.#inbox.set(agent.id, (inbox = []));
-    inbox.push(delivery);
-    return agent;
-  }
 }
 
 /**
- * RPC inside the process: a cast is delivered at once to the simulated agent, which narrates it.
+ * RPC on the transport, as Neutron's agent notifiers: a cast to `{ topic: agent.topic, server:
+ * agent.host }`, with the request context (`ctx.toDict()`) and the payload as the `payload`
+ * argument. Nobody listening on that host means nobody receives it, as with oslo.
  *
  * @example
  * ```ts
- * container.bind(AGENT_RPC).to(InProcessAgentRpc).inSingletonScope();
+ * container.bind(AGENT_RPC).to(MessagingAgentRpc).inSingletonScope();
+ * await container.get(AGENT_RPC).cast(ctx, 'port_create_end', { port: { id } }, 'host-a', 'dhcp_agent');
  * ```
  */
 @injectable()
-export class InProcessAgentRpc implements AgentRpc {
-  constructor(
-    @inject(Agents) private readonly agents: Agents,
-    @inject(Narrator) private readonly narrator: Narrator,
-  ) {}
+export class MessagingAgentRpc implements AgentRpc {
+  /** One client per topic; `prepare` gives the per-host variant. */
+  readonly #clients = new Map<string, RpcClient>();
 
-  cast(
+  constructor(@inject(TRANSPORT) private readonly transport: Transport) {}
+
+  async cast(
     ctx: RequestContext,
     method: string,
     payload: Readonly<Record<string, unknown>>,
     host: string,
     topic: string,
-  ): void {
-    const agent = this.agents.deliver(topic, host, { method, payload, requestId: ctx.requestId });
-    this.narrator.say(`${agent.id}@${host}`, `← ${method} ${JSON.stringify(payload)}`);
+  ): Promise<void> {
+    let client = this.#clients.get(topic);
+    if (client === undefined) {
+      client = new RpcClient(this.transport, { topic, version: AGENT_RPC_VERSION });
+      this.#clients.set(topic, client);
+    }
+    await client.prepare({ server: host }).cast(ctx.toDict(), method, { payload });
   }
 }

@@ -5,7 +5,9 @@
  * @module
  */
 
+import { Notifier as OsloNotifier, type Transport } from '@herald/messaging';
 import { inject, injectable, type ServiceIdentifier } from 'inversify';
+import { PUBLISHER_ID, TRANSPORT } from '../messaging.js';
 import type { RequestContext } from '../model/context.js';
 import type { Managed, Models } from '../model/models.js';
 import { Narrator } from '../narrator.js';
@@ -15,8 +17,8 @@ import { RouterService, type RouterCreate, type RouterInterface, type RouterUpda
 import { SubnetService, type SubnetCreate, type SubnetUpdate } from './subnet.service.js';
 
 /**
- * Where API notifications go (Neutron's notifier: oslo.messaging notifications). A log sink for
- * now; a message broker can stand behind the same interface.
+ * Where API notifications go (Neutron's notifier: oslo.messaging notifications). The example's
+ * implementation is {@link MessagingNotifier}; tests may bind another.
  */
 export interface Notifier {
   info(ctx: RequestContext, eventType: string, payload: Readonly<Record<string, unknown>>): void | Promise<void>;
@@ -26,19 +28,30 @@ export interface Notifier {
 export const NOTIFIER: ServiceIdentifier<Notifier> = Symbol.for('herald.example.Notifier');
 
 /**
- * The notifier of the example: tells each notification to the narrator.
+ * The notifier of the example: tells each notification to the narrator (an `api` entry, where it
+ * happens in the trace), then publishes it with `@herald/messaging`'s `Notifier` as
+ * `publisher_id` {@link PUBLISHER_ID}, priority `info`, on `notifications.info` — where any
+ * `NotificationListener` (billing, audit) can take it. Resolves once the transport holds it.
  *
  * @example
  * ```ts
- * container.bind(NOTIFIER).to(LogNotifier).inSingletonScope();
+ * container.bind(NOTIFIER).to(MessagingNotifier).inSingletonScope();
  * ```
  */
 @injectable()
-export class LogNotifier implements Notifier {
-  constructor(@inject(Narrator) private readonly narrator: Narrator) {}
+export class MessagingNotifier implements Notifier {
+  readonly #notifier: OsloNotifier;
 
-  info(_ctx: RequestContext, eventType: string, payload: Readonly<Record<string, unknown>>): void {
+  constructor(
+    @inject(TRANSPORT) transport: Transport,
+    @inject(Narrator) private readonly narrator: Narrator,
+  ) {
+    this.#notifier = new OsloNotifier(transport, { publisherId: PUBLISHER_ID });
+  }
+
+  async info(ctx: RequestContext, eventType: string, payload: Readonly<Record<string, unknown>>): Promise<void> {
     this.narrator.tell({ kind: 'api', eventType, payload });
+    await this.#notifier.info(ctx.toDict(), eventType, payload);
   }
 }
 

@@ -46,42 +46,56 @@ export class DhcpAgentNotifier {
   ) {}
 
   @OnResource(NETWORK, CHANGES)
-  onNetworkChange(payload: DBEventPayload<Network, RequestContext>, { event }: Notification<'network', Change>): void {
+  onNetworkChange(
+    payload: DBEventPayload<Network, RequestContext>,
+    { event }: Notification<'network', Change>,
+  ): Promise<void> {
     const network = payload.latestState!;
-    this.notify(payload.context, { network: { id: network.id } }, methodFor(NETWORK, event), network.id);
+    return this.notify(payload.context, { network: { id: network.id } }, methodFor(NETWORK, event), network.id);
   }
 
   @OnResource(SUBNET, CHANGES)
-  onSubnetChange(payload: DBEventPayload<Subnet, RequestContext>, { event }: Notification<'subnet', Change>): void {
+  onSubnetChange(
+    payload: DBEventPayload<Subnet, RequestContext>,
+    { event }: Notification<'subnet', Change>,
+  ): Promise<void> {
     const subnet = payload.latestState!;
-    this.notify(payload.context, { subnet: { id: subnet.id } }, methodFor(SUBNET, event), subnet.networkId);
+    return this.notify(payload.context, { subnet: { id: subnet.id } }, methodFor(SUBNET, event), subnet.networkId);
   }
 
   @OnResource(PORT, CHANGES)
-  onPortChange(payload: DBEventPayload<Port, RequestContext>, { event }: Notification<'port', Change>): void {
+  onPortChange(payload: DBEventPayload<Port, RequestContext>, { event }: Notification<'port', Change>): Promise<void> {
     const port = payload.latestState!;
-    this.notify(payload.context, { port: { id: port.id } }, methodFor(PORT, event), port.networkId);
+    return this.notify(payload.context, { port: { id: port.id } }, methodFor(PORT, event), port.networkId);
   }
 
-  /** Cast `method` to the DHCP agents of the network, scheduling it first on `port_create_end`. */
-  notify(ctx: RequestContext, payload: Record<string, unknown>, method: string, networkId: string): void {
+  /**
+   * Cast `method` to the DHCP agents of the network, scheduling it first on `port_create_end`.
+   * Resolves once the casts are on their way; the agents run them later.
+   */
+  async notify(
+    ctx: RequestContext,
+    payload: Record<string, unknown>,
+    method: string,
+    networkId: string,
+  ): Promise<void> {
     let agents = this.scheduler.hostingAgents(networkId);
     // Only a port needs DHCP: the network is placed on agents when its first port is created.
-    if (method === 'port_create_end') agents = this.#scheduleNetwork(ctx, networkId, agents);
+    if (method === 'port_create_end') agents = await this.#scheduleNetwork(ctx, networkId, agents);
     const enabled = this.#enabled(agents, method);
     if (enabled.length === 0 && agents.length === 0) {
       this.narrator.say('dhcp', `${method} for ${networkId}: no DHCP agent hosts the network yet, nothing to send`);
     }
-    for (const agent of enabled) this.rpc.cast(ctx, method, payload, agent.host, agent.topic);
+    for (const agent of enabled) await this.rpc.cast(ctx, method, payload, agent.host, agent.topic);
     if (method === 'network_delete_end') this.scheduler.unschedule(networkId);
   }
 
   /** New agents first hear of the network itself, so they are ready for the port. */
-  #scheduleNetwork(ctx: RequestContext, networkId: string, existing: Agent[]): Agent[] {
+  async #scheduleNetwork(ctx: RequestContext, networkId: string, existing: Agent[]): Promise<Agent[]> {
     const added = this.scheduler.schedule(networkId);
     for (const agent of added) {
       this.narrator.say('dhcp', `scheduled ${networkId} on ${agent.id}@${agent.host}`);
-      this.rpc.cast(ctx, 'network_create_end', { network: { id: networkId } }, agent.host, agent.topic);
+      await this.rpc.cast(ctx, 'network_create_end', { network: { id: networkId } }, agent.host, agent.topic);
     }
     if (added.length === 0 && existing.length === 0) {
       this.narrator.say('dhcp', `unable to schedule ${networkId}: no active DHCP agent; will retry on the next port`);

@@ -30,7 +30,7 @@ import { Narrator } from '../narrator.js';
  *
  * @example
  * ```ts
- * l3Agents.routersUpdated(ctx, ['router-1'], 'add_interface');
+ * await l3Agents.routersUpdated(ctx, ['router-1'], 'add_interface');
  * ```
  */
 @injectable()
@@ -41,19 +41,19 @@ export class L3AgentNotifier {
   ) {}
 
   /** Tell L3 agents that these routers changed; nothing when there are none. */
-  routersUpdated(ctx: RequestContext, routerIds: readonly string[], operation: string): void {
+  async routersUpdated(ctx: RequestContext, routerIds: readonly string[], operation: string): Promise<void> {
     if (routerIds.length === 0) return;
-    this.#cast(ctx, 'routers_updated', { routers: routerIds, operation });
+    await this.#cast(ctx, 'routers_updated', { routers: routerIds, operation });
   }
 
   /** Tell L3 agents that a router is gone. */
-  routerDeleted(ctx: RequestContext, routerId: string): void {
-    this.#cast(ctx, 'router_deleted', { router_id: routerId });
+  routerDeleted(ctx: RequestContext, routerId: string): Promise<void> {
+    return this.#cast(ctx, 'router_deleted', { router_id: routerId });
   }
 
-  #cast(ctx: RequestContext, method: string, payload: Record<string, unknown>): void {
+  async #cast(ctx: RequestContext, method: string, payload: Record<string, unknown>): Promise<void> {
     for (const agent of this.agents.list(L3_AGENT_TOPIC).filter((a) => this.agents.isActive(a))) {
-      this.rpc.cast(ctx, method, payload, agent.host, agent.topic);
+      await this.rpc.cast(ctx, method, payload, agent.host, agent.topic);
     }
   }
 }
@@ -104,10 +104,10 @@ export class L3Service {
 
   /** A router's port came or went: its router's agents must update it (`routers_updated`). */
   @OnResource(PORT, [AFTER_CREATE, AFTER_DELETE])
-  notifyRoutersUpdated(
+  async notifyRoutersUpdated(
     payload: DBEventPayload<Port, RequestContext>,
     { event }: Notification<'port', typeof AFTER_CREATE | typeof AFTER_DELETE>,
-  ): void {
+  ): Promise<void> {
     const port = payload.latestState!;
     const routerIds = this.#routersOf(port);
     if (routerIds.length === 0) return;
@@ -116,13 +116,13 @@ export class L3Service {
       'l3',
       `${operation} ${port.id} (${port.deviceOwner}): routers_updated for ${routerIds.join(', ')}`,
     );
-    this.l3Agents.routersUpdated(payload.context, routerIds, operation);
+    await this.l3Agents.routersUpdated(payload.context, routerIds, operation);
   }
 
   /** A router is gone: its agents must tear it down. */
   @OnResource(ROUTER, AFTER_DELETE)
-  notifyRouterDeleted(payload: DBEventPayload<Router, RequestContext>): void {
-    this.l3Agents.routerDeleted(payload.context, String(payload.resourceId));
+  notifyRouterDeleted(payload: DBEventPayload<Router, RequestContext>): Promise<void> {
+    return this.l3Agents.routerDeleted(payload.context, String(payload.resourceId));
   }
 
   #routersOf(port: Port): string[] {
