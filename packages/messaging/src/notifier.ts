@@ -13,7 +13,8 @@
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Delivery, Transport } from './transport.js';
+import { ConsumerSet } from './consumers.js';
+import type { Delivery, Transport } from './transport.js';
 
 /** The priorities of a notification, lowest to highest, then `sample` (oslo's list). */
 export const NOTIFICATION_PRIORITIES = Object.freeze([
@@ -573,9 +574,7 @@ export class NotificationListener {
   readonly #priorities: readonly NotificationPriority[];
   readonly #deliveryLimit: number | undefined;
   readonly #logger: Logger;
-  #consumers: Consumer[] | undefined;
-  /** The start or stop in progress: they run one at a time. */
-  #pending: Promise<void> = Promise.resolve();
+  readonly #consumers = new ConsumerSet();
 
   /**
    * @throws InvalidError for bad topics, pool or delivery limit, a bad `filterRule`, or endpoints
@@ -625,7 +624,7 @@ export class NotificationListener {
 
   /** Whether it is consuming. */
   get running(): boolean {
-    return this.#consumers !== undefined;
+    return this.#consumers.running;
   }
 
   /**
@@ -638,26 +637,14 @@ export class NotificationListener {
    * ```
    */
   start(): Promise<void> {
-    return this.#serialize(async () => {
-      if (this.#consumers !== undefined) return;
-      const consumers: Consumer[] = [];
-      const handler = (delivery: Delivery) => this.#dispatch(delivery);
-      const options = {
-        ...(this.pool !== undefined && { group: this.pool }),
-        ...(this.#deliveryLimit !== undefined && { deliveryLimit: this.#deliveryLimit }),
-      };
-      try {
-        for (const topic of this.topics) {
-          for (const priority of this.#priorities) {
-            consumers.push(await this.transport.consume({ topic: `${topic}.${priority}` }, handler, options));
-          }
-        }
-      } catch (error) {
-        await Promise.allSettled(consumers.map((c) => c.close()));
-        throw error;
-      }
-      this.#consumers = consumers;
-    });
+    const targets = this.topics.flatMap((topic) =>
+      this.#priorities.map((priority) => ({ topic: `${topic}.${priority}` })),
+    );
+    const options = {
+      ...(this.pool !== undefined && { group: this.pool }),
+      ...(this.#deliveryLimit !== undefined && { deliveryLimit: this.#deliveryLimit }),
+    };
+    return this.#consumers.start(this.transport, targets, (delivery) => this.#dispatch(delivery), options);
   }
 
   /**
@@ -670,21 +657,7 @@ export class NotificationListener {
    * ```
    */
   stop(): Promise<void> {
-    return this.#serialize(async () => {
-      const consumers = this.#consumers;
-      this.#consumers = undefined;
-      if (consumers === undefined) return;
-      const results = await Promise.allSettled(consumers.map((c) => c.close()));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-    });
-  }
-
-  /** Runs `step` after the start or stop in progress, so that they never interleave. */
-  #serialize(step: () => Promise<void>): Promise<void> {
-    const run = this.#pending.then(step);
-    this.#pending = run.catch(() => undefined);
-    return run;
+    return this.#consumers.stop();
   }
 
   async #dispatch(delivery: Delivery): Promise<void> {

@@ -15,7 +15,8 @@
  */
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
-import type { Consumer, Delivery, Target, Transport } from './transport.js';
+import { ConsumerSet } from './consumers.js';
+import type { Delivery, Target, Transport } from './transport.js';
 
 /** The request context an RPC message carries (oslo's `ctxt`). A JSON object. */
 export type RpcContext = Readonly<Record<string, unknown>>;
@@ -460,9 +461,7 @@ export class RpcServer {
   readonly #endpoints: readonly EndpointEntry[];
   readonly #logger: Logger;
   readonly #deliveryLimit: number | undefined;
-  #consumers: Consumer[] | undefined;
-  /** The start or stop in progress: they run one at a time. */
-  #pending: Promise<void> = Promise.resolve();
+  readonly #consumers = new ConsumerSet();
 
   /**
    * @throws InvalidError for a bad target or options, an endpoint that is not an object, or an
@@ -506,7 +505,7 @@ export class RpcServer {
 
   /** Whether it is consuming. */
   get running(): boolean {
-    return this.#consumers !== undefined;
+    return this.#consumers.running;
   }
 
   /**
@@ -520,22 +519,10 @@ export class RpcServer {
    * ```
    */
   start(): Promise<void> {
-    return this.#serialize(async () => {
-      if (this.#consumers !== undefined) return;
-      const { topic, server } = this.target;
-      const handler = (delivery: Delivery) => this.#handle(delivery);
-      const options = this.#deliveryLimit === undefined ? {} : { deliveryLimit: this.#deliveryLimit };
-      const consumers: Consumer[] = [];
-      try {
-        for (const target of [{ topic }, { topic, server }, { topic, fanout: true }]) {
-          consumers.push(await this.transport.consume(target, handler, options));
-        }
-      } catch (error) {
-        await Promise.allSettled(consumers.map((c) => c.close()));
-        throw error;
-      }
-      this.#consumers = consumers;
-    });
+    const { topic, server } = this.target;
+    const targets = [{ topic }, { topic, server }, { topic, fanout: true }];
+    const options = this.#deliveryLimit === undefined ? {} : { deliveryLimit: this.#deliveryLimit };
+    return this.#consumers.start(this.transport, targets, (delivery) => this.#handle(delivery), options);
   }
 
   /**
@@ -548,20 +535,7 @@ export class RpcServer {
    * ```
    */
   stop(): Promise<void> {
-    return this.#serialize(async () => {
-      const consumers = this.#consumers;
-      this.#consumers = undefined;
-      if (consumers === undefined) return;
-      const results = await Promise.allSettled(consumers.map((c) => c.close()));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-    });
-  }
-
-  #serialize(step: () => Promise<void>): Promise<void> {
-    const run = this.#pending.then(step);
-    this.#pending = run.catch(() => undefined);
-    return run;
+    return this.#consumers.stop();
   }
 
   /** Handles one delivery: returns the reply of a call, throws to requeue a cast or to fail a call. */
