@@ -118,11 +118,8 @@ export interface ForwardOptions {
 
 /** Options of {@link RegistryBridge.receive}. */
 export interface ReceiveOptions {
-  /**
-   * Handed to the transport's `consume` as is. The transport contract ignores groups for fanout
-   * targets (the in-memory transport does): every receiver gets every event, whatever its group.
-   */
-  readonly group?: string;
+  // No consumer group: events travel on a fanout target, so every receiving process gets each
+  // one (a group would only matter for a shared queue, which the bridge does not use).
   /**
    * Deliveries of one event before it is dead-lettered (only a {@link RetryRequest} requeues an
    * event, see {@link RegistryBridge.receive}). Default: the transport's.
@@ -442,12 +439,9 @@ export class RegistryBridge {
   async receive(registry: CallbackRegistry, options: ReceiveOptions = {}): Promise<Receiving> {
     checkRegistry(registry);
     if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { group?, deliveryLimit? } or nothing.');
+      throw new InvalidError('options', options, 'pass { deliveryLimit? } or nothing.');
     }
-    const { group, deliveryLimit } = options;
-    if (group !== undefined && (typeof group !== 'string' || group === '')) {
-      throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out.');
-    }
+    const { deliveryLimit } = options;
     if (deliveryLimit !== undefined && (!Number.isSafeInteger(deliveryLimit) || deliveryLimit < 1)) {
       throw new InvalidError(
         'options.deliveryLimit',
@@ -459,10 +453,7 @@ export class RegistryBridge {
     const consumer: Consumer = await this.#transport.consume(
       this.#target,
       (delivery) => this.#renotify(untyped, delivery),
-      {
-        ...(group !== undefined && { group }),
-        ...(deliveryLimit !== undefined && { deliveryLimit }),
-      },
+      deliveryLimit === undefined ? {} : { deliveryLimit },
     );
     let closing: Promise<void> | undefined;
     const receiving: Receiving = {
