@@ -108,7 +108,8 @@ describe('the registry bridge', () => {
     await using app = await createNetworkApp();
     const local = recordNotifications(app.registry);
     const remote = recordNotifications(app.peers.metering.registry);
-    const router = await app.api.create(RequestContext.admin(), 'router', { name: 'edge' });
+    const ctx = RequestContext.admin();
+    const router = await app.api.create(ctx, 'router', { name: 'edge' });
     expect(remote.records).toEqual([]);
     await app.transport.idle();
 
@@ -120,6 +121,9 @@ describe('the registry bridge', () => {
     expect(payload.latestState).toEqual(router);
     const [sent] = local.find(ROUTER, AFTER_CREATE) as NotificationRecord[];
     expect(payload.states).toEqual((sent!.payload as DBEventPayload).states);
+    // The context is a RequestContext again (the bridge rebuilds it with RequestContext.fromCopy).
+    expect(payload.context).toBeInstanceOf(RequestContext);
+    expect((payload.context as RequestContext).toDict()).toEqual(ctx.toDict());
     expect(received!.trigger).toBeInstanceOf(RemoteOrigin);
     expect(received!.trigger).toMatchObject({ source: SERVER_SOURCE });
     // The same @OnResource handler, in another process's container.

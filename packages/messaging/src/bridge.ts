@@ -24,7 +24,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
-import { decodePayload, encodePayload, type EncodedPayload } from './codec.js';
+import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
 import { createCloudEvent, fromDelivery, toMessage, type CloudEvent } from './envelope.js';
 import type { Consumer, Delivery, Target, Transport } from './transport.js';
 
@@ -121,6 +121,12 @@ export interface ReceiveOptions {
   // No consumer group: events travel on a fanout target, so every receiving process gets each
   // one (a group would only matter for a shared queue, which the bridge does not use).
   /**
+   * Rebuilds each payload's request context from its JSON copy (e.g. `RequestContext.fromDict`),
+   * so that handlers typed with a context class get one. Default: the JSON copy. An event whose
+   * context it cannot rebuild (it throws) is logged and dropped, like a malformed event.
+   */
+  readonly context?: (json: unknown) => unknown;
+  /**
    * Deliveries of one event before it is dead-lettered (only a {@link RetryRequest} requeues an
    * event, see {@link RegistryBridge.receive}). Default: the transport's.
    */
@@ -194,7 +200,10 @@ function pairKey(resource: string, event: string): string {
 }
 
 /** `data` of a bridged event, checked; throws InvalidError naming what is wrong. */
-function readData(event: CloudEvent): { resource: string; event: string; payload: EventPayload | undefined } {
+function readData(
+  event: CloudEvent,
+  decode: DecodeOptions,
+): { resource: string; event: string; payload: EventPayload | undefined } {
   const data = event.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InvalidError('event.data', data, 'a bridged event carries { resource, event, payload }.');
@@ -210,7 +219,7 @@ function readData(event: CloudEvent): { resource: string; event: string; payload
   if (event.type !== type) {
     throw new InvalidError('event.type', event.type, `a bridged ${resource} ${name} event has the type '${type}'.`);
   }
-  return { resource, event: name, payload: decodePayload(payload as EncodedPayload | null | undefined) };
+  return { resource, event: name, payload: decodePayload(payload as EncodedPayload | null | undefined, decode) };
 }
 
 /**
@@ -439,9 +448,17 @@ export class RegistryBridge {
   async receive(registry: CallbackRegistry, options: ReceiveOptions = {}): Promise<Receiving> {
     checkRegistry(registry);
     if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { deliveryLimit? } or nothing.');
+      throw new InvalidError('options', options, 'pass { deliveryLimit?, context? } or nothing.');
     }
-    const { deliveryLimit } = options;
+    const { deliveryLimit, context } = options;
+    if (context !== undefined && typeof context !== 'function') {
+      throw new InvalidError(
+        'options.context',
+        context,
+        'pass a function that rebuilds the context from its JSON copy (json) => context, or leave it out.',
+      );
+    }
+    const decode: DecodeOptions = context === undefined ? {} : { context };
     if (deliveryLimit !== undefined && (!Number.isSafeInteger(deliveryLimit) || deliveryLimit < 1)) {
       throw new InvalidError(
         'options.deliveryLimit',
@@ -452,7 +469,7 @@ export class RegistryBridge {
     const untyped = registry as unknown as UntypedRegistry;
     const consumer: Consumer = await this.#transport.consume(
       this.#target,
-      (delivery) => this.#renotify(untyped, delivery),
+      (delivery) => this.#renotify(untyped, delivery, decode),
       deliveryLimit === undefined ? {} : { deliveryLimit },
     );
     let closing: Promise<void> | undefined;
@@ -522,7 +539,7 @@ export class RegistryBridge {
   }
 
   /** The receiving handler: one delivery into `registry`. Throws only a RetryRequest (to requeue). */
-  async #renotify(registry: UntypedRegistry, delivery: Delivery): Promise<void> {
+  async #renotify(registry: UntypedRegistry, delivery: Delivery, decode: DecodeOptions): Promise<void> {
     let cloudEvent: CloudEvent;
     let parsed: ReturnType<typeof readData>;
     try {
@@ -532,7 +549,7 @@ export class RegistryBridge {
         this.#log('debug', `Herald bridge ${this.source} skipped its own event ${cloudEvent.id}`);
         return;
       }
-      parsed = readData(cloudEvent);
+      parsed = readData(cloudEvent, decode);
     } catch (error) {
       this.#stats.rejected++;
       this.#log('error', `Herald bridge ${this.source} dropped message ${delivery.id}: ${errorText(error)}`, error);

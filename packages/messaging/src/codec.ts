@@ -148,10 +148,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** Options of {@link decodePayload}. */
+export interface DecodeOptions {
+  /**
+   * Rebuilds the request context from its JSON copy (for example a `RequestContext.fromDict`), so
+   * that handlers get the context class they are typed with. Default: the JSON copy itself.
+   */
+  readonly context?: (json: unknown) => unknown;
+}
+
 /**
  * Decode what {@link encodePayload} made (after its JSON trip) into a payload of the same class:
  * `null` (or `undefined`) gives `undefined`. The values inside are used as they are, not copied
- * again.
+ * again; the context is the JSON copy unless `options.context` rebuilds it.
  *
  * @throws InvalidError for an unknown `kind` or a malformed field; `element` names it (e.g.
  *   `encoded payload.states`)
@@ -161,13 +170,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * if (payload instanceof DBEventPayload) console.log(payload.latestState);
  * ```
  */
-export function decodePayload(encoded: EncodedPayload | null | undefined): EventPayload | undefined {
+export function decodePayload(
+  encoded: EncodedPayload | null | undefined,
+  options: DecodeOptions = {},
+): EventPayload | undefined {
   if (encoded === null || encoded === undefined) return undefined;
   if (!isRecord(encoded)) {
     throw new InvalidError('encoded payload', encoded, 'expected an object made by encodePayload, or null.');
   }
   const raw = encoded as unknown as Record<string, unknown>;
-  const { kind, context, metadata, requestBody, states, resourceId } = raw;
+  const { kind, metadata, requestBody, states, resourceId } = raw;
   if (kind !== 'EventPayload' && kind !== 'DBEventPayload' && kind !== 'APIEventPayload') {
     throw new InvalidError(
       'encoded payload.kind',
@@ -185,7 +197,8 @@ export function decodePayload(encoded: EncodedPayload | null | undefined): Event
   if (resourceId !== undefined && typeof resourceId !== 'string' && typeof resourceId !== 'number') {
     throw new InvalidError('encoded payload.resourceId', resourceId, 'expected a string or a number.');
   }
-  const options: EventPayloadOptions<unknown> = {
+  const context = options.context === undefined ? raw.context : options.context(raw.context);
+  const common: EventPayloadOptions<unknown> = {
     metadata: metadata as Record<string, unknown>,
     states: states as unknown[],
     // Any JSON value the sender had; the payload classes do not check it either.
@@ -194,7 +207,7 @@ export function decodePayload(encoded: EncodedPayload | null | undefined): Event
   };
   if (kind === 'DBEventPayload') {
     const { desiredState } = raw;
-    return new DBEventPayload(context, { ...options, ...(desiredState !== undefined && { desiredState }) });
+    return new DBEventPayload(context, { ...common, ...(desiredState !== undefined && { desiredState }) });
   }
   if (kind === 'APIEventPayload') {
     const { methodName, action, collectionName } = raw;
@@ -208,11 +221,11 @@ export function decodePayload(encoded: EncodedPayload | null | undefined): Event
       throw new InvalidError('encoded payload.collectionName', collectionName, 'expected a string.');
     }
     return new APIEventPayload(context, {
-      ...options,
+      ...common,
       methodName,
       action,
       ...(collectionName !== undefined && { collectionName }),
     });
   }
-  return new EventPayload(context, options);
+  return new EventPayload(context, common);
 }

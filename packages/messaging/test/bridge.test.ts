@@ -177,6 +177,37 @@ describe('RegistryBridge: forward and receive', () => {
     await transport.close();
   });
 
+  it("rebuilds the context with the receiver's reviver, and drops an event it cannot rebuild", async () => {
+    class TenantContext {
+      constructor(readonly tenantId: string) {}
+      isAdmin(): boolean {
+        return this.tenantId === 'admin';
+      }
+    }
+    const { a, b, settle, transport } = twoProcesses();
+    const remote = record(b.registry, ROUTER, AFTER_CREATE);
+    a.bridge.forward(a.registry, { resources: [ROUTER] });
+    await b.bridge.receive(b.registry, {
+      context: (json) => {
+        const tenantId = (json as { tenantId?: unknown }).tenantId;
+        if (typeof tenantId !== 'string') throw new Error('no tenant in the context');
+        return new TenantContext(tenantId);
+      },
+    });
+
+    await a.registry.notify(ROUTER, AFTER_CREATE, 'l3', created());
+    await a.registry.notify(ROUTER, AFTER_CREATE, 'l3', new DBEventPayload({ userId: 'u1' }, { resourceId: 'r2' }));
+    await settle();
+
+    expect(remote).toHaveLength(1);
+    const context = remote[0]!.payload!.context;
+    expect(context).toBeInstanceOf(TenantContext);
+    expect((context as TenantContext).isAdmin()).toBe(false);
+    expect(b.bridge.stats).toMatchObject({ received: 1, rejected: 1 });
+    expect(b.log.errors()).toEqual([expect.stringContaining('no tenant in the context')]);
+    await transport.close();
+  });
+
   it('publishes a CloudEvent: type herald.<resource>.<event>, subject the resource id', async () => {
     const { a, settle, transport } = twoProcesses();
     const events = await tap(transport);
@@ -682,6 +713,9 @@ describe('RegistryBridge: input checks', () => {
       element: 'options.deliveryLimit',
     });
     await expect(bridge.receive(registry, { deliveryLimit: 0 })).rejects.toBeInstanceOf(InvalidError);
+    await expect(bridge.receive(registry, { context: 'RequestContext' as never })).rejects.toMatchObject({
+      element: 'options.context',
+    });
   });
 
   it('passes transport errors of receive through', async () => {

@@ -22,6 +22,24 @@ export class RequestContext {
     readonly requestId = `req-${++requests}`,
   ) {}
 
+  /**
+   * The context again from its JSON copy (what a payload's context becomes on the way to another
+   * process: its fields, without its methods).
+   *
+   * @throws TypeError when `copy` lacks a field
+   * @example
+   * ```ts
+   * await bridge.receive(registry, { context: RequestContext.fromCopy });
+   * ```
+   */
+  static fromCopy(this: void, copy: unknown): RequestContext {
+    const { projectId, isAdmin, requestId } = (copy ?? {}) as Record<string, unknown>;
+    if (typeof projectId !== 'string' || typeof isAdmin !== 'boolean' || typeof requestId !== 'string') {
+      throw new TypeError(`not a copy of a RequestContext: ${JSON.stringify(copy)}`);
+    }
+    return new RequestContext(projectId, isAdmin, requestId);
+  }
+
   /** An administrator's context (the example's script acts as one). */
   static admin(projectId = 'demo'): RequestContext {
     return new RequestContext(projectId, true);

@@ -22,6 +22,7 @@ import { bootCallbacks, callbacksModule } from '@herald/inversify';
 import { RegistryBridge, RemoteOrigin, type Transport } from '@herald/messaging';
 import { Container, ContainerModule, inject, injectable } from 'inversify';
 import { ROUTER_INTERFACE_OWNERS, type Port, type Router } from '../model/models.js';
+import { RequestContext } from '../model/context.js';
 import { Narrator } from '../narrator.js';
 
 /** The host the metering agent runs on (with the L3 agent). */
@@ -39,8 +40,8 @@ function senderOf(trigger: unknown): string {
 /**
  * Meters routers: starts a traffic counter for each router created, adds a rule for each of its
  * interfaces, stops when the router goes. It neither knows nor cares that the events come from
- * another process. (One thing differs: a payload's `context` arrives as the JSON copy of the
- * server's `RequestContext`, a plain object with its fields and without its methods.)
+ * another process: even the payload's `context` is a `RequestContext` again, rebuilt from its JSON
+ * copy by the bridge (`receive(registry, { context: RequestContext.fromCopy })`).
  *
  * @example
  * ```ts
@@ -138,7 +139,7 @@ export class MeteringProcess {
     const boot = await bootCallbacks(container);
     const registry = container.get(CallbackRegistry);
     const bridge = new RegistryBridge(transport, { source: METERING_SOURCE, logger: narrator.logger });
-    await bridge.receive(registry);
+    await bridge.receive(registry, { context: RequestContext.fromCopy });
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
