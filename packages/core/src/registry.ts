@@ -543,13 +543,10 @@ export class CallbackRegistry {
       }
     }
     if (existing !== undefined) {
-      if (existing.priority !== priority) {
-        detach(existing);
-        existing.setOptions(priority, cancellable);
-        insert(existing.bucket, existing);
-      } else {
-        existing.setOptions(priority, cancellable);
-      }
+      const moves = existing.priority !== priority; // to the end of its new priority (§3.8)
+      if (moves) detach(existing);
+      existing.setOptions(priority, cancellable);
+      if (moves) insert(existing.bucket, existing);
       if (id !== undefined && existing.label !== id) this.#relabel(existing, id);
       return existing;
     }

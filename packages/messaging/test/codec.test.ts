@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { APIEventPayload, DBEventPayload, EventPayload, InvalidError } from '@herald/core';
+import { APIEventPayload, DBEventPayload, EventPayload } from '@herald/core';
 import { decodePayload, encodePayload, type EncodedPayload } from '../src/index.js';
+import { invalid } from './transport.contract.js';
 
 interface Router {
   id: string;
@@ -11,17 +12,6 @@ interface Router {
 /** Encode, send as JSON (as every transport does), decode. */
 function trip(payload: EventPayload | undefined): EventPayload | undefined {
   return decodePayload(JSON.parse(JSON.stringify(encodePayload(payload))) as EncodedPayload | null);
-}
-
-/** The InvalidError `run` throws, or a failed expectation. */
-function invalid(run: () => unknown): InvalidError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidError);
-    return error as InvalidError;
-  }
-  throw new Error('expected an InvalidError');
 }
 
 const ctx = { tenantId: 't1', isAdmin: false, roles: ['member'] };

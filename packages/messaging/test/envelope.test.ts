@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidError } from '@herald/core';
 import {
   createCloudEvent,
   fromDelivery,
@@ -11,20 +10,10 @@ import {
   type CloudEvent,
   type Delivery,
 } from '../src/index.js';
+import { invalid } from './transport.contract.js';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** The InvalidError `run` throws, or a failed expectation. */
-function invalid(run: () => unknown): InvalidError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidError);
-    return error as InvalidError;
-  }
-  throw new Error('expected an InvalidError');
-}
 
 function delivery(body: unknown, headers: Record<string, string> = {}): Delivery {
   return { id: 'm1', target: { topic: 't', fanout: true }, headers, body, attempt: 1 };

@@ -123,6 +123,17 @@ export function watchUnhandledRejections(): { readonly reasons: unknown[]; stop(
   return { reasons, stop: () => host.off('unhandledRejection', listener) };
 }
 
+/** The InvalidError `run` throws synchronously, or a failed expectation. */
+export function invalid(run: () => unknown): InvalidError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidError);
+    return error as InvalidError;
+  }
+  throw new Error('expected an InvalidError');
+}
+
 /** Expects `promise` to reject with an `InvalidError` about `element`. */
 export async function expectInvalid(promise: Promise<unknown>, element: string): Promise<void> {
   const error = await promise.then(

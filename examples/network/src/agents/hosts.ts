@@ -56,72 +56,68 @@ function idIn(payload: Readonly<Record<string, unknown>>, key: string): string {
 }
 
 /**
+ * What both agents' RPC endpoints share: the API version they serve and the agent that runs what
+ * they receive. (Only methods are callable over RPC; `agent` is a field.)
+ */
+abstract class AgentEndpoint {
+  readonly target: RpcEndpointTarget = { version: AGENT_RPC_VERSION };
+
+  constructor(protected readonly agent: AgentProcess) {}
+}
+
+/**
  * The DHCP agent's RPC API (Neutron's `DhcpAgent` endpoint): one method per `<resource>_<action>_end`.
  * A method name not listed here is answered with `NoSuchMethod` by the RPC server.
  */
-class DhcpAgentEndpoint {
-  readonly target: RpcEndpointTarget = { version: AGENT_RPC_VERSION };
-  readonly #agent: AgentProcess;
-
-  constructor(agent: AgentProcess) {
-    this.#agent = agent;
-  }
-
+class DhcpAgentEndpoint extends AgentEndpoint {
   network_create_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'network_create_end', args, `enables DHCP for ${idIn(args.payload, 'network')}`);
+    this.agent.ran(context, 'network_create_end', args, `enables DHCP for ${idIn(args.payload, 'network')}`);
   }
 
   network_update_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'network_update_end', args, `refreshes DHCP for ${idIn(args.payload, 'network')}`);
+    this.agent.ran(context, 'network_update_end', args, `refreshes DHCP for ${idIn(args.payload, 'network')}`);
   }
 
   network_delete_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'network_delete_end', args, `disables DHCP for ${idIn(args.payload, 'network')}`);
+    this.agent.ran(context, 'network_delete_end', args, `disables DHCP for ${idIn(args.payload, 'network')}`);
   }
 
   subnet_create_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'subnet_create_end', args, `serves ${idIn(args.payload, 'subnet')}`);
+    this.agent.ran(context, 'subnet_create_end', args, `serves ${idIn(args.payload, 'subnet')}`);
   }
 
   subnet_update_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'subnet_update_end', args, `reconfigures ${idIn(args.payload, 'subnet')}`);
+    this.agent.ran(context, 'subnet_update_end', args, `reconfigures ${idIn(args.payload, 'subnet')}`);
   }
 
   subnet_delete_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'subnet_delete_end', args, `stops serving ${idIn(args.payload, 'subnet')}`);
+    this.agent.ran(context, 'subnet_delete_end', args, `stops serving ${idIn(args.payload, 'subnet')}`);
   }
 
   port_create_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'port_create_end', args, `adds a host entry for ${idIn(args.payload, 'port')}`);
+    this.agent.ran(context, 'port_create_end', args, `adds a host entry for ${idIn(args.payload, 'port')}`);
   }
 
   port_update_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'port_update_end', args, `updates the host entry of ${idIn(args.payload, 'port')}`);
+    this.agent.ran(context, 'port_update_end', args, `updates the host entry of ${idIn(args.payload, 'port')}`);
   }
 
   port_delete_end(context: RpcContext, args: AgentArgs): void {
-    this.#agent.ran(context, 'port_delete_end', args, `removes the host entry of ${idIn(args.payload, 'port')}`);
+    this.agent.ran(context, 'port_delete_end', args, `removes the host entry of ${idIn(args.payload, 'port')}`);
   }
 }
 
 /** The L3 agent's RPC API (Neutron's `L3NATAgent` endpoint), for what the server casts here. */
-class L3AgentEndpoint {
-  readonly target: RpcEndpointTarget = { version: AGENT_RPC_VERSION };
-  readonly #agent: AgentProcess;
-
-  constructor(agent: AgentProcess) {
-    this.#agent = agent;
-  }
-
+class L3AgentEndpoint extends AgentEndpoint {
   routers_updated(context: RpcContext, args: AgentArgs): void {
     const routers = args.payload['routers'];
     const ids = Array.isArray(routers) ? routers.join(', ') : 'its routers';
-    this.#agent.ran(context, 'routers_updated', args, `resyncs ${ids}`);
+    this.agent.ran(context, 'routers_updated', args, `resyncs ${ids}`);
   }
 
   router_deleted(context: RpcContext, args: AgentArgs): void {
     const id = args.payload['router_id'];
-    this.#agent.ran(context, 'router_deleted', args, `tears down ${typeof id === 'string' ? id : 'the router'}`);
+    this.agent.ran(context, 'router_deleted', args, `tears down ${typeof id === 'string' ? id : 'the router'}`);
   }
 }
 
