@@ -26,7 +26,8 @@ import {
 } from '@herald/core';
 import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
 import { createCloudEvent, fromDelivery, toMessage, type CloudEvent } from './envelope.js';
-import type { Consumer, Delivery, Target, Transport } from './transport.js';
+import type { OutboxEntry } from './outbox.js';
+import type { Consumer, Delivery, OutgoingMessage, Target, Transport } from './transport.js';
 
 /** The default topic of a {@link RegistryBridge}. */
 export const BRIDGE_TOPIC = 'herald.events';
@@ -499,6 +500,50 @@ export class RegistryBridge {
     await this.flush();
   }
 
+  /**
+   * The bridged event for (resource, event, payload) as an outbox entry, to write in the same
+   * transaction as the change: an {@link OutboxRelay} publishes it later, and receiving bridges
+   * re-notify it as if this bridge had forwarded it. A `precommit_*` subscriber, which runs inside
+   * the transaction, is the place to write the `after_*` event that will report the change.
+   *
+   * @throws InvalidError for empty names, or a payload whose context JSON cannot carry
+   * @example
+   * ```ts
+   * registry.subscribe((payload) => {
+   *   payload.context.session.outbox.add(bridge.outboxEntry(ROUTER, AFTER_CREATE, payload));
+   * }, ROUTER, PRECOMMIT_CREATE);
+   * ```
+   */
+  outboxEntry(resource: string, event: string, payload?: EventPayload): OutboxEntry {
+    for (const [element, name] of [
+      ['resource', resource],
+      ['event', event],
+    ] as const) {
+      if (typeof name !== 'string' || name === '') {
+        throw new InvalidError(
+          element,
+          name,
+          `pass a non-empty string, e.g. ${element === 'resource' ? "'router'" : "'after_create'"}.`,
+        );
+      }
+    }
+    const message = this.#messageFor(resource, event, payload);
+    return Object.freeze({ target: this.#target, message: { ...message, id: message.id! } });
+  }
+
+  /** The CloudEvent message that carries one notification. */
+  #messageFor(resource: string, event: string, payload: EventPayload | undefined): OutgoingMessage {
+    const data: BridgeEventData = { resource, event, payload: encodePayload(payload) };
+    const resourceId = payload?.resourceId;
+    const cloudEvent = createCloudEvent<BridgeEventData>({
+      source: this.source,
+      type: `${BRIDGE_EVENT_TYPE_PREFIX}${resource}.${event}`,
+      data,
+      ...(resourceId !== undefined && resourceId !== '' && { subject: String(resourceId) }),
+    });
+    return toMessage(cloudEvent);
+  }
+
   /** The bridge's subscriber: starts the publish of one notification. Never throws. */
   #forwardNotification(payload: EventPayload | undefined, notification: Notification): void {
     const { resource, event, trigger } = notification;
@@ -506,16 +551,9 @@ export class RegistryBridge {
     let publishing: Promise<void>;
     let id: string | undefined;
     try {
-      const data: BridgeEventData = { resource, event, payload: encodePayload(payload) };
-      const resourceId = payload?.resourceId;
-      const cloudEvent = createCloudEvent<BridgeEventData>({
-        source: this.source,
-        type: `${BRIDGE_EVENT_TYPE_PREFIX}${resource}.${event}`,
-        data,
-        ...(resourceId !== undefined && resourceId !== '' && { subject: String(resourceId) }),
-      });
-      id = cloudEvent.id;
-      publishing = this.#transport.publish(this.#target, toMessage(cloudEvent));
+      const message = this.#messageFor(resource, event, payload);
+      id = message.id;
+      publishing = this.#transport.publish(this.#target, message);
     } catch (error) {
       // Encoding failed (a context that JSON cannot carry), or publish threw instead of rejecting.
       publishing = Promise.reject(error);

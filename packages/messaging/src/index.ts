@@ -7,9 +7,11 @@
 
 export * from './transport.js';
 export * from './errors.js';
+export * from './transport.kit.js';
 export * from './memory.transport.js';
 export * from './notifier.js';
 export * from './rpc.js';
 export * from './envelope.js';
 export * from './codec.js';
 export * from './bridge.js';
+export * from './outbox.js';

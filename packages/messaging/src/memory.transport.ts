@@ -26,9 +26,24 @@
  * @module
  */
 
-import { randomUUID } from 'node:crypto';
 import { errorText, InvalidError, type Logger } from '@herald/core';
 import { describeTarget, RemoteError, TransportError, CallTimeoutError } from './errors.js';
+import {
+  checkCloseOptions,
+  checkConsumeOptions,
+  checkDeduplicationWindow,
+  checkDeliveryLimit,
+  checkLogger,
+  checkMessage,
+  checkRequestOptions,
+  checkTarget,
+  DEFAULT_DEDUPLICATION_WINDOW,
+  IdWindow,
+  replyOf,
+  runHandler,
+  warn,
+  type Outcome,
+} from './transport.kit.js';
 import {
   DEFAULT_DELIVERY_LIMIT,
   type CloseOptions,
@@ -36,23 +51,14 @@ import {
   type Consumer,
   type Delivery,
   type DeliveryHandler,
+  type IdleTransport,
   type OutgoingMessage,
   type RequestOptions,
   type Target,
-  type Transport,
 } from './transport.js';
-
-/** The default {@link InMemoryTransportOptions.deduplicationWindow}: ids remembered per queue. */
-export const DEFAULT_DEDUPLICATION_WINDOW = 10_000;
-
-/** The default {@link CloseOptions.drainMs}. */
-const DEFAULT_DRAIN_MS = 5_000;
 
 /** How many deliveries may follow one another without a turn of the event loop. */
 const BURST = 256;
-
-/** The longest delay `setTimeout` honours (a longer one fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of an {@link InMemoryTransport}. */
 export interface InMemoryTransportOptions {
@@ -165,22 +171,18 @@ class Queue {
   readonly consumers: MemoryConsumer[] = [];
   /** Where the round robin starts looking for a free consumer. */
   #next = 0;
-  /** The acknowledged ids remembered, for lookups. */
-  readonly #acked = new Set<string>();
-  /**
-   * The same ids in a ring, to forget the oldest: deleting a Set's first entry again and again
-   * leaves tombstones that each later `values().next()` walks over.
-   */
-  readonly #ring: string[] = [];
-  #oldest = 0;
+  /** The acknowledged ids remembered. */
+  readonly acked: IdWindow;
   /** Whether a pump is scheduled. */
   scheduled = false;
 
   constructor(
     /** The group, for `{ topic }` queues. */
     readonly group: string | undefined,
-    readonly window: number,
-  ) {}
+    window: number,
+  ) {
+    this.acked = new IdWindow(window);
+  }
 
   /** The next consumer in turn that is not busy, or `undefined`. */
   takeFreeConsumer(): MemoryConsumer | undefined {
@@ -203,23 +205,6 @@ class Queue {
     // Keep the turn on the consumer that followed the removed one.
     if (index < this.#next) this.#next--;
     if (this.#next >= this.consumers.length) this.#next = 0;
-  }
-
-  wasAcked(id: string): boolean {
-    return this.#acked.has(id);
-  }
-
-  /** Remembers an acknowledged id, forgetting the oldest beyond the window. */
-  remember(id: string): void {
-    if (this.window === 0 || this.#acked.has(id)) return;
-    this.#acked.add(id);
-    if (this.#ring.length < this.window) {
-      this.#ring.push(id);
-      return;
-    }
-    this.#acked.delete(this.#ring[this.#oldest]!);
-    this.#ring[this.#oldest] = id;
-    this.#oldest = (this.#oldest + 1) % this.window;
   }
 }
 
@@ -258,7 +243,7 @@ class MemoryConsumer implements Consumer {
  * await transport.idle(); // the audit handler has run
  * ```
  */
-export class InMemoryTransport implements Transport {
+export class InMemoryTransport implements IdleTransport {
   readonly #deliveryLimit: number;
   readonly #window: number;
   readonly #logger: Logger | undefined;
@@ -294,20 +279,8 @@ export class InMemoryTransport implements Transport {
       logger,
     } = options;
     checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
-    if (!Number.isSafeInteger(deduplicationWindow) || deduplicationWindow < 0) {
-      throw new InvalidError(
-        'options.deduplicationWindow',
-        deduplicationWindow,
-        'pass a whole number of ids to remember per queue (0 turns deduplication off).',
-      );
-    }
-    if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function')) {
-      throw new InvalidError(
-        'options.logger',
-        logger,
-        'pass an object with an error(message) method, such as console.',
-      );
-    }
+    checkDeduplicationWindow('options.deduplicationWindow', deduplicationWindow);
+    checkLogger('options.logger', logger);
     this.#deliveryLimit = deliveryLimit;
     this.#window = deduplicationWindow;
     this.#logger = logger;
@@ -326,7 +299,7 @@ export class InMemoryTransport implements Transport {
    */
   async publish(target: Target, message: OutgoingMessage): Promise<void> {
     const address = checkTarget(target);
-    const prepared = prepareMessage(message);
+    const prepared = checkMessage(message);
     this.#checkOpen('publish');
     for (const queue of this.#queuesFor(address)) {
       queue.messages.push({ ...prepared, target: address, attempt: 1, request: undefined });
@@ -376,8 +349,8 @@ export class InMemoryTransport implements Transport {
     if (address.fanout === true) {
       throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
     }
-    const prepared = prepareMessage(message);
-    const timeoutMs = checkTimeout(options);
+    const prepared = checkMessage(message);
+    const timeoutMs = checkRequestOptions(options);
     this.#checkOpen('request');
     return new Promise<Delivery>((resolve, reject) => {
       // Settles once: the reply, the timeout and close race, and only the first one counts.
@@ -426,13 +399,7 @@ export class InMemoryTransport implements Transport {
    * ```
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { drainMs } or nothing.');
-    }
-    const { drainMs = DEFAULT_DRAIN_MS } = options;
-    if (typeof drainMs !== 'number' || !(drainMs >= 0) || drainMs > MAX_TIMER_MS) {
-      throw new InvalidError('options.drainMs', drainMs, `pass a number of milliseconds from 0 to ${MAX_TIMER_MS}.`);
-    }
+    const drainMs = checkCloseOptions(options);
     this.#closing ??= this.#shutDown(drainMs);
     return this.#closing;
   }
@@ -549,7 +516,7 @@ export class InMemoryTransport implements Transport {
       const message = queue.messages.shift()!;
       if (message.request?.settled === true) continue;
       // Already handled in this queue: acknowledged again, without the handler.
-      if (message.request === undefined && queue.wasAcked(message.id)) continue;
+      if (message.request === undefined && queue.acked.has(message.id)) continue;
       this.#deliver(queue, consumer, message);
     }
   }
@@ -600,7 +567,7 @@ export class InMemoryTransport implements Transport {
       return;
     }
     if (outcome.ok) {
-      queue.remember(message.id);
+      queue.acked.add(message.id);
       return;
     }
     if (message.attempt < consumer.deliveryLimit) {
@@ -618,38 +585,19 @@ export class InMemoryTransport implements Transport {
   }
 
   #reply(request: PendingRequest, message: Message, outcome: Outcome): void {
-    if (!outcome.ok) {
-      const { name, text } = remoteErrorOf(outcome.error);
-      request.reject(new RemoteError(name, text));
-      return;
-    }
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(outcome.value === undefined ? null : outcome.value);
-    } catch {
-      json = undefined;
-    }
-    if (json === undefined) {
-      // What a broker's server would answer: the reply cannot be carried.
-      const invalid = new InvalidError('reply', outcome.value, 'return a JSON value from a request handler.');
-      request.reject(new RemoteError(invalid.name, invalid.message));
+    const reply = replyOf(outcome);
+    if (!('json' in reply)) {
+      request.reject(new RemoteError(reply.name, reply.text));
       return;
     }
     const headers = Object.freeze({});
     request.resolve(
-      Object.freeze({ id: message.id, target: message.target, headers, body: JSON.parse(json), attempt: 1 }),
+      Object.freeze({ id: message.id, target: message.target, headers, body: JSON.parse(reply.json), attempt: 1 }),
     );
   }
 
   #log(text: string): void {
-    const logger = this.#logger;
-    if (logger === undefined) return;
-    try {
-      if (logger.warn !== undefined) logger.warn(text);
-      else logger.error(text);
-    } catch {
-      // A failing logger must not break delivery.
-    }
+    warn(this.#logger, text);
   }
 
   #checkIdle(): void {
@@ -689,34 +637,8 @@ export class InMemoryTransport implements Transport {
   }
 }
 
-/** What a handler did: returned `value`, or threw `error`. */
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
-
-/** Runs `handler`; its result or failure, never a rejection. */
-async function runHandler(handler: DeliveryHandler, delivery: Delivery): Promise<Outcome> {
-  try {
-    return { ok: true, value: await handler(delivery) };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/** The name and message a remote failure is reported with (anything can be thrown). */
-function remoteErrorOf(error: unknown): { name: string; text: string } {
-  if (error !== null && typeof error === 'object') {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', text: message };
-  }
-  return { name: 'Error', text: String(error) };
-}
-
 function dropRequest(queue: Queue, request: PendingRequest): void {
   queue.messages.removeFirst((m) => m.request === request);
-}
-
-function isPlainObject(value: object): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
@@ -726,107 +648,4 @@ function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, value);
   }
   return value;
-}
-
-/** A frozen copy of a valid target, with only the keys that matter; throws for a bad one. */
-function checkTarget(target: Target): Target {
-  if (target === null || typeof target !== 'object' || Array.isArray(target)) {
-    throw new InvalidError('target', target, "pass an object such as { topic: 'dhcp_agent' }.");
-  }
-  const { topic, server, fanout } = target;
-  if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
-    throw new InvalidError('target.topic', topic, 'pass a non-empty string without whitespace.');
-  }
-  if (server !== undefined && (typeof server !== 'string' || server === '')) {
-    throw new InvalidError('target.server', server, 'pass a non-empty string (a host name), or leave it out.');
-  }
-  if (fanout !== undefined && typeof fanout !== 'boolean') {
-    throw new InvalidError('target.fanout', fanout, 'pass true (every server of the topic), false, or leave it out.');
-  }
-  if (server !== undefined && fanout === true) {
-    throw new InvalidError('target', target, 'pass either a server or fanout: true, not both.');
-  }
-  if (server !== undefined) return Object.freeze({ topic, server });
-  return Object.freeze(fanout === true ? { topic, fanout } : { topic });
-}
-
-/** The parts of a valid message that every queue's copy shares; throws for a bad one. */
-function prepareMessage(message: OutgoingMessage): {
-  id: string;
-  headers: Readonly<Record<string, string>>;
-  json: string;
-} {
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-    throw new InvalidError('message', message, 'pass an object such as { body: { method: "sync" } }.');
-  }
-  const { id = randomUUID(), headers = {}, body } = message;
-  if (typeof id !== 'string' || id === '') {
-    throw new InvalidError('message.id', id, 'pass a non-empty string, or leave it out for a random UUID.');
-  }
-  if (headers === null || typeof headers !== 'object' || !isPlainObject(headers)) {
-    throw new InvalidError('message.headers', headers, 'pass an object of string values, or leave it out.');
-  }
-  const copy: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') {
-      throw new InvalidError(`message.headers.${name}`, value, 'pass a string: header values are strings.');
-    }
-    copy[name] = value;
-  }
-  return { id, headers: Object.freeze(copy), json: toJson(body) };
-}
-
-/** The JSON text of `body`, which must survive a round trip. */
-function toJson(body: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(body);
-  } catch (error) {
-    throw new InvalidError(
-      'message.body',
-      body,
-      `pass a JSON value (no BigInt, no cycle): ${errorText(error)}. Messages cross processes as JSON.`,
-    );
-  }
-  if (json === undefined) {
-    throw new InvalidError('message.body', body, 'pass a JSON value (null, not undefined, for nothing).');
-  }
-  return json;
-}
-
-function checkDeliveryLimit(element: string, limit: unknown): asserts limit is number {
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
-    throw new InvalidError(element, limit, 'pass a whole number of deliveries, 1 or more.');
-  }
-}
-
-function checkConsumeOptions(
-  options: ConsumeOptions,
-  target: Target,
-  defaultLimit: number,
-): { group: string; deliveryLimit: number } {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidError('options', options, 'pass { group, deliveryLimit } or nothing.');
-  }
-  const { group = target.topic, deliveryLimit = defaultLimit } = options;
-  if (typeof group !== 'string' || group === '') {
-    throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out for the topic.');
-  }
-  checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
-  return { group, deliveryLimit };
-}
-
-function checkTimeout(options: RequestOptions): number {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidError('options', options, 'pass { timeoutMs }.');
-  }
-  const { timeoutMs } = options;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
-    throw new InvalidError(
-      'options.timeoutMs',
-      timeoutMs,
-      `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}.`,
-    );
-  }
-  return timeoutMs;
 }

@@ -127,3 +127,18 @@ export interface Transport {
    */
   close(options?: CloseOptions): Promise<void>;
 }
+
+/**
+ * A transport that can tell when it is quiet: every message it took has been handled. Tests and
+ * demos wait on `idle()` instead of sleeping. `InMemoryTransport` knows exactly; `AmqpTransport`
+ * knows for consumers in its own process.
+ *
+ * @example
+ * ```ts
+ * async function settle(transport: IdleTransport) { await transport.idle(); }
+ * ```
+ */
+export interface IdleTransport extends Transport {
+  /** Resolves once nothing is queued for, or running in, this transport's consumers. */
+  idle(): Promise<void>;
+}

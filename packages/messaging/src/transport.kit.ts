@@ -1,0 +1,348 @@
+/**
+ * The checks and helpers every {@link Transport} implementation shares, so that a broker
+ * transport refuses exactly what the in-memory one refuses, with the same typed errors, and
+ * reports a handler's outcome the same way. Application code does not need them.
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { errorText, InvalidError, type Logger } from '@herald/core';
+import type {
+  ConsumeOptions,
+  CloseOptions,
+  Delivery,
+  DeliveryHandler,
+  OutgoingMessage,
+  RequestOptions,
+  Target,
+} from './transport.js';
+
+/** The longest delay `setTimeout` honours (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The default {@link CloseOptions.drainMs}. */
+export const DEFAULT_DRAIN_MS = 5_000;
+
+/** The default number of acknowledged ids a queue remembers to drop duplicates. */
+export const DEFAULT_DEDUPLICATION_WINDOW = 10_000;
+
+/**
+ * A frozen copy of a valid target, with only the keys that matter.
+ *
+ * @throws InvalidError naming the bad part (`target`, `target.topic`, `target.server`, `target.fanout`)
+ * @example
+ * ```ts
+ * const address = checkTarget({ topic: 'dhcp_agent', server: 'host-1' });
+ * ```
+ */
+export function checkTarget(target: Target): Target {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) {
+    throw new InvalidError('target', target, "pass an object such as { topic: 'dhcp_agent' }.");
+  }
+  const { topic, server, fanout } = target;
+  if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
+    throw new InvalidError('target.topic', topic, 'pass a non-empty string without whitespace.');
+  }
+  if (server !== undefined && (typeof server !== 'string' || server === '')) {
+    throw new InvalidError('target.server', server, 'pass a non-empty string (a host name), or leave it out.');
+  }
+  if (fanout !== undefined && typeof fanout !== 'boolean') {
+    throw new InvalidError('target.fanout', fanout, 'pass true (every server of the topic), false, or leave it out.');
+  }
+  if (server !== undefined && fanout === true) {
+    throw new InvalidError('target', target, 'pass either a server or fanout: true, not both.');
+  }
+  if (server !== undefined) return Object.freeze({ topic, server });
+  return Object.freeze(fanout === true ? { topic, fanout } : { topic });
+}
+
+/** A valid message: its id (given or new), a frozen copy of its headers, its body as JSON text. */
+export interface CheckedMessage {
+  readonly id: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly json: string;
+}
+
+/**
+ * Checks `message` and gives what every copy of it shares.
+ *
+ * @throws InvalidError naming the bad part (`message`, `message.id`, `message.headers.<name>`,
+ *   `message.body` when JSON cannot carry it)
+ * @example
+ * ```ts
+ * const { id, headers, json } = checkMessage({ body: { method: 'sync' } });
+ * ```
+ */
+export function checkMessage(message: OutgoingMessage): CheckedMessage {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    throw new InvalidError('message', message, 'pass an object such as { body: { method: "sync" } }.');
+  }
+  const { id = randomUUID(), headers = {}, body } = message;
+  if (typeof id !== 'string' || id === '') {
+    throw new InvalidError('message.id', id, 'pass a non-empty string, or leave it out for a random UUID.');
+  }
+  if (headers === null || typeof headers !== 'object' || !isPlainObject(headers)) {
+    throw new InvalidError('message.headers', headers, 'pass an object of string values, or leave it out.');
+  }
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') {
+      throw new InvalidError(`message.headers.${name}`, value, 'pass a string: header values are strings.');
+    }
+    copy[name] = value;
+  }
+  return { id, headers: Object.freeze(copy), json: bodyJson(body) };
+}
+
+/** The JSON text of `body`, which must survive a round trip. */
+function bodyJson(body: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw new InvalidError(
+      'message.body',
+      body,
+      `pass a JSON value (no BigInt, no cycle): ${errorText(error)}. Messages cross processes as JSON.`,
+    );
+  }
+  if (json === undefined) {
+    throw new InvalidError('message.body', body, 'pass a JSON value (null, not undefined, for nothing).');
+  }
+  return json;
+}
+
+/**
+ * Checks a delivery limit (a whole number, 1 or more).
+ *
+ * @throws InvalidError naming `element`
+ * @example
+ * ```ts
+ * checkDeliveryLimit('options.deliveryLimit', options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT);
+ * ```
+ */
+export function checkDeliveryLimit(element: string, limit: unknown): asserts limit is number {
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidError(element, limit, 'pass a whole number of deliveries, 1 or more.');
+  }
+}
+
+/**
+ * The group and delivery limit of a consumer, defaults applied (the group defaults to the topic).
+ *
+ * @throws InvalidError for options that are not an object, an empty group, a bad limit
+ * @example
+ * ```ts
+ * const { group, deliveryLimit } = checkConsumeOptions(options, target, DEFAULT_DELIVERY_LIMIT);
+ * ```
+ */
+export function checkConsumeOptions(
+  options: ConsumeOptions,
+  target: Target,
+  defaultLimit: number,
+): { group: string; deliveryLimit: number } {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { group, deliveryLimit } or nothing.');
+  }
+  const { group = target.topic, deliveryLimit = defaultLimit } = options;
+  if (typeof group !== 'string' || group === '') {
+    throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out for the topic.');
+  }
+  checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
+  return { group, deliveryLimit };
+}
+
+/**
+ * The timeout of a request, in milliseconds.
+ *
+ * @throws InvalidError for missing options or a timeout that is not a positive number a timer can wait
+ * @example
+ * ```ts
+ * const timeoutMs = checkRequestOptions({ timeoutMs: 5_000 });
+ * ```
+ */
+export function checkRequestOptions(options: RequestOptions): number {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { timeoutMs }.');
+  }
+  const { timeoutMs } = options;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+    throw new InvalidError(
+      'options.timeoutMs',
+      timeoutMs,
+      `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}.`,
+    );
+  }
+  return timeoutMs;
+}
+
+/**
+ * The drain time of a close, in milliseconds (default {@link DEFAULT_DRAIN_MS}).
+ *
+ * @throws InvalidError for options that are not an object or a `drainMs` that is not a non-negative number
+ * @example
+ * ```ts
+ * const drainMs = checkCloseOptions(options);
+ * ```
+ */
+export function checkCloseOptions(options: CloseOptions): number {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { drainMs } or nothing.');
+  }
+  const { drainMs = DEFAULT_DRAIN_MS } = options;
+  if (typeof drainMs !== 'number' || !(drainMs >= 0) || drainMs > MAX_TIMER_MS) {
+    throw new InvalidError('options.drainMs', drainMs, `pass a number of milliseconds from 0 to ${MAX_TIMER_MS}.`);
+  }
+  return drainMs;
+}
+
+/**
+ * Checks a transport's deduplication window (a whole number of ids, 0 for none).
+ *
+ * @throws InvalidError naming `element`
+ * @example
+ * ```ts
+ * checkDeduplicationWindow('options.deduplicationWindow', window);
+ * ```
+ */
+export function checkDeduplicationWindow(element: string, window: unknown): asserts window is number {
+  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0) {
+    throw new InvalidError(
+      element,
+      window,
+      'pass a whole number of ids to remember per queue (0 turns deduplication off).',
+    );
+  }
+}
+
+/**
+ * Checks an optional logger (an object with an `error` method).
+ *
+ * @throws InvalidError naming `element`
+ * @example
+ * ```ts
+ * checkLogger('options.logger', options.logger);
+ * ```
+ */
+export function checkLogger(element: string, logger: unknown): asserts logger is Logger | undefined {
+  if (logger === undefined) return;
+  if (logger === null || typeof logger !== 'object' || typeof (logger as Logger).error !== 'function') {
+    throw new InvalidError(element, logger, 'pass an object with an error(message) method, such as console.');
+  }
+}
+
+/** Reports `text` at warning level (error level when the logger has no `warn`); never throws. */
+export function warn(logger: Logger | undefined, text: string): void {
+  if (logger === undefined) return;
+  try {
+    if (logger.warn !== undefined) logger.warn(text);
+    else logger.error(text);
+  } catch {
+    // A failing logger must not break delivery.
+  }
+}
+
+/** What a handler did: returned `value`, or threw `error`. */
+export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Runs `handler` on `delivery`: its (awaited) result or its failure, never a rejection.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runHandler(handler, delivery);
+ * if (outcome.ok) ack(); else retry(outcome.error);
+ * ```
+ */
+export async function runHandler(handler: DeliveryHandler, delivery: Delivery): Promise<Outcome> {
+  try {
+    return { ok: true, value: await handler(delivery) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * The name and message a failure is reported with to a remote caller (anything can be thrown).
+ *
+ * @example
+ * ```ts
+ * const { name, text } = failureOf(new TypeError('no port'));  // { name: 'TypeError', text: 'no port' }
+ * ```
+ */
+export function failureOf(error: unknown): { name: string; text: string } {
+  if (error !== null && typeof error === 'object') {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', text: message };
+  }
+  return { name: 'Error', text: String(error) };
+}
+
+/**
+ * What a request handler's outcome replies: the JSON text of its value (`null` for nothing), or
+ * the failure the caller gets as `RemoteError` (also when the value is not JSON).
+ *
+ * @example
+ * ```ts
+ * const reply = replyOf(await runHandler(handler, delivery));
+ * if ('json' in reply) sendOk(reply.json); else sendError(reply.name, reply.text);
+ * ```
+ */
+export function replyOf(outcome: Outcome): { json: string } | { name: string; text: string } {
+  if (!outcome.ok) return failureOf(outcome.error);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(outcome.value === undefined ? null : outcome.value);
+  } catch {
+    json = undefined;
+  }
+  if (json !== undefined) return { json };
+  // What a broker's server would answer: the reply cannot be carried.
+  return failureOf(new InvalidError('reply', outcome.value, 'return a JSON value from a request handler.'));
+}
+
+/**
+ * The ids of the last messages a queue acknowledged, to acknowledge a duplicate without handling
+ * it again; the oldest is forgotten first. A window of 0 remembers nothing.
+ *
+ * @example
+ * ```ts
+ * const seen = new IdWindow(10_000);
+ * if (seen.has(delivery.id)) return ack();
+ * await handle(delivery); seen.add(delivery.id); ack();
+ * ```
+ */
+export class IdWindow {
+  /** The ids, for lookups. */
+  readonly #ids = new Set<string>();
+  /**
+   * The same ids in a ring, to forget the oldest: deleting a Set's first entry again and again
+   * leaves tombstones that each later `values().next()` walks over.
+   */
+  readonly #ring: string[] = [];
+  #oldest = 0;
+
+  constructor(readonly size: number) {}
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  /** Remembers `id`, forgetting the oldest beyond the window. */
+  add(id: string): void {
+    if (this.size === 0 || this.#ids.has(id)) return;
+    this.#ids.add(id);
+    if (this.#ring.length < this.size) {
+      this.#ring.push(id);
+      return;
+    }
+    this.#ids.delete(this.#ring[this.#oldest]!);
+    this.#ring[this.#oldest] = id;
+    this.#oldest = (this.#oldest + 1) % this.size;
+  }
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

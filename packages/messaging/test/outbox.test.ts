@@ -1,0 +1,234 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  AFTER_CREATE,
+  CallbackRegistry,
+  DBEventPayload,
+  InvalidError,
+  PRECOMMIT_CREATE,
+  ROUTER,
+  type EventPayload,
+} from '@herald/core';
+import {
+  checkOutboxEntry,
+  InMemoryOutboxStore,
+  InMemoryTransport,
+  OutboxRelay,
+  RegistryBridge,
+  RemoteOrigin,
+  TransportError,
+  type OutboxEntry,
+  type OutgoingMessage,
+  type Target,
+  type Transport,
+} from '../src/index.js';
+import { inbox, invalid } from './transport.contract.js';
+
+const NOTIFICATIONS: Target = { topic: 'notifications.info' };
+const quiet = { error: () => undefined, warn: () => undefined };
+
+function entry(id: string, body: unknown = id): OutboxEntry {
+  return { target: NOTIFICATIONS, message: { id, body } };
+}
+
+/** A transport that refuses the publishes `refuse` picks, and passes the rest to `inner`. */
+function refusing(inner: Transport, refuse: (message: OutgoingMessage) => boolean): Transport {
+  return {
+    publish: (target, message) =>
+      refuse(message) ? Promise.reject(new TransportError('broker unreachable')) : inner.publish(target, message),
+    consume: (target, handler, options) => inner.consume(target, handler, options),
+    request: (target, message, options) => inner.request(target, message, options),
+    close: (options) => inner.close(options),
+  };
+}
+
+describe('InMemoryOutboxStore', () => {
+  it('makes entries pending only when their transaction commits, and drops them on rollback', () => {
+    const store = new InMemoryOutboxStore();
+    const kept = store.begin();
+    kept.add(entry('a'));
+    const dropped = store.begin();
+    dropped.add(entry('b'));
+    expect(store.size).toBe(0);
+    kept.commit();
+    dropped.rollback();
+    expect(store.pending(10).map((e) => e.message.id)).toEqual(['a']);
+    expect(invalid(() => kept.add(entry('c'))).message).toContain('already committed');
+    expect(() => dropped.commit()).toThrow(/already rolled back/);
+  });
+
+  it('copies an entry as JSON at add time, so later changes to the object do not leak in', () => {
+    const store = new InMemoryOutboxStore();
+    const body = { router: { id: 'r1', created: new Date(0) } };
+    store.add({ target: NOTIFICATIONS, message: { id: 'x', body } });
+    body.router.id = 'changed';
+    expect(store.pending(1)[0]!.message.body).toEqual({ router: { id: 'r1', created: '1970-01-01T00:00:00.000Z' } });
+  });
+
+  it.each([
+    ['no entry', undefined, 'entry'],
+    ['a bad target', { target: { topic: '' }, message: { id: 'a', body: 1 } }, 'target.topic'],
+    ['a message without an id', { target: NOTIFICATIONS, message: { body: 1 } }, 'entry.message.id'],
+    ['a body JSON cannot carry', { target: NOTIFICATIONS, message: { id: 'a', body: 1n } }, 'message.body'],
+  ])('refuses %s with an InvalidError, adding nothing', (_, bad, element) => {
+    const store = new InMemoryOutboxStore();
+    const tx = store.begin();
+    expect(invalid(() => tx.add(bad as OutboxEntry)).element).toBe(element);
+    expect(invalid(() => checkOutboxEntry(bad as OutboxEntry)).element).toBe(element);
+    tx.commit();
+    expect(store.size).toBe(0);
+  });
+});
+
+describe('OutboxRelay', () => {
+  it('publishes pending entries in order, with their ids, and removes them', async () => {
+    const transport = new InMemoryTransport();
+    const store = new InMemoryOutboxStore();
+    const box = inbox();
+    await transport.consume(NOTIFICATIONS, box.handler);
+    for (const id of ['a', 'b', 'c']) store.add(entry(id, { n: id }));
+    const relay = new OutboxRelay(transport, store, { batchSize: 2 });
+    await expect(relay.relay()).resolves.toBe(3);
+    await box.until(3);
+    expect(box.deliveries.map((d) => [d.id, d.body])).toEqual([
+      ['a', { n: 'a' }],
+      ['b', { n: 'b' }],
+      ['c', { n: 'c' }],
+    ]);
+    expect(store.size).toBe(0);
+    expect(relay.stats).toEqual({ relayed: 3, failures: 0 });
+    await transport.close();
+  });
+
+  it('stops at the first entry that fails, keeps it and the later ones, and sends them on the next pass', async () => {
+    const inner = new InMemoryTransport();
+    let down = true;
+    const transport = refusing(inner, (message) => down && message.id === 'b');
+    const store = new InMemoryOutboxStore();
+    for (const id of ['a', 'b', 'c']) store.add(entry(id));
+    const warnings: string[] = [];
+    const relay = new OutboxRelay(transport, store, {
+      logger: { error: () => undefined, warn: (m) => void warnings.push(m) },
+    });
+    await expect(relay.relay()).resolves.toBe(1);
+    expect(store.pending(10).map((e) => e.message.id)).toEqual(['b', 'c']);
+    expect(relay.stats).toEqual({ relayed: 1, failures: 1 });
+    expect(warnings).toEqual([expect.stringContaining('broker unreachable')]);
+    down = false;
+    await expect(relay.relay()).resolves.toBe(2);
+    expect(store.size).toBe(0);
+    await inner.close();
+  });
+
+  it('sends what a crashed process committed: a new relay on a new transport finds it', async () => {
+    const store = new InMemoryOutboxStore();
+    const tx = store.begin();
+    tx.add(entry('router-1:create'));
+    tx.commit();
+    // The first process dies before relaying. Another starts, on its own transport.
+    const transport = new InMemoryTransport();
+    const box = inbox();
+    await transport.consume(NOTIFICATIONS, box.handler);
+    const relay = new OutboxRelay(transport, store, { intervalMs: 10 });
+    relay.start();
+    await box.until(1);
+    await relay.stop();
+    expect(box.deliveries[0]!.id).toBe('router-1:create');
+    await transport.close();
+  });
+
+  it('runs another pass when called during one, so an entry added meanwhile is not left behind', async () => {
+    const transport = new InMemoryTransport();
+    const store = new InMemoryOutboxStore();
+    store.add(entry('a'));
+    const relay = new OutboxRelay(transport, store);
+    const first = relay.relay();
+    store.add(entry('b'));
+    const second = relay.relay();
+    expect(await first).toBe(2);
+    expect(await second).toBe(2);
+    expect(store.size).toBe(0);
+    await transport.close();
+  });
+
+  it('stops a pass whose store does not remove what was sent, instead of publishing it forever', async () => {
+    const transport = new InMemoryTransport();
+    const stuck = { pending: () => [entry('a')], remove: () => undefined };
+    const relay = new OutboxRelay(transport, stuck, { logger: quiet });
+    await expect(relay.relay()).resolves.toBe(1);
+    expect(relay.stats.failures).toBe(1);
+    await transport.close();
+  });
+
+  it.each([
+    ['a transport without publish', {}, new InMemoryOutboxStore(), {}, 'transport'],
+    ['a store without remove', new InMemoryTransport(), { pending: () => [] }, {}, 'store'],
+    ['a zero interval', new InMemoryTransport(), new InMemoryOutboxStore(), { intervalMs: 0 }, 'options.intervalMs'],
+    [
+      'a fractional batch size',
+      new InMemoryTransport(),
+      new InMemoryOutboxStore(),
+      { batchSize: 1.5 },
+      'options.batchSize',
+    ],
+    ['a logger without error()', new InMemoryTransport(), new InMemoryOutboxStore(), { logger: {} }, 'options.logger'],
+  ])('refuses %s with an InvalidError naming it', (_, transport, store, options, element) => {
+    const error = invalid(
+      () => new OutboxRelay(transport as Transport, store as InMemoryOutboxStore, options as object),
+    );
+    expect(error).toBeInstanceOf(InvalidError);
+    expect(error.element).toBe(element);
+  });
+});
+
+describe('RegistryBridge.outboxEntry', () => {
+  it("writes an after_create in the precommit transaction; relayed later, it reaches the other process's registry", async () => {
+    const transport = new InMemoryTransport();
+    const store = new InMemoryOutboxStore();
+    const server = new CallbackRegistry({ name: 'server' });
+    const agent = new CallbackRegistry({ name: 'agent' });
+    const serverBridge = new RegistryBridge(transport, { source: 'neutron-server@host-1', logger: quiet });
+    const agentBridge = new RegistryBridge(transport, { source: 'l3-agent@host-2', logger: quiet });
+    await agentBridge.receive(agent);
+    const received: { payload: EventPayload | undefined; trigger: unknown }[] = [];
+    agent.subscribe((payload, n) => void received.push({ payload, trigger: n.trigger }), ROUTER, AFTER_CREATE);
+
+    // In the server: the precommit subscriber writes to the transaction the plugin opened.
+    let tx = store.begin();
+    server.subscribe(
+      (payload) => tx.add(serverBridge.outboxEntry(ROUTER, AFTER_CREATE, payload)),
+      ROUTER,
+      PRECOMMIT_CREATE,
+    );
+    const router = { id: 'r1', name: 'edge' };
+    await server.notify(
+      ROUTER,
+      PRECOMMIT_CREATE,
+      'l3-plugin',
+      new DBEventPayload({}, { states: [router], resourceId: 'r1' }),
+    );
+    tx.rollback(); // the create failed: nothing is sent
+    tx = store.begin();
+    await server.notify(
+      ROUTER,
+      PRECOMMIT_CREATE,
+      'l3-plugin',
+      new DBEventPayload({}, { states: [router], resourceId: 'r1' }),
+    );
+    tx.commit();
+
+    await new OutboxRelay(transport, store).relay();
+    await transport.idle();
+    expect(received).toHaveLength(1);
+    expect(received[0]!.payload).toBeInstanceOf(DBEventPayload);
+    expect((received[0]!.payload as DBEventPayload<typeof router>).latestState).toEqual(router);
+    expect(received[0]!.trigger).toBeInstanceOf(RemoteOrigin);
+    expect(received[0]!.trigger).toMatchObject({ source: 'neutron-server@host-1' });
+    await transport.close();
+  });
+
+  it('refuses empty names with an InvalidError', () => {
+    const bridge = new RegistryBridge(new InMemoryTransport(), { source: 's' });
+    expect(invalid(() => bridge.outboxEntry('', AFTER_CREATE)).element).toBe('resource');
+    expect(invalid(() => bridge.outboxEntry(ROUTER, '')).element).toBe('event');
+  });
+});
