@@ -6,6 +6,11 @@ const preset = createDefaultEsmPreset({ tsconfig: '<rootDir>/../../tsconfig.test
 
 /** One Jest project per workspace package; each resolves sibling packages to their sources. */
 function project(dir: string): NonNullable<JestConfigWithTsJest['projects']>[number] {
+  // A project's own `test/global-setup.mjs` and `test/global-teardown.mjs` (e.g. a broker), when it has them.
+  const hooks = {
+    ...(existsSync(`${dir}/test/global-setup.mjs`) && { globalSetup: '<rootDir>/test/global-setup.mjs' }),
+    ...(existsSync(`${dir}/test/global-teardown.mjs`) && { globalTeardown: '<rootDir>/test/global-teardown.mjs' }),
+  };
   return {
     ...preset,
     displayName: dir,
@@ -14,6 +19,7 @@ function project(dir: string): NonNullable<JestConfigWithTsJest['projects']>[num
     testEnvironment: 'node',
     testEnvironmentOptions: { customExportConditions: ['@herald/source', 'node', 'node-addons'] },
     moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+    ...hooks,
   };
 }
 

@@ -1,0 +1,273 @@
+/**
+ * `npm run bench:transport [-- --rounds 5 --messages 2000 --write]`: Herald's transports against
+ * amqplib used directly, on one RabbitMQ broker (the one `scripts/rabbitmq.mjs` finds or starts).
+ * Each row does the same work with the same guarantees: persistent messages, publisher confirms,
+ * one consumer with a prefetch of 1 and a manual ack after its handler.
+ *
+ * - publish + consume: `messages` publishes started together; timed until the last is handled;
+ * - publish, awaited one by one: each publish waits for its confirm before the next;
+ * - request/reply: one request at a time, each waiting for its reply (direct reply-to).
+ *
+ * `InMemoryTransport` is listed as the floor: no network, no broker.
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { format, resolveConfig } from 'prettier';
+import { AmqpTransport } from '@herald/amqp';
+import { InMemoryTransport, type Transport } from '@herald/messaging';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    messages: { type: 'string', default: '2000' },
+    write: { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(args.rounds);
+const messages = Number(args.messages);
+const requests = Math.max(100, Math.floor(messages / 4));
+
+interface Broker {
+  url: string;
+  stop(): Promise<void>;
+}
+const script = pathToFileURL(fileURLToPath(new URL('../../scripts/rabbitmq.mjs', import.meta.url))).href;
+const { obtainBroker } = (await import(script)) as { obtainBroker(options: object): Promise<Broker> };
+
+/** One way of doing a case's work: resolves with the elapsed milliseconds. */
+type Row = (url: string) => Promise<number>;
+
+const BODY = { event_type: 'port.create.end', payload: { port: { id: 'p-1', network_id: 'n-1' } } };
+
+// ---- amqplib, directly ---------------------------------------------------------------------
+
+async function rawSetup(
+  url: string,
+): Promise<{ model: ChannelModel; pub: ConfirmChannel; sub: Channel; queue: string }> {
+  const model = await connect(url, { noDelay: true });
+  const pub = await model.createConfirmChannel();
+  const sub = await model.createChannel();
+  await sub.prefetch(1);
+  const queue = `bench-raw-${randomUUID()}`;
+  await pub.assertExchange('bench-raw', 'direct', { durable: true });
+  await pub.assertQueue(queue, { durable: true, expires: 60_000 });
+  await pub.bindQueue(queue, 'bench-raw', queue);
+  return { model, pub, sub, queue };
+}
+
+function rawPublish(pub: ConfirmChannel, key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pub.publish(
+      'bench-raw',
+      key,
+      Buffer.from(JSON.stringify(BODY)),
+      { persistent: true, messageId: randomUUID(), contentType: 'application/json' },
+      (error: unknown) => (error ? reject(error as Error) : resolve()),
+    );
+  });
+}
+
+const rawPublishConsume: Row = async (url) => {
+  const { model, pub, sub, queue } = await rawSetup(url);
+  let handled = 0;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  await sub.consume(queue, (message: ConsumeMessage | null) => {
+    if (message === null) return;
+    JSON.parse(message.content.toString('utf8'));
+    sub.ack(message);
+    if (++handled === messages) done();
+  });
+  const started = performance.now();
+  await Promise.all(Array.from({ length: messages }, () => rawPublish(pub, queue)));
+  await all;
+  const elapsed = performance.now() - started;
+  await model.close();
+  return elapsed;
+};
+
+const rawPublishOneByOne: Row = async (url) => {
+  const { model, pub, queue } = await rawSetup(url);
+  const started = performance.now();
+  for (let i = 0; i < requests; i++) await rawPublish(pub, queue);
+  const elapsed = performance.now() - started;
+  await model.close();
+  return elapsed;
+};
+
+const rawRequestReply: Row = async (url) => {
+  const { model, sub, queue } = await rawSetup(url);
+  await sub.consume(queue, (message: ConsumeMessage | null) => {
+    if (message === null) return;
+    const body: unknown = JSON.parse(message.content.toString('utf8'));
+    sub.publish('', message.properties.replyTo as string, Buffer.from(JSON.stringify(body)), {
+      correlationId: message.properties.correlationId as string,
+    });
+    sub.ack(message);
+  });
+  const client = await model.createChannel();
+  const waiting = new Map<string, () => void>();
+  await client.consume(
+    'amq.rabbitmq.reply-to',
+    (message) => waiting.get(message!.properties.correlationId as string)?.(),
+    {
+      noAck: true,
+    },
+  );
+  const started = performance.now();
+  for (let i = 0; i < requests; i++) {
+    const id = randomUUID();
+    await new Promise<void>((resolve) => {
+      waiting.set(id, resolve);
+      client.sendToQueue(queue, Buffer.from(JSON.stringify(BODY)), {
+        correlationId: id,
+        replyTo: 'amq.rabbitmq.reply-to',
+        expiration: '5000',
+      });
+    });
+    waiting.delete(id);
+  }
+  const elapsed = performance.now() - started;
+  await model.close();
+  return elapsed;
+};
+
+// ---- Herald ---------------------------------------------------------------------------------
+
+function heraldAmqp(url: string): Promise<Transport> {
+  return AmqpTransport.connect({ url, namespace: `bench-${randomUUID()}`, queueExpiresMs: 60_000 });
+}
+
+function heraldPublishConsume(make: (url: string) => Promise<Transport> | Transport): Row {
+  return async (url) => {
+    const transport = await make(url);
+    let handled = 0;
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    await transport.consume({ topic: 'bench' }, () => {
+      if (++handled === messages) done();
+    });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: messages }, () => transport.publish({ topic: 'bench' }, { body: BODY })));
+    await all;
+    const elapsed = performance.now() - started;
+    await transport.close();
+    return elapsed;
+  };
+}
+
+function heraldPublishOneByOne(make: (url: string) => Promise<Transport> | Transport): Row {
+  return async (url) => {
+    const transport = await make(url);
+    await transport.publish({ topic: 'bench' }, { body: BODY }); // declares the topic's queue
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) await transport.publish({ topic: 'bench' }, { body: BODY });
+    const elapsed = performance.now() - started;
+    await transport.close({ drainMs: 0 });
+    return elapsed;
+  };
+}
+
+function heraldRequestReply(make: (url: string) => Promise<Transport> | Transport): Row {
+  return async (url) => {
+    const transport = await make(url);
+    await transport.consume({ topic: 'bench', server: 'host-1' }, (d) => d.body);
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) {
+      await transport.request({ topic: 'bench', server: 'host-1' }, { body: BODY }, { timeoutMs: 5_000 });
+    }
+    const elapsed = performance.now() - started;
+    await transport.close();
+    return elapsed;
+  };
+}
+
+const memory = (): Transport => new InMemoryTransport({ deduplicationWindow: 0 });
+
+interface Case {
+  title: string;
+  operations: number;
+  unit: string;
+  rows: [string, Row][];
+}
+
+const cases: Case[] = [
+  {
+    title: `publish + consume, ${messages.toLocaleString('en')} messages started together`,
+    operations: messages,
+    unit: 'msg/s',
+    rows: [
+      ['amqplib directly', rawPublishConsume],
+      ['Herald AmqpTransport', heraldPublishConsume(heraldAmqp)],
+      ['Herald InMemoryTransport (no broker)', heraldPublishConsume(memory)],
+    ],
+  },
+  {
+    title: `publish, each awaited (confirmed) before the next, ${requests.toLocaleString('en')} messages`,
+    operations: requests,
+    unit: 'msg/s',
+    rows: [
+      ['amqplib directly', rawPublishOneByOne],
+      ['Herald AmqpTransport', heraldPublishOneByOne(heraldAmqp)],
+      ['Herald InMemoryTransport (no broker)', heraldPublishOneByOne(memory)],
+    ],
+  },
+  {
+    title: `request/reply, one at a time, ${requests.toLocaleString('en')} requests`,
+    operations: requests,
+    unit: 'req/s',
+    rows: [
+      ['amqplib directly', rawRequestReply],
+      ['Herald AmqpTransport', heraldRequestReply(heraldAmqp)],
+      ['Herald InMemoryTransport (no broker)', heraldRequestReply(memory)],
+    ],
+  },
+];
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+const broker = await obtainBroker({ log: (line: string) => console.error(`[rabbitmq] ${line}`) });
+const sections: string[] = [];
+try {
+  for (const c of cases) {
+    const samples = c.rows.map(() => [] as number[]);
+    for (let round = 0; round < rounds; round++) {
+      // Alternate the order, so that no row always runs on a warmer broker.
+      const order = c.rows.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) samples[i]!.push(await c.rows[i]![1](broker.url));
+    }
+    const rates = samples.map((s) => (c.operations / median(s)) * 1000);
+    const raw = rates[0]!;
+    const lines = c.rows.map(([name], i) => {
+      const spread = ((Math.max(...samples[i]!) - Math.min(...samples[i]!)) / median(samples[i]!)) * 100;
+      return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} ${c.unit} | ${(rates[i]! / raw).toFixed(2)}× | ±${spread.toFixed(0)} % |`;
+    });
+    sections.push(
+      `### ${c.title}\n\n| row | median | vs amqplib | spread |\n| --- | --- | --- | --- |\n${lines.join('\n')}`,
+    );
+    console.error(`done: ${c.title}`);
+  }
+} finally {
+  await broker.stop();
+}
+
+const command = `npm run bench:transport -- --rounds ${rounds} --messages ${messages}${args.write ? ' --write' : ''}`;
+const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (the same machine). Medians of ${rounds} rounds; "vs amqplib" is the rate relative to amqplib used directly with the same guarantees.`;
+const file = fileURLToPath(new URL('../RESULTS-transport.md', import.meta.url));
+const markdown = await format(`${header}\n\n${sections.join('\n\n')}\n`, {
+  ...(await resolveConfig(file)),
+  parser: 'markdown',
+});
+process.stdout.write(markdown);
+if (args.write) writeFileSync(file, markdown);

@@ -1,0 +1,1063 @@
+/**
+ * The RabbitMQ transport: the `@herald/messaging` {@link Transport} contract on a broker, through
+ * amqplib. What it adds to oslo.messaging's RabbitMQ driver:
+ *
+ * - `publish` resolves once the broker confirmed the message (publisher confirms) and rejects
+ *   with `TransportError` when the broker stays unreachable for `connectTimeoutMs`;
+ * - a delivery is acknowledged after its handler ran (at-least-once); a failed one is published
+ *   again, to the back of its queue, with its attempt counted in a header, and after the
+ *   consumer's delivery limit it goes to the namespace's dead-letter queue;
+ * - each queue's consumers in this process drop a message id they already acknowledged;
+ * - the connection is re-opened after it is lost (a broker restart), with backoff, and the
+ *   exchange, queues and consumers are declared again; a publish waiting for its confirm is
+ *   sent again on the new connection (its id lets consumers drop the duplicate);
+ * - `close` lets the deliveries in progress finish before it closes the connection.
+ *
+ * Names and routing keys are in `topology.ts`.
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { errorText, InvalidError, type Logger } from '@herald/core';
+import {
+  CallTimeoutError,
+  checkCloseOptions,
+  checkConsumeOptions,
+  checkDeduplicationWindow,
+  checkDeliveryLimit,
+  checkLogger,
+  checkMessage,
+  checkRequestOptions,
+  checkTarget,
+  DEFAULT_DEDUPLICATION_WINDOW,
+  DEFAULT_DELIVERY_LIMIT,
+  describeTarget,
+  IdWindow,
+  MAX_TIMER_MS,
+  RemoteError,
+  replyOf,
+  runHandler,
+  TransportError,
+  warn,
+  type CheckedMessage,
+  type CloseOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type DeadLetter,
+  type Delivery,
+  type DeliveryHandler,
+  type IdleTransport,
+  type OutgoingMessage,
+  type Outcome,
+  type RequestOptions,
+  type Target,
+} from '@herald/messaging';
+import {
+  connect,
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type GetMessage,
+  type Options,
+} from 'amqplib';
+import {
+  ATTEMPT_HEADER,
+  checkUserHeaders,
+  DEAD_ERROR_HEADER,
+  DEAD_GROUP_HEADER,
+  DEAD_QUEUE_HEADER,
+  decodeTarget,
+  encodeTarget,
+  REPLY_HEADER,
+  TARGET_HEADER,
+  Topology,
+  userHeaders,
+} from './topology.js';
+
+/** The default {@link AmqpTransportOptions.url}: a broker on this machine, as guest. */
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+/** The default {@link AmqpTransportOptions.connectTimeoutMs}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** RabbitMQ's queue for direct reply-to: replies come straight back on the requesting channel. */
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** Reconnection backoff: the first delay, doubled up to the last. */
+const FIRST_RETRY_MS = 100;
+const LAST_RETRY_MS = 5_000;
+
+/** Options of an {@link AmqpTransport}. */
+export interface AmqpTransportOptions {
+  /** The broker, as an AMQP URL. Default {@link DEFAULT_AMQP_URL}. */
+  readonly url?: string;
+  /**
+   * The prefix of the exchange and queue names (see the table in `topology.ts`): applications
+   * that share a broker but must not see each other's messages use different namespaces.
+   * Non-empty, no whitespace. Default `herald`.
+   */
+  readonly namespace?: string;
+  /** The delivery limit of consumers that set none. Default {@link DEFAULT_DELIVERY_LIMIT}. */
+  readonly deliveryLimit?: number;
+  /**
+   * How many acknowledged ids each queue's consumers in this process remember, to drop a
+   * duplicate. 0 turns deduplication off. Default {@link DEFAULT_DEDUPLICATION_WINDOW}.
+   */
+  readonly deduplicationWindow?: number;
+  /**
+   * How long an operation waits for the broker when it is unreachable (connecting, or
+   * reconnecting after a loss) before it rejects with `TransportError`. Default
+   * {@link DEFAULT_CONNECT_TIMEOUT_MS}.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Delete group and server queues the broker has seen unused (no consumer, no declaration) for
+   * this long (RabbitMQ's `x-expires`). Default: never. Every process sharing a queue must pass
+   * the same value, since RabbitMQ refuses to declare a queue again with other arguments.
+   */
+  readonly queueExpiresMs?: number;
+  /** Where dead letters, reconnections and refused messages are reported. */
+  readonly logger?: Logger;
+  /** The connection's name in the broker's management tools. Default `herald`. */
+  readonly connectionName?: string;
+}
+
+/** One connection to the broker and its channels; replaced when the connection is lost. */
+interface Link {
+  readonly model: ChannelModel;
+  /** Publishes with confirms (messages, retries, dead letters). */
+  readonly publisher: ConfirmChannel;
+  /** Sends requests and receives their replies (direct reply-to). */
+  readonly requester: Channel;
+  /** Declares the default group queues that publishes to a topic need (opened when first needed). */
+  admin: Promise<Channel> | undefined;
+  /** Per topic, the declaration of its default group queue on this connection. */
+  readonly declared: Map<string, Promise<void>>;
+  /** Resolves when a full publisher buffer has drained. */
+  drained: Promise<void> | undefined;
+  lost: boolean;
+  /** Resolves once the connection is lost or closed. */
+  readonly gone: Promise<void>;
+}
+
+/** A request waiting for its reply. */
+interface PendingRequest {
+  readonly id: string;
+  readonly target: Target;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  resolve(reply: Delivery): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The {@link Transport} on RabbitMQ. Create it with {@link AmqpTransport.connect}, which resolves
+ * once the broker accepted the connection.
+ *
+ * @example
+ * ```ts
+ * const transport = await AmqpTransport.connect({ url: 'amqp://guest:guest@rabbit:5672', logger: console });
+ * const agent = new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [endpoint]);
+ * await agent.start();
+ * // …
+ * await transport.close({ drainMs: 10_000 });
+ * ```
+ */
+export class AmqpTransport implements IdleTransport {
+  readonly #url: string;
+  readonly #topology: Topology;
+  readonly #deliveryLimit: number;
+  readonly #window: number;
+  readonly #connectTimeoutMs: number;
+  readonly #queueExpiresMs: number | undefined;
+  readonly #logger: Logger | undefined;
+  readonly #connectionName: string;
+
+  #link: Link | undefined = undefined;
+  /** Waiting for the next link. */
+  #linkWaiters: ((link: Link) => void)[] = [];
+  #lastError: unknown = undefined;
+  readonly #consumers = new Set<AmqpConsumer>();
+  /** Per queue, the ids its consumers here acknowledged. */
+  readonly #seen = new Map<string, IdWindow>();
+  readonly #requests = new Map<string, PendingRequest>();
+  /** The deliveries whose handler (and settlement) is running. */
+  readonly #running = new Set<Promise<void>>();
+  /** The publishes waiting for the broker's confirm. */
+  readonly #publishing = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined = undefined;
+  #retryTimer: NodeJS.Timeout | undefined = undefined;
+  #wakeRetry: (() => void) | undefined = undefined;
+
+  /**
+   * Connects to the broker, retrying with backoff for up to `connectTimeoutMs`.
+   *
+   * @throws InvalidError for bad options; TransportError when the broker stays unreachable
+   * @example
+   * ```ts
+   * const transport = await AmqpTransport.connect({ url: process.env.AMQP_URL });
+   * ```
+   */
+  static async connect(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
+    const transport = new AmqpTransport(options);
+    try {
+      await transport.#whenLinked(Date.now() + transport.#connectTimeoutMs, 'connect');
+    } catch (error) {
+      await transport.close({ drainMs: 0 });
+      throw error;
+    }
+    return transport;
+  }
+
+  /**
+   * Starts connecting in the background; operations wait for the connection (up to
+   * `connectTimeoutMs`). {@link AmqpTransport.connect} also waits for it.
+   *
+   * @throws InvalidError for options that are not an object, a bad URL, namespace, limit,
+   *   window, timeout or logger
+   */
+  constructor(options: AmqpTransportOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidError('options', options, 'pass { url, namespace, deliveryLimit, … } or nothing.');
+    }
+    const {
+      url = DEFAULT_AMQP_URL,
+      namespace = 'herald',
+      deliveryLimit = DEFAULT_DELIVERY_LIMIT,
+      deduplicationWindow = DEFAULT_DEDUPLICATION_WINDOW,
+      connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+      queueExpiresMs,
+      logger,
+      connectionName = 'herald',
+    } = options;
+    if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
+      throw new InvalidError('options.url', url, "pass an AMQP URL such as 'amqp://guest:guest@127.0.0.1:5672'.");
+    }
+    if (typeof namespace !== 'string' || namespace === '' || /\s/.test(namespace) || namespace.length > 100) {
+      throw new InvalidError(
+        'options.namespace',
+        namespace,
+        'pass a non-empty string without whitespace, up to 100 characters.',
+      );
+    }
+    checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
+    checkDeduplicationWindow('options.deduplicationWindow', deduplicationWindow);
+    checkMilliseconds('options.connectTimeoutMs', connectTimeoutMs);
+    if (queueExpiresMs !== undefined) checkMilliseconds('options.queueExpiresMs', queueExpiresMs);
+    checkLogger('options.logger', logger);
+    if (typeof connectionName !== 'string') {
+      throw new InvalidError('options.connectionName', connectionName, 'pass a string, or leave it out.');
+    }
+    this.#url = url;
+    this.#topology = new Topology(namespace);
+    this.#deliveryLimit = deliveryLimit;
+    this.#window = deduplicationWindow;
+    this.#connectTimeoutMs = connectTimeoutMs;
+    this.#queueExpiresMs = queueExpiresMs;
+    this.#logger = logger;
+    this.#connectionName = connectionName;
+    void this.#maintain();
+  }
+
+  /** The queue where messages that failed on every delivery go. */
+  get deadLetterQueue(): string {
+    return this.#topology.deadLetterQueue;
+  }
+
+  /**
+   * Send `message` to `target` (see {@link Transport.publish}). Resolves once the broker confirmed
+   * it. Messages to a topic or a server are persistent: they survive a broker restart.
+   *
+   * @throws InvalidError for a bad target or message (also a header starting with `x-herald-`,
+   *   or a name too long for AMQP): nothing is sent; TransportError once closing, when the broker
+   *   refused the message, or stayed unreachable for `connectTimeoutMs`
+   * @example
+   * ```ts
+   * await transport.publish({ topic: 'dhcp_agent', server: 'host-1' }, { body: { method: 'port_create_end' } });
+   * ```
+   */
+  async publish(target: Target, message: OutgoingMessage): Promise<void> {
+    const address = checkTarget(target);
+    const checked = checkMessage(message);
+    checkUserHeaders(checked.headers);
+    this.#topology.checkFits(address);
+    this.#checkOpen('publish');
+    const topic = address.server === undefined && address.fanout !== true;
+    const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
+      if (topic) await this.#declareDefaultQueue(link, address.topic);
+      await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), checked.json, {
+        messageId: checked.id,
+        headers: { ...checked.headers, [TARGET_HEADER]: encodeTarget(address) },
+        persistent: address.fanout !== true,
+        contentType: 'application/json',
+      });
+    });
+    this.#publishing.add(publishing);
+    try {
+      await publishing;
+    } finally {
+      this.#publishing.delete(publishing);
+    }
+  }
+
+  /**
+   * Start consuming `target` (see {@link Transport.consume}); resolves once the broker registered
+   * the consumer. Each consumer has its own channel and takes one delivery at a time.
+   *
+   * @throws InvalidError for a bad target, handler or options; TransportError once closing, when
+   *   the broker refused the queue (declared before with other arguments), or stayed unreachable
+   * @example
+   * ```ts
+   * const consumer = await transport.consume({ topic: 'notifications.info' }, onEvent, { group: 'audit' });
+   * ```
+   */
+  async consume(target: Target, handler: DeliveryHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+    const address = checkTarget(target);
+    if (typeof handler !== 'function') {
+      throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
+    }
+    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const kind = address.server !== undefined ? 'server' : address.fanout === true ? 'fanout' : 'group';
+    this.#topology.checkFits(address, kind === 'group' ? group : undefined);
+    this.#checkOpen('consume');
+    const queue =
+      kind === 'server'
+        ? this.#topology.serverQueue(address.topic, address.server!)
+        : kind === 'group'
+          ? this.#topology.groupQueue(address.topic, group)
+          : undefined;
+    const consumer = new AmqpConsumer(
+      address,
+      kind === 'group' ? group : undefined,
+      queue,
+      handler,
+      deliveryLimit,
+      (c) => this.#closeConsumer(c),
+    );
+    await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attach(consumer, link));
+    if (this.#closing !== undefined) {
+      await this.#closeConsumer(consumer);
+      throw new TransportError('Cannot consume: the transport closed while the consumer started.');
+    }
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  /**
+   * Send `message` to one consumer of `target` and resolve with what its handler returned (see
+   * {@link Transport.request}). A `{ topic }` request goes to the topic's default group. The
+   * reply comes back through RabbitMQ's direct reply-to; the request expires in the queue after
+   * `timeoutMs`, so no server takes it once the caller stopped waiting.
+   *
+   * @throws InvalidError for a fanout or bad target, a bad message or timeout (nothing is sent);
+   *   TransportError once closing, when the connection is lost or closes before the reply
+   * @example
+   * ```ts
+   * const reply = await transport.request({ topic: 'l3_agent', server: 'host-1' }, { body: { method: 'sync' } }, { timeoutMs: 5000 });
+   * ```
+   */
+  async request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery> {
+    const address = checkTarget(target);
+    if (address.fanout === true) {
+      throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
+    }
+    const checked = checkMessage(message);
+    checkUserHeaders(checked.headers);
+    const timeoutMs = checkRequestOptions(options);
+    this.#topology.checkFits(address);
+    this.#checkOpen('request');
+    const correlationId = randomUUID();
+    return new Promise<Delivery>((resolve, reject) => {
+      const finish = (settle: () => void): void => {
+        if (pending.settled) return;
+        pending.settled = true;
+        clearTimeout(pending.timer);
+        this.#requests.delete(correlationId);
+        settle();
+      };
+      const pending: PendingRequest = {
+        id: checked.id,
+        target: address,
+        settled: false,
+        timer: undefined,
+        resolve: (reply) => finish(() => resolve(reply)),
+        reject: (error) => finish(() => reject(error)),
+      };
+      pending.timer = setTimeout(() => pending.reject(new CallTimeoutError(address, timeoutMs)), timeoutMs);
+      pending.timer.unref();
+      this.#requests.set(correlationId, pending);
+      this.#sendRequest(address, checked, correlationId, timeoutMs).catch((error: unknown) =>
+        pending.reject(error instanceof Error ? error : new TransportError(errorText(error))),
+      );
+    });
+  }
+
+  /**
+   * Refuse new messages, stop every consumer taking deliveries, let the deliveries in progress
+   * finish (up to `drainMs`), reject every pending request with `TransportError`, then close the
+   * connection. A handler still running after `drainMs` is left to finish, but its delivery is
+   * not acknowledged: the broker gives it to another consumer. Calling it again returns the same
+   * promise.
+   *
+   * @throws InvalidError for a `drainMs` that is not a non-negative number (nothing is closed)
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void transport.close({ drainMs: 10_000 }));
+   * ```
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const drainMs = checkCloseOptions(options);
+    this.#closing ??= this.#shutDown(drainMs);
+    return this.#closing;
+  }
+
+  /**
+   * The messages in the dead-letter queue, oldest first, read without taking them off it.
+   *
+   * @throws TransportError once closing, or when the broker is unreachable
+   * @example
+   * ```ts
+   * for (const letter of await transport.deadLetters()) console.warn(letter.delivery.id, letter.error);
+   * ```
+   */
+  async deadLetters(): Promise<readonly DeadLetter[]> {
+    this.#checkOpen('read dead letters');
+    return this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
+      const channel = await link.model.createChannel();
+      channel.on('error', () => undefined);
+      const letters: DeadLetter[] = [];
+      try {
+        await channel.assertQueue(this.#topology.deadLetterQueue, { durable: true });
+        // Unacknowledged gets return to the queue, in order, when the channel closes.
+        for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
+          const headers = message.properties.headers ?? {};
+          const delivery = this.#deliveryOf(message, undefined, false);
+          const group = headers[DEAD_GROUP_HEADER];
+          letters.push(
+            Object.freeze({
+              target: delivery.target,
+              group: typeof group === 'string' ? group : undefined,
+              delivery,
+              error: String(headers[DEAD_ERROR_HEADER] ?? ''),
+            }),
+          );
+          message = await channel.get(this.#topology.deadLetterQueue);
+        }
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+      return letters;
+    });
+  }
+
+  /**
+   * Resolves once this transport is quiet: no publish waiting for its confirm, no handler running,
+   * and every queue its consumers take from empty, twice in a row 10 ms apart. Best effort, for
+   * tests and demos whose consumers all run in this process (a broker cannot tell what other
+   * processes are doing, or what is on the wire); never resolves while a handler hangs.
+   *
+   * @throws TransportError once closing, or when the broker is unreachable
+   * @example
+   * ```ts
+   * await transport.publish({ topic: 'dhcp_agent' }, { body: 1 });
+   * await transport.idle();
+   * expect(handled).toEqual([1]);
+   * ```
+   */
+  async idle(): Promise<void> {
+    let quiet = 0;
+    while (quiet < 2) {
+      this.#checkOpen('wait for idle');
+      await Promise.allSettled([...this.#publishing, ...this.#running]);
+      const queues = [...this.#consumers].flatMap((c) => (c.liveQueue === undefined ? [] : [c.liveQueue]));
+      const waiting = await this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
+        const admin = await this.#admin(link);
+        const counts = await Promise.all(
+          [...new Set(queues)].map((queue) =>
+            // A queue gone meanwhile (its consumer closed) holds nothing.
+            admin.checkQueue(queue).catch(() => ({ messageCount: 0 })),
+          ),
+        );
+        return counts.reduce((sum, { messageCount }) => sum + messageCount, 0);
+      });
+      const busy = waiting > 0 || this.#publishing.size > 0 || this.#running.size > 0;
+      quiet = busy ? 0 : quiet + 1;
+      await new Promise((resolve) => setTimeout(resolve, busy ? 2 : 10));
+    }
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closing !== undefined) {
+      throw new TransportError(`Cannot ${operation}: the transport is closed (or closing).`);
+    }
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  /** Keeps a connection open until the transport closes: connect, wait for its loss, again. */
+  async #maintain(): Promise<void> {
+    let delay = FIRST_RETRY_MS;
+    while (this.#closing === undefined) {
+      let link: Link;
+      try {
+        link = await this.#open();
+      } catch (error) {
+        this.#lastError = error;
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, LAST_RETRY_MS);
+        continue;
+      }
+      if (this.#closing !== undefined) {
+        await link.model.close().catch(() => undefined);
+        return;
+      }
+      delay = FIRST_RETRY_MS;
+      this.#link = link;
+      const reattached = [...this.#consumers].map((consumer) =>
+        this.#attach(consumer, link).catch((error: unknown) => {
+          warn(
+            this.#logger,
+            `Could not consume ${describeTarget(consumer.target)} again after reconnecting: ${errorText(error)}`,
+          );
+        }),
+      );
+      await Promise.all(reattached);
+      const waiters = this.#linkWaiters;
+      this.#linkWaiters = [];
+      for (const wake of waiters) wake(link);
+      await link.gone;
+      if (this.#link === link) this.#link = undefined;
+      if (this.#closing === undefined) {
+        warn(this.#logger, `Lost the connection to the AMQP broker (${errorText(this.#lastError)}); reconnecting.`);
+      }
+    }
+  }
+
+  async #open(): Promise<Link> {
+    const model = await connect(this.#url, {
+      noDelay: true,
+      timeout: this.#connectTimeoutMs,
+      clientProperties: { connection_name: this.#connectionName },
+    });
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    let link: Link | undefined = undefined;
+    const lose = (error?: unknown): void => {
+      if (error !== undefined) this.#lastError = error;
+      if (link !== undefined) {
+        if (link.lost) return;
+        link.lost = true;
+        // Direct reply-to replies come back on the lost channel: nothing will answer these.
+        for (const request of [...this.#requests.values()]) {
+          request.reject(
+            new TransportError(
+              `The connection to the broker was lost before ${describeTarget(request.target)} replied.`,
+            ),
+          );
+        }
+      }
+      markGone();
+    };
+    model.on('error', (error: Error) => (this.#lastError = error));
+    model.on('close', (error?: Error) => lose(error ?? new Error('connection closed')));
+    try {
+      const publisher = await model.createConfirmChannel();
+      publisher.on('error', (error: Error) => (this.#lastError = error));
+      // The publisher channel only closes with an error the broker raised: start over.
+      publisher.on('close', () => void model.close().catch(() => undefined));
+      await publisher.assertExchange(this.#topology.exchange, 'direct', { durable: true });
+      await publisher.assertQueue(this.#topology.deadLetterQueue, { durable: true });
+      const requester = await model.createChannel();
+      requester.on('error', (error: Error) => (this.#lastError = error));
+      requester.on('close', () => void model.close().catch(() => undefined));
+      await requester.consume(REPLY_TO, (message) => this.#onReply(message), { noAck: true });
+      link = {
+        model,
+        publisher,
+        requester,
+        admin: undefined,
+        declared: new Map(),
+        drained: undefined,
+        lost: false,
+        gone,
+      };
+      return link;
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Sleeps `ms` unless the transport closes first; the timer does not keep the process alive. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeRetry = resolve;
+      // Not unref'd: an open transport keeps the process alive, connected or not (as its socket does).
+      this.#retryTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  /** The open link, or the next one; rejects with TransportError at `deadline`. */
+  #whenLinked(deadline: number, operation: string): Promise<Link> {
+    const link = this.#link;
+    if (link !== undefined && !link.lost) return Promise.resolve(link);
+    return new Promise<Link>((resolve, reject) => {
+      const wake = (next: Link): void => {
+        clearTimeout(timer);
+        resolve(next);
+      };
+      const timer = setTimeout(
+        () => {
+          this.#linkWaiters = this.#linkWaiters.filter((w) => w !== wake);
+          reject(this.#unreachable(operation));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      this.#linkWaiters.push(wake);
+    });
+  }
+
+  #unreachable(operation: string): TransportError {
+    const cause = this.#lastError === undefined ? '' : ` (last error: ${errorText(this.#lastError)})`;
+    return new TransportError(
+      `Cannot ${operation}: the AMQP broker at ${redact(this.#url)} was unreachable for ${this.#connectTimeoutMs} ms${cause}. Check that it runs and that the URL is right, or raise connectTimeoutMs.`,
+    );
+  }
+
+  /**
+   * Runs `operation` on the open link; when the link is lost under it, runs it again on the next
+   * one, until `deadline`. A failure on a live link is the broker's answer: it is not retried.
+   */
+  async #withLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
+    for (;;) {
+      const link = await this.#whenLinked(deadline, 'reach the broker');
+      if (this.#closing !== undefined || link === closedLink) {
+        throw new TransportError('The transport closed before the broker answered.');
+      }
+      try {
+        return await operation(link);
+      } catch (error) {
+        if (!link.lost) throw asTransportError(error);
+        if (Date.now() >= deadline) throw this.#unreachable('reach the broker');
+      }
+    }
+  }
+
+  /**
+   * Declares the default group queue of `topic`, so that a publish is kept: once per connection,
+   * and once for all the publishes that ask at the same time (a failure lets the next one retry).
+   */
+  #declareDefaultQueue(link: Link, topic: string): Promise<void> {
+    let declaring = link.declared.get(topic);
+    if (declaring === undefined) {
+      const started = this.#admin(link).then((admin) =>
+        this.#declareGroupQueue(admin, topic, topic).then(() => undefined),
+      );
+      declaring = started;
+      link.declared.set(topic, started);
+      started.catch(() => {
+        if (link.declared.get(topic) === started) link.declared.delete(topic);
+      });
+    }
+    return declaring;
+  }
+
+  /** The link's channel for declarations, opened again after the broker closed it (an error). */
+  #admin(link: Link): Promise<Channel> {
+    if (link.admin === undefined) {
+      const opening: Promise<Channel> = link.model.createChannel().then((admin) => {
+        admin.on('error', () => undefined);
+        admin.on('close', () => {
+          if (link.admin === opening) link.admin = undefined;
+        });
+        return admin;
+      });
+      link.admin = opening;
+      opening.catch(() => {
+        if (link.admin === opening) link.admin = undefined;
+      });
+    }
+    return link.admin;
+  }
+
+  async #declareGroupQueue(channel: Channel, topic: string, group: string): Promise<string> {
+    const queue = this.#topology.groupQueue(topic, group);
+    await channel.assertQueue(queue, this.#queueOptions());
+    await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey({ topic }));
+    return queue;
+  }
+
+  #queueOptions(): Options.AssertQueue {
+    return this.#queueExpiresMs === undefined ? { durable: true } : { durable: true, expires: this.#queueExpiresMs };
+  }
+
+  // ---- consumers --------------------------------------------------------------------------
+
+  /** Opens the consumer's channel on `link`, declares its queue and starts consuming. */
+  async #attach(consumer: AmqpConsumer, link: Link): Promise<void> {
+    const channel = await link.model.createChannel();
+    channel.on('error', (error: Error) => (this.#lastError = error));
+    try {
+      await channel.prefetch(1);
+      const { target } = consumer;
+      let queue: string;
+      if (target.server !== undefined) {
+        queue = consumer.queue!;
+        await channel.assertQueue(queue, this.#queueOptions());
+        await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey(target));
+      } else if (target.fanout === true) {
+        // Its own queue, gone with the consumer: a fanout consumer only gets later messages.
+        ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false }));
+        await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey(target));
+      } else {
+        queue = await this.#declareGroupQueue(channel, target.topic, consumer.group!);
+      }
+      if (!this.#seen.has(queue)) this.#seen.set(queue, new IdWindow(this.#window));
+      const seen = this.#seen.get(queue)!;
+      consumer.channel = channel;
+      consumer.liveQueue = queue;
+      const { consumerTag } = await channel.consume(queue, (message) => {
+        if (message === null) {
+          // The broker cancelled the consumer (its queue was deleted): start it again.
+          if (consumer.closed || link.lost) return;
+          warn(this.#logger, `The broker cancelled the consumer of ${describeTarget(target)}; consuming again.`);
+          this.#reattach(consumer, link);
+          return;
+        }
+        this.#deliver(consumer, channel, link, queue, seen, message);
+      });
+      consumer.tag = consumerTag;
+      channel.on('close', () => {
+        // Channels close before their connection reports its loss: look once that has happened.
+        setImmediate(() => {
+          // Closed by the broker (a channel error), not by us or with the connection: start again.
+          if (consumer.closed || link.lost || this.#closing !== undefined || consumer.channel !== channel) return;
+          warn(this.#logger, `The channel of the consumer of ${describeTarget(target)} closed; consuming again.`);
+          this.#reattach(consumer, link);
+        });
+      });
+    } catch (error) {
+      await channel.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Starts `consumer` again on `link` after the broker closed its channel or cancelled it. */
+  #reattach(consumer: AmqpConsumer, link: Link): void {
+    this.#attach(consumer, link).catch((error: unknown) => {
+      // A lost connection is not worth a warning: the next one attaches every consumer.
+      if (!link.lost && !consumer.closed) {
+        warn(this.#logger, `Could not consume ${describeTarget(consumer.target)} again: ${errorText(error)}`);
+      }
+    });
+  }
+
+  #deliver(
+    consumer: AmqpConsumer,
+    channel: Channel,
+    link: Link,
+    queue: string,
+    seen: IdWindow,
+    message: ConsumeMessage,
+  ): void {
+    const { properties } = message;
+    const request = typeof properties.replyTo === 'string' && properties.replyTo !== '';
+    const ack = (): void => {
+      try {
+        channel.ack(message);
+      } catch {
+        // The channel is gone: the broker gives the message to another consumer.
+      }
+    };
+    if (!request && typeof properties.messageId === 'string' && seen.has(properties.messageId)) {
+      // Already handled by a consumer of this queue here: acknowledged again, without the handler.
+      ack();
+      return;
+    }
+    let delivery: Delivery | undefined;
+    let parseError: unknown;
+    try {
+      delivery = this.#deliveryOf(message, consumer.target);
+    } catch (error) {
+      parseError = error;
+    }
+    // The handler starts a microtask later, once the consumer is marked busy: a handler that
+    // closes its own consumer at once still has `close()` wait for this delivery.
+    const running = Promise.resolve()
+      .then(() =>
+        delivery === undefined ? { ok: false as const, error: parseError } : runHandler(consumer.handler, delivery),
+      )
+      .then(async (outcome) => {
+        if (request) {
+          this.#reply(channel, message, outcome);
+          ack();
+        } else if (outcome.ok) {
+          seen.add(delivery!.id);
+          ack();
+        } else {
+          await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, ack);
+        }
+      })
+      .catch((error: unknown) => {
+        // Not acknowledged: the broker delivers it again once this channel is gone.
+        warn(this.#logger, `Could not settle a delivery from ${queue}: ${errorText(error)}`);
+      })
+      .finally(() => {
+        if (consumer.busy === running) consumer.busy = undefined;
+        this.#running.delete(running);
+      });
+    consumer.busy = running;
+    this.#running.add(running);
+  }
+
+  /** A delivery as handlers see it; throws when the body is not JSON. */
+  #deliveryOf(message: ConsumeMessage | GetMessage, fallback: Target | undefined, countRedelivery = true): Delivery {
+    const { properties, fields } = message;
+    const headers = (properties.headers ?? {}) as Record<string, unknown>;
+    const target = decodeTarget(headers[TARGET_HEADER]) ?? fallback ?? { topic: fields.routingKey };
+    const recorded = Number(headers[ATTEMPT_HEADER]);
+    const attempt =
+      (Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 1) + (countRedelivery && fields.redelivered ? 1 : 0);
+    let body: unknown;
+    try {
+      body = JSON.parse(message.content.toString('utf8'));
+    } catch (error) {
+      throw new InvalidError(
+        'message.body',
+        message.content.toString('utf8').slice(0, 80),
+        `publish JSON: ${errorText(error)}`,
+      );
+    }
+    return Object.freeze({
+      id: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : randomUUID(),
+      target,
+      headers: userHeaders(headers),
+      body,
+      attempt,
+    });
+  }
+
+  /**
+   * After a failure: the message goes to the back of its queue with its attempt counted, or,
+   * at the consumer's limit, to the dead letters. The original is acknowledged only once the
+   * broker confirmed the copy, so a crash in between duplicates it rather than losing it.
+   */
+  async #retryOrBury(
+    consumer: AmqpConsumer,
+    link: Link,
+    queue: string,
+    message: ConsumeMessage,
+    delivery: Delivery | undefined,
+    error: unknown,
+    ack: () => void,
+  ): Promise<void> {
+    const attempt = delivery?.attempt ?? 1;
+    const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}), [ATTEMPT_HEADER]: attempt + 1 };
+    const properties: Options.Publish = {
+      messageId: message.properties.messageId as string | undefined,
+      contentType: 'application/json',
+      persistent: true,
+      headers,
+    };
+    if (delivery !== undefined && attempt < consumer.deliveryLimit) {
+      await confirmed(link, '', queue, message.content, properties);
+      ack();
+      return;
+    }
+    const text = errorText(error);
+    headers[ATTEMPT_HEADER] = attempt;
+    headers[DEAD_QUEUE_HEADER] = queue;
+    if (consumer.group !== undefined) headers[DEAD_GROUP_HEADER] = consumer.group;
+    headers[DEAD_ERROR_HEADER] = text;
+    await confirmed(link, '', this.#topology.deadLetterQueue, message.content, properties);
+    ack();
+    warn(
+      this.#logger,
+      `Message ${delivery?.id ?? '(unreadable)'} to ${describeTarget(consumer.target)}${consumer.group === undefined ? '' : ` (group ${consumer.group})`} dead-lettered after ${attempt} deliveries: ${text}`,
+    );
+  }
+
+  #reply(channel: Channel, message: ConsumeMessage, outcome: Outcome): void {
+    const reply = replyOf(outcome);
+    const ok = 'json' in reply;
+    const json = ok ? reply.json : JSON.stringify({ name: reply.name, message: reply.text });
+    channel.publish('', message.properties.replyTo as string, Buffer.from(json), {
+      correlationId: message.properties.correlationId as string | undefined,
+      contentType: 'application/json',
+      headers: { [REPLY_HEADER]: ok ? 'ok' : 'error' },
+    });
+  }
+
+  #onReply(message: ConsumeMessage | null): void {
+    if (message === null) return;
+    const pending = this.#requests.get(message.properties.correlationId as string);
+    // A reply after the timeout (or to a request of an earlier connection) is ignored.
+    if (pending === undefined) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(message.content.toString('utf8'));
+    } catch (error) {
+      pending.reject(
+        new TransportError(`The reply from ${describeTarget(pending.target)} is not JSON: ${errorText(error)}`),
+      );
+      return;
+    }
+    if (message.properties.headers?.[REPLY_HEADER] === 'error') {
+      const { name, message: text } = (body ?? {}) as { name?: unknown; message?: unknown };
+      pending.reject(new RemoteError(String(name ?? 'Error'), String(text ?? '')));
+      return;
+    }
+    pending.resolve(
+      Object.freeze({ id: pending.id, target: pending.target, headers: Object.freeze({}), body, attempt: 1 }),
+    );
+  }
+
+  async #sendRequest(target: Target, checked: CheckedMessage, correlationId: string, timeoutMs: number): Promise<void> {
+    await this.#withLink(Date.now() + Math.min(timeoutMs, this.#connectTimeoutMs), async (link) => {
+      let queue: string;
+      if (target.server !== undefined) {
+        queue = this.#topology.serverQueue(target.topic, target.server);
+      } else {
+        await this.#declareDefaultQueue(link, target.topic);
+        queue = this.#topology.groupQueue(target.topic, target.topic);
+      }
+      if (!this.#requests.has(correlationId)) return;
+      // Straight to the one queue (not through the exchange, which would copy it to every group).
+      link.requester.sendToQueue(queue, Buffer.from(checked.json), {
+        messageId: checked.id,
+        correlationId,
+        replyTo: REPLY_TO,
+        expiration: String(Math.ceil(timeoutMs)),
+        contentType: 'application/json',
+        headers: { ...checked.headers, [TARGET_HEADER]: encodeTarget(target) },
+      });
+    });
+  }
+
+  async #closeConsumer(consumer: AmqpConsumer): Promise<void> {
+    this.#consumers.delete(consumer);
+    const { channel, tag } = consumer;
+    if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
+    await consumer.busy;
+    if (channel !== undefined) await channel.close().catch(() => undefined);
+  }
+
+  async #shutDown(drainMs: number): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#wakeRetry?.();
+    const consumers = [...this.#consumers];
+    for (const consumer of consumers) consumer.closed = true;
+    // No new deliveries from here on.
+    await Promise.all(
+      consumers.map(({ channel, tag }) =>
+        channel !== undefined && tag !== undefined ? channel.cancel(tag).catch(() => undefined) : undefined,
+      ),
+    );
+    if (this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainMs);
+        timer.unref();
+      });
+      await Promise.race([Promise.allSettled([...this.#running]), timeout]);
+      clearTimeout(timer);
+    }
+    this.#consumers.clear();
+    for (const request of [...this.#requests.values()]) {
+      request.reject(new TransportError(`The transport closed before ${describeTarget(request.target)} replied.`));
+    }
+    const waiters = this.#linkWaiters;
+    this.#linkWaiters = [];
+    const link = this.#link;
+    this.#link = undefined;
+    if (link !== undefined) await link.model.close().catch(() => undefined);
+    // Operations waiting for a connection learn that there will be none.
+    for (const wake of waiters) wake(closedLink);
+  }
+}
+
+/** A consumer of an {@link AmqpTransport}. */
+class AmqpConsumer implements Consumer {
+  /** The settlement of the delivery in progress, if any (prefetch 1). */
+  busy: Promise<void> | undefined = undefined;
+  closed = false;
+  channel: Channel | undefined = undefined;
+  tag: string | undefined = undefined;
+  /** The queue it consumes on the current connection (a fanout queue's name changes with it). */
+  liveQueue: string | undefined = undefined;
+  #closing: Promise<void> | undefined = undefined;
+
+  constructor(
+    readonly target: Target,
+    /** The group of a `{ topic }` consumer. */
+    readonly group: string | undefined,
+    /** The durable queue it takes from (`undefined` for fanout: the broker names it). */
+    readonly queue: string | undefined,
+    readonly handler: DeliveryHandler,
+    readonly deliveryLimit: number,
+    readonly onClose: (consumer: AmqpConsumer) => Promise<void>,
+  ) {}
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.#closing ??= this.onClose(this);
+    return this.#closing;
+  }
+}
+
+/** A link that is already lost: what operations waiting for a connection get once closing. */
+const closedLink: Link = Object.freeze({
+  model: undefined as unknown as ChannelModel,
+  publisher: undefined as unknown as ConfirmChannel,
+  requester: undefined as unknown as Channel,
+  admin: undefined,
+  declared: new Map<string, Promise<void>>(),
+  drained: undefined,
+  lost: true,
+  gone: Promise.resolve(),
+});
+
+/** Publishes on the link's confirm channel; resolves once the broker confirmed. */
+async function confirmed(
+  link: Link,
+  exchange: string,
+  routingKey: string,
+  content: string | Buffer,
+  properties: Options.Publish,
+): Promise<void> {
+  if (link.drained !== undefined) await link.drained;
+  if (link.lost) throw new TransportError('The connection to the broker was lost.');
+  await new Promise<void>((resolve, reject) => {
+    const body = typeof content === 'string' ? Buffer.from(content) : content;
+    const ready = link.publisher.publish(exchange, routingKey, body, properties, (error: unknown) => {
+      if (error === null || error === undefined) resolve();
+      else reject(link.lost ? error : new TransportError(`The broker refused the message (${errorText(error)}).`));
+    });
+    if (!ready && link.drained === undefined) {
+      // The socket's buffer is full: later publishes wait for it to drain.
+      link.drained = new Promise<void>((resume) =>
+        link.publisher.once('drain', () => {
+          link.drained = undefined;
+          resume();
+        }),
+      );
+    }
+  });
+}
+
+function asTransportError(error: unknown): Error {
+  if (error instanceof TransportError || error instanceof InvalidError) return error;
+  return new TransportError(`The AMQP broker refused the operation: ${errorText(error)}`);
+}
+
+function checkMilliseconds(element: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS) {
+    throw new InvalidError(element, value, `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}.`);
+  }
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,8 @@
+/**
+ * `@herald/amqp`: the `@herald/messaging` {@link Transport} on RabbitMQ, through amqplib. Every
+ * notifier, RPC client or server and registry bridge runs on it unchanged.
+ * @module
+ */
+
+export * from './amqp.transport.js';
+export { MAX_NAME_BYTES, RESERVED_HEADER_PREFIX } from './topology.js';

@@ -1,0 +1,147 @@
+/**
+ * How Herald's targets map onto RabbitMQ: one durable direct exchange per namespace, and queues
+ * named so that no two targets can share one (a topic has no whitespace, so everything after
+ * the first space is a group or a server).
+ *
+ * | target | routing key | queue |
+ * | --- | --- | --- |
+ * | `{ topic }`, default group | `topic.<topic>` | `<ns>.topic.<topic>` (durable) |
+ * | `{ topic }`, group `g` | `topic.<topic>` | `<ns>.topic.<topic> <g>` (durable) |
+ * | `{ topic, server }` | `server.<topic> <server>` | `<ns>.server.<topic> <server>` (durable) |
+ * | `{ topic, fanout: true }` | `fanout.<topic>` | one per consumer, named by the broker (exclusive, auto-delete) |
+ * | dead letters | – | `<ns>.dead-letters` (durable) |
+ * @module
+ */
+
+import { InvalidError } from '@herald/core';
+import { checkTarget, type Target } from '@herald/messaging';
+
+/** The longest name AMQP 0-9-1 allows for a queue or a routing key, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 255;
+
+/** The prefix of the headers the transport writes itself; a message may not set them. */
+export const RESERVED_HEADER_PREFIX = 'x-herald-';
+
+/** Header: the target a message was published to, as JSON (a retried copy keeps it). */
+export const TARGET_HEADER = 'x-herald-target';
+/** Header: which delivery of the message this copy is (set on retried copies). */
+export const ATTEMPT_HEADER = 'x-herald-attempt';
+/** Header of a reply: `ok` (the body is the result) or `error` (the body is `{ name, message }`). */
+export const REPLY_HEADER = 'x-herald-reply';
+/** Headers of a dead letter: the queue and group it failed in, and the last failure. */
+export const DEAD_QUEUE_HEADER = 'x-herald-queue';
+export const DEAD_GROUP_HEADER = 'x-herald-group';
+export const DEAD_ERROR_HEADER = 'x-herald-error';
+
+/** The queue and exchange names of one namespace. */
+export class Topology {
+  /** The direct exchange every message is published to. */
+  readonly exchange: string;
+  /** The queue that takes messages which failed on every delivery. */
+  readonly deadLetterQueue: string;
+
+  constructor(readonly namespace: string) {
+    this.exchange = namespace;
+    this.deadLetterQueue = `${namespace}.dead-letters`;
+  }
+
+  /** The routing key of `target` on {@link exchange}. */
+  routingKey(target: Target): string {
+    if (target.server !== undefined) return `server.${target.topic} ${target.server}`;
+    return target.fanout === true ? `fanout.${target.topic}` : `topic.${target.topic}`;
+  }
+
+  /** The queue of a `{ topic }` group (the default group is the topic itself). */
+  groupQueue(topic: string, group: string): string {
+    return group === topic ? `${this.namespace}.topic.${topic}` : `${this.namespace}.topic.${topic} ${group}`;
+  }
+
+  /** The queue of a `{ topic, server }` target. */
+  serverQueue(topic: string, server: string): string {
+    return `${this.namespace}.server.${topic} ${server}`;
+  }
+
+  /**
+   * Throws when a name `target` (and `group`) would need is longer than AMQP allows.
+   *
+   * @throws InvalidError naming `target.topic`, `target.server` or `options.group`
+   */
+  checkFits(target: Target, group?: string): void {
+    const names = [this.routingKey(target)];
+    if (target.server !== undefined) names.push(this.serverQueue(target.topic, target.server));
+    else if (target.fanout !== true) names.push(this.groupQueue(target.topic, group ?? target.topic));
+    for (const name of names) {
+      if (Buffer.byteLength(name) <= MAX_NAME_BYTES) continue;
+      // Blame the longest part the caller chose.
+      const parts: [string, string][] = [['target.topic', target.topic]];
+      if (target.server !== undefined) parts.push(['target.server', target.server]);
+      else if (group !== undefined && group !== target.topic) parts.push(['options.group', group]);
+      const [element, value] = parts.reduce((a, b) => (Buffer.byteLength(b[1]) > Buffer.byteLength(a[1]) ? b : a));
+      throw new InvalidError(
+        element,
+        value,
+        `shorten it: the AMQP name "${name.slice(0, 40)}…" it makes is ${Buffer.byteLength(name)} bytes, and AMQP allows ${MAX_NAME_BYTES}.`,
+      );
+    }
+  }
+}
+
+/** The header value that records `target`. */
+export function encodeTarget(target: Target): string {
+  return JSON.stringify(target);
+}
+
+/** The target a header recorded, or `undefined` when it is missing or not a valid target. */
+export function decodeTarget(header: unknown): Target | undefined {
+  if (typeof header !== 'string') return undefined;
+  try {
+    return checkTarget(JSON.parse(header) as Target);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The user's headers of a received message: string values only, without the transport's own
+ * (`x-herald-*`) or the broker's (`x-death`, `x-delivery-count`…, which are not strings or are
+ * the broker's business).
+ */
+export function userHeaders(headers: Record<string, unknown> | undefined): Readonly<Record<string, string>> {
+  const copy: Record<string, string> = {};
+  if (headers !== undefined) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value !== 'string' || name.startsWith(RESERVED_HEADER_PREFIX) || BROKER_HEADERS.has(name)) continue;
+      copy[name] = value;
+    }
+  }
+  return Object.freeze(copy);
+}
+
+/** Headers RabbitMQ writes itself. */
+const BROKER_HEADERS = new Set([
+  'x-death',
+  'x-delivery-count',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+]);
+
+/**
+ * Throws when a message sets a header the transport writes itself.
+ *
+ * @throws InvalidError naming `message.headers.<name>`
+ */
+export function checkUserHeaders(headers: Readonly<Record<string, string>>): void {
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith(RESERVED_HEADER_PREFIX)) {
+      throw new InvalidError(
+        `message.headers.${name}`,
+        headers[name],
+        `rename it: headers starting with "${RESERVED_HEADER_PREFIX}" are the AMQP transport's own.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { InvalidError } from '@herald/core';
+import { TransportError, type Transport } from '@herald/messaging';
+import { AmqpTransport, type AmqpTransportOptions } from '../src/index.js';
+import { expectInvalid, inbox, transportContract } from '../../messaging/test/transport.contract.js';
+import { brokerUrl, describeWithBroker } from './broker.js';
+
+/** Options for a transport of its own: a fresh namespace, so no test sees another's queues. */
+function isolated(extra: AmqpTransportOptions = {}): AmqpTransportOptions {
+  return {
+    url: brokerUrl,
+    namespace: `test-${randomUUID()}`,
+    queueExpiresMs: 60_000,
+    connectTimeoutMs: 5_000,
+    ...extra,
+  };
+}
+
+describeWithBroker('AmqpTransport on RabbitMQ', () => {
+  transportContract('AmqpTransport', () => AmqpTransport.connect(isolated()));
+});
+
+describe('AmqpTransport without a broker', () => {
+  it('rejects connect with a TransportError naming the broker, once connectTimeoutMs has passed', async () => {
+    const started = Date.now();
+    const error = await AmqpTransport.connect({ url: 'amqp://guest:secret@127.0.0.1:1', connectTimeoutMs: 300 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toContain('amqp://guest:***@127.0.0.1:1');
+    expect((error as Error).message).not.toContain('secret');
+    expect((error as Error).message).toContain('ECONNREFUSED');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('rejects a publish with a TransportError when the broker stays unreachable, and closes cleanly', async () => {
+    const transport = new AmqpTransport({ url: 'amqp://127.0.0.1:1', connectTimeoutMs: 200 });
+    await expect(transport.publish({ topic: 't' }, { body: 1 })).rejects.toBeInstanceOf(TransportError);
+    await transport.close();
+    await expect(transport.publish({ topic: 't' }, { body: 1 })).rejects.toThrow(/closed/);
+  });
+
+  it.each([
+    ['options that are not an object', 5, 'options'],
+    ['a URL that is not AMQP', { url: 'http://rabbit' }, 'options.url'],
+    ['an empty namespace', { namespace: '' }, 'options.namespace'],
+    ['a namespace with a space', { namespace: 'my app' }, 'options.namespace'],
+    ['a delivery limit of 0', { deliveryLimit: 0 }, 'options.deliveryLimit'],
+    ['a negative deduplication window', { deduplicationWindow: -1 }, 'options.deduplicationWindow'],
+    ['a zero connect timeout', { connectTimeoutMs: 0 }, 'options.connectTimeoutMs'],
+    ['a queue expiry that is not a number', { queueExpiresMs: '1h' }, 'options.queueExpiresMs'],
+    ['a logger without error()', { logger: {} }, 'options.logger'],
+  ])('refuses %s with an InvalidError naming it', (_, options, element) => {
+    let error: unknown;
+    try {
+      new AmqpTransport(options as AmqpTransportOptions);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidError);
+    expect((error as InvalidError).element).toBe(element);
+  });
+
+  it('refuses headers the transport writes itself, and names too long for AMQP, before connecting', async () => {
+    const transport = new AmqpTransport({ url: 'amqp://127.0.0.1:1', connectTimeoutMs: 200 });
+    try {
+      await expectInvalid(
+        transport.publish({ topic: 't' }, { headers: { 'x-herald-attempt': '9' }, body: 1 }),
+        'message.headers.x-herald-attempt',
+      );
+      await expectInvalid(transport.publish({ topic: 'x'.repeat(300) }, { body: 1 }), 'target.topic');
+      await expectInvalid(
+        transport.consume({ topic: 't' }, () => undefined, { group: 'g'.repeat(300) }),
+        'options.group',
+      );
+      await expectInvalid(
+        transport.request({ topic: 't', server: 'h'.repeat(300) }, { body: 1 }, { timeoutMs: 10 }),
+        'target.server',
+      );
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describeWithBroker('AmqpTransport across connections (one per process)', () => {
+  const open: Transport[] = [];
+  async function connect(options: AmqpTransportOptions): Promise<AmqpTransport> {
+    const transport = await AmqpTransport.connect(options);
+    open.push(transport);
+    return transport;
+  }
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close({ drainMs: 0 })));
+  });
+
+  it('keeps a topic message for a consumer that connects later, and shares a group across connections', async () => {
+    const options = isolated();
+    const publisher = await connect(options);
+    await publisher.publish({ topic: 'metering' }, { id: 'early', body: 'early' });
+    const [a, b] = [inbox(), inbox()];
+    await (await connect(options)).consume({ topic: 'metering' }, a.handler);
+    await a.until(1);
+    await (await connect(options)).consume({ topic: 'metering' }, b.handler);
+    for (const n of [1, 2, 3, 4]) await publisher.publish({ topic: 'metering' }, { body: n });
+    await Promise.all([a.until(3), b.until(2)]);
+    expect([...a.bodies(), ...b.bodies()].sort()).toEqual([1, 2, 3, 4, 'early']);
+  });
+
+  it('answers a request from another connection, and keeps namespaces apart', async () => {
+    const options = isolated();
+    const server = await connect(options);
+    await server.consume({ topic: 'l3_agent', server: 'host-1' }, (d) => ({ echoed: d.body, by: 'host-1' }));
+    const client = await connect(options);
+    const reply = await client.request({ topic: 'l3_agent', server: 'host-1' }, { body: 'ping' }, { timeoutMs: 2_000 });
+    expect(reply.body).toEqual({ echoed: 'ping', by: 'host-1' });
+    const stranger = await connect(isolated());
+    await expect(
+      stranger.request({ topic: 'l3_agent', server: 'host-1' }, { body: 'ping' }, { timeoutMs: 200 }),
+    ).rejects.toThrow(/No reply/);
+  });
+
+  it('idle() resolves once every message published here has been handled here', async () => {
+    const transport = await connect(isolated());
+    const handled: number[] = [];
+    await transport.consume({ topic: 'slow' }, async (d) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      handled.push(d.body as number);
+      if (d.body === 1) await transport.publish({ topic: 'slow', fanout: true }, { body: 'chained' });
+    });
+    const chained = inbox();
+    await transport.consume({ topic: 'slow', fanout: true }, chained.handler);
+    for (const n of [1, 2, 3]) await transport.publish({ topic: 'slow' }, { body: n });
+    await transport.idle();
+    expect(handled).toEqual([1, 2, 3]);
+    expect(chained.bodies()).toEqual(['chained']);
+  });
+
+  it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {
+    const options = isolated();
+    const transport = await connect(options);
+    const box = inbox(() => {
+      throw new Error('port not found');
+    });
+    await transport.consume({ topic: 'dhcp_agent' }, box.handler, { group: 'dhcp', deliveryLimit: 2 });
+    await transport.publish(
+      { topic: 'dhcp_agent' },
+      { id: 'port-9', headers: { traceparent: 't' }, body: { port: 9 } },
+    );
+    await box.until(2);
+    let letters = await transport.deadLetters();
+    for (let i = 0; letters.length === 0 && i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      letters = await transport.deadLetters();
+    }
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      target: { topic: 'dhcp_agent' },
+      group: 'dhcp',
+      error: 'port not found',
+      delivery: { id: 'port-9', headers: { traceparent: 't' }, body: { port: 9 }, attempt: 2 },
+    });
+    // Reading them leaves them there.
+    expect(await transport.deadLetters()).toHaveLength(1);
+    expect(transport.deadLetterQueue).toBe(`${options.namespace}.dead-letters`);
+  });
+});

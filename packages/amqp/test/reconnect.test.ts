@@ -1,0 +1,68 @@
+/**
+ * What happens when the broker drops every connection (as in a restart): the transport reconnects,
+ * declares its topology and consumers again, and sends what it had not got confirmed. The broker
+ * is told to close the connections with `rabbitmqctl`, which only works on a node the tests
+ * started (global-setup.mjs says where it lives).
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { TransportError } from '@herald/messaging';
+import { AmqpTransport } from '../src/index.js';
+import { gate, inbox } from '../../messaging/test/transport.contract.js';
+import { brokerUrl } from './broker.js';
+
+const nodeHome = process.env.HERALD_RABBITMQ_HOME;
+const nodeName = process.env.HERALD_RABBITMQ_NODE;
+const describeWithNode =
+  brokerUrl !== undefined && nodeHome !== undefined && nodeName !== undefined ? describe : describe.skip;
+
+/** Has the broker close every client connection, as it does when it shuts down. */
+async function dropAllConnections(): Promise<void> {
+  await promisify(execFile)(
+    '/usr/lib/rabbitmq/bin/rabbitmqctl',
+    ['-n', nodeName!, 'close_all_connections', 'herald reconnect test'],
+    { env: { ...process.env, HOME: nodeHome!, ERL_EPMD_ADDRESS: '127.0.0.1', RABBITMQ_CONF_ENV_FILE: '/dev/null' } },
+  );
+}
+
+describeWithNode('AmqpTransport after the broker dropped its connection', () => {
+  it('reconnects, consumes again, and loses no confirmed message', async () => {
+    const warnings: string[] = [];
+    const transport = await AmqpTransport.connect({
+      url: brokerUrl,
+      namespace: `test-${randomUUID()}`,
+      queueExpiresMs: 60_000,
+      logger: { error: (m) => void warnings.push(m), warn: (m) => void warnings.push(m) },
+    });
+    try {
+      const [shared, host] = [inbox(), inbox()];
+      await transport.consume({ topic: 'l3_agent' }, shared.handler);
+      await transport.consume({ topic: 'l3_agent', server: 'host-1' }, host.handler);
+      const stuck = gate();
+      await transport.consume({ topic: 'l3_agent', server: 'slow' }, () => stuck.promise);
+      await transport.publish({ topic: 'l3_agent' }, { body: 'before' });
+      await shared.until(1);
+      const waiting = transport
+        .request({ topic: 'l3_agent', server: 'slow' }, { body: 'sync' }, { timeoutMs: 10_000 })
+        .catch((e: unknown) => e);
+
+      await dropAllConnections();
+      // Waits for the new connection, then resolves on the broker's confirm.
+      await transport.publish({ topic: 'l3_agent' }, { body: 'after' });
+      await transport.publish({ topic: 'l3_agent', server: 'host-1' }, { body: 'to host-1' });
+      await shared.until(2);
+      await host.until(1);
+      expect(shared.bodies()).toEqual(['before', 'after']);
+      expect(host.bodies()).toEqual(['to host-1']);
+      // Its reply would have come back on the lost connection: it fails at once, not at its timeout.
+      expect(await waiting).toBeInstanceOf(TransportError);
+      expect(String(await waiting)).toContain('lost');
+      stuck.open();
+      expect(warnings.some((w) => w.includes('Lost the connection'))).toBe(true);
+    } finally {
+      await transport.close({ drainMs: 0 });
+    }
+  });
+});
