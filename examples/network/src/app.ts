@@ -17,7 +17,7 @@ import {
   type Subscription,
 } from '@herald/core';
 import { bootCallbacks, callbacksModule, type CallbacksBoot } from '@herald/inversify';
-import { InMemoryTransport, RegistryBridge, type Transport } from '@herald/messaging';
+import { InMemoryTransport, RegistryBridge, type IdleTransport, type Transport } from '@herald/messaging';
 import { Container, ContainerModule } from 'inversify';
 import { AGENT_RPC, AGENT_SETUP, Agents, defaultAgents, MessagingAgentRpc, type Agent } from './agents/agents.js';
 import { AgentHosts } from './agents/hosts.js';
@@ -132,7 +132,7 @@ export interface NetworkApp extends AsyncDisposable {
   readonly db: Database;
   readonly boot: CallbacksBoot;
   /** What the server and its peers talk over. `await transport.idle()` waits for every delivery. */
-  readonly transport: InMemoryTransport;
+  readonly transport: IdleTransport;
   /** The server's side of the registry bridge. */
   readonly bridge: RegistryBridge;
   readonly peers: Peers;
@@ -147,7 +147,8 @@ export interface NetworkApp extends AsyncDisposable {
 /**
  * Build and boot the example: a container with `callbacksModule()` (a registry that logs into the
  * narrator) and {@link networkModules}, every `@OnResource` service subscribed, every notification
- * narrated to `output`; then, on one transport (an `InMemoryTransport` unless one is given), the
+ * narrated to `output`; then, on one transport (an `InMemoryTransport` unless one is given, such as
+ * an `AmqpTransport`), the
  * agents as RPC servers, the audit listener, the metering agent's process, and the registry bridge
  * forwarding the server's router and port `after_*` events to it.
  *
@@ -159,7 +160,7 @@ export interface NetworkApp extends AsyncDisposable {
  * ```
  */
 export async function createNetworkApp(
-  options: { output?: (entry: TimedEntry) => void; agents?: readonly Agent[]; transport?: InMemoryTransport } = {},
+  options: { output?: (entry: TimedEntry) => void; agents?: readonly Agent[]; transport?: IdleTransport } = {},
 ): Promise<NetworkApp> {
   const narrator = new Narrator(options.output);
   const transport = options.transport ?? new InMemoryTransport({ logger: narrator.logger });

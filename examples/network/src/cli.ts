@@ -4,7 +4,7 @@
  */
 
 import { formatSubscriptions, toMermaid } from '@herald/core';
-import type { InMemoryTransport } from '@herald/messaging';
+import type { IdleTransport } from '@herald/messaging';
 import { createNetworkApp } from './app.js';
 import { createPrinter } from './printer.js';
 import { runScenario } from './scenario.js';
@@ -25,7 +25,8 @@ into the subnet, tries to delete the router's port directly (the L3 service veto
 abort subscribers run), removes the interface and deletes the router. Every notification is
 printed as it completes: resource, event, trigger, subscribers in call order, outcome, duration.
 
-Around the server, on an in-memory transport (@herald/messaging): the DHCP and L3 agents run as
+Around the server, on an in-memory transport (@herald/messaging; RabbitMQ with HERALD_AMQP_URL,
+below): the DHCP and L3 agents run as
 RPC servers and print the casts they get (rpc), an audit listener prints the API's notifications
 (notify), and a metering agent with a registry of its own prints the router and port events the
 registry bridge carries to it (bridge). After each step the script waits until every message has
@@ -36,6 +37,10 @@ Options:
   --graph           print a Mermaid diagram of which services subscribe to which events, then exit
   --subscriptions   print the table of subscriptions (resource, event, priority, subscriber, flags), then exit
   --help, -h        print this help and exit
+
+Environment:
+  HERALD_AMQP_URL   run the agents, listeners and bridge on this RabbitMQ broker (@herald/amqp)
+                    instead of in memory, e.g. amqp://guest:guest@127.0.0.1:5672
 
 Exit status: 0 when the story went as told, 1 when it did not, 2 for an unknown option.`;
 
@@ -53,7 +58,7 @@ type Mode = (typeof MODES)[number];
 export async function run(
   args: readonly string[],
   terminal: Terminal,
-  options: { transport?: InMemoryTransport } = {},
+  options: { transport?: IdleTransport; transportName?: string } = {},
 ): Promise<number> {
   const unknown = args.filter((a) => !(MODES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.length > 1) {
@@ -83,7 +88,7 @@ export async function run(
   if (!json) {
     terminal.out(
       'Herald network example: Neutron callbacks in a small Inversify application, ' +
-        'with its agents and listeners on an in-memory transport.',
+        `with its agents and listeners on ${options.transportName ?? 'an in-memory transport'}.`,
     );
     const bridged = app.registry.subscriptions().length - app.boot.subscriptions.length;
     terminal.out(

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { run } from './cli.js';
+import { randomUUID } from 'node:crypto';
+import { AmqpTransport } from '@herald/amqp';
+import { run, type Terminal } from './cli.js';
 
 // `npm start -- --json | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -7,8 +9,24 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
-process.exitCode = await run(process.argv.slice(2), {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+const terminal = {
+  out: (line: string) => process.stdout.write(`${line}\n`),
+  err: (line: string) => process.stderr.write(`${line}\n`),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
-});
+};
+process.exitCode = await run(process.argv.slice(2), terminal, await chooseTransport(terminal));
+
+/** RabbitMQ when `HERALD_AMQP_URL` names a broker; else the app's own in-memory transport. */
+async function chooseTransport(terminal: Terminal): Promise<Parameters<typeof run>[2]> {
+  const url = process.env['HERALD_AMQP_URL'];
+  if (url === undefined || url === '') return {};
+  // A namespace of its own per run: queues left by an earlier run are not this run's business.
+  const namespace = `herald-example-${randomUUID().slice(0, 8)}`;
+  const transport = await AmqpTransport.connect({
+    url,
+    namespace,
+    queueExpiresMs: 60_000,
+    logger: { error: (m) => terminal.err(m), warn: (m) => terminal.err(m) },
+  });
+  return { transport, transportName: `RabbitMQ (namespace ${namespace})` };
+}
