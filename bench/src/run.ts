@@ -93,6 +93,8 @@ const header = [
   `Recorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version} (V8 ${process.versions.v8}), ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${process.platform}/${process.arch}.`,
   `Each row ran in a fresh process, ${rounds} rounds of ${args.time} ms after a short warm-up (mitata; heap sizes: ${Math.min(rounds, 3)} rounds); the tables show the median of the rounds, and the spread is half the range between the slowest and the fastest round.`,
   `Ratios above 1× are better than the row compared with: faster, or fewer bytes. Took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  '',
+  'The transports (RabbitMQ, in memory) are measured by `npm run bench:transport`: see [RESULTS-transport.md](RESULTS-transport.md).',
 ].join('\n');
 const body = results.map(caseTable).join('\n\n');
 const targets = `## Targets\n\n${verdictTable(verdicts(results))}`;

@@ -250,7 +250,7 @@ try {
     const rates = samples.map((s) => (c.operations / median(s)) * 1000);
     const raw = rates[0]!;
     const lines = c.rows.map(([name], i) => {
-      const spread = ((Math.max(...samples[i]!) - Math.min(...samples[i]!)) / median(samples[i]!)) * 100;
+      const spread = ((Math.max(...samples[i]!) - Math.min(...samples[i]!)) / 2 / median(samples[i]!)) * 100;
       return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} ${c.unit} | ${(rates[i]! / raw).toFixed(2)}× | ±${spread.toFixed(0)} % |`;
     });
     sections.push(
@@ -263,7 +263,7 @@ try {
 }
 
 const command = `npm run bench:transport -- --rounds ${rounds} --messages ${messages}${args.write ? ' --write' : ''}`;
-const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (the same machine). Medians of ${rounds} rounds; "vs amqplib" is the rate relative to amqplib used directly with the same guarantees.`;
+const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (the same machine). Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees.`;
 const file = fileURLToPath(new URL('../RESULTS-transport.md', import.meta.url));
 const markdown = await format(`${header}\n\n${sections.join('\n\n')}\n`, {
   ...(await resolveConfig(file)),
