@@ -432,7 +432,7 @@ export class AmqpTransport implements IdleTransport {
         // Unacknowledged gets return to the queue, in order, when the channel closes.
         for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
           const headers = message.properties.headers ?? {};
-          const delivery = this.#deliveryOf(message, undefined, false);
+          const delivery = this.#deliveryOf(message, undefined, true);
           const group = headers[DEAD_GROUP_HEADER];
           letters.push(
             Object.freeze({
@@ -812,22 +812,25 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /** A delivery as handlers see it; throws when the body is not JSON. */
-  #deliveryOf(message: ConsumeMessage | GetMessage, fallback: Target | undefined, countRedelivery = true): Delivery {
+  #deliveryOf(message: ConsumeMessage | GetMessage, fallback: Target | undefined, deadLetter = false): Delivery {
     const { properties, fields } = message;
     const headers = (properties.headers ?? {}) as Record<string, unknown>;
     const target = decodeTarget(headers[TARGET_HEADER]) ?? fallback ?? { topic: fields.routingKey };
     const recorded = Number(headers[ATTEMPT_HEADER]);
     const attempt =
-      (Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 1) + (countRedelivery && fields.redelivered ? 1 : 0);
+      (Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 1) + (!deadLetter && fields.redelivered ? 1 : 0);
     let body: unknown;
     try {
       body = JSON.parse(message.content.toString('utf8'));
     } catch (error) {
-      throw new InvalidError(
-        'message.body',
-        message.content.toString('utf8').slice(0, 80),
-        `publish JSON: ${errorText(error)}`,
-      );
+      // A dead letter may be one that was buried for not being JSON: show its text.
+      if (deadLetter) body = message.content.toString('utf8');
+      else
+        throw new InvalidError(
+          'message.body',
+          message.content.toString('utf8').slice(0, 80),
+          `publish JSON: ${errorText(error)}`,
+        );
     }
     return Object.freeze({
       id: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : randomUUID(),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { InvalidError } from '@herald/core';
 import { TransportError, type Transport } from '@herald/messaging';
+import { connect as amqplibConnect } from 'amqplib';
 import { AmqpTransport, type AmqpTransportOptions } from '../src/index.js';
 import { expectInvalid, inbox, transportContract } from '../../messaging/test/transport.contract.js';
 import { brokerUrl, describeWithBroker } from './broker.js';
@@ -136,6 +137,51 @@ describeWithBroker('AmqpTransport across connections (one per process)', () => {
     await transport.idle();
     expect(handled).toEqual([1, 2, 3]);
     expect(chained.bodies()).toEqual(['chained']);
+  });
+
+  it('buries a message that is not JSON (from another publisher) without calling the handler', async () => {
+    const options = isolated();
+    const transport = await connect(options);
+    const box = inbox();
+    await transport.consume({ topic: 'foreign' }, box.handler);
+    const model = await amqplibConnect(brokerUrl!);
+    try {
+      const channel = await model.createConfirmChannel();
+      channel.sendToQueue(`${options.namespace}.topic.foreign`, Buffer.from('<xml/>'), { messageId: 'legacy-1' });
+      await channel.waitForConfirms();
+    } finally {
+      await model.close();
+    }
+    await transport.publish({ topic: 'foreign' }, { body: 'marker' });
+    await box.until(1);
+    expect(box.bodies()).toEqual(['marker']);
+    let letters = await transport.deadLetters();
+    for (let i = 0; letters.length === 0 && i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      letters = await transport.deadLetters();
+    }
+    expect(letters).toEqual([
+      expect.objectContaining({
+        delivery: expect.objectContaining({ id: 'legacy-1', body: '<xml/>', attempt: 1 }),
+        error: expect.stringContaining('JSON'),
+      }),
+    ]);
+  });
+
+  it('rejects consume with a TransportError when the queue exists with other arguments, and stays usable', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    await first.consume({ topic: 'audit' }, () => undefined, { group: 'billing' });
+    const second = await connect({ ...options, queueExpiresMs: 120_000 });
+    const error = await second
+      .consume({ topic: 'audit' }, () => undefined, { group: 'billing' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(String(error)).toContain('PRECONDITION_FAILED');
+    const box = inbox();
+    await second.consume({ topic: 'audit', server: 'host-1' }, box.handler);
+    await second.publish({ topic: 'audit', server: 'host-1' }, { body: 'still works' });
+    await box.until(1);
   });
 
   it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {
