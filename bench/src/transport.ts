@@ -2,7 +2,7 @@
  * `npm run bench:transport [-- --rounds 5 --messages 2000 --write]`: Herald's transports against
  * amqplib used directly, on one RabbitMQ broker (the one `scripts/rabbitmq.mjs` finds or starts).
  * Each row does the same work with the same guarantees: persistent messages, publisher confirms,
- * one consumer with a prefetch of 1 and a manual ack after its handler.
+ * one consumer with a prefetch of 1 (or 20, where a row says so) and a manual ack after its handler.
  *
  * - publish + consume: `messages` publishes started together; timed until the last is handled;
  * - publish, awaited one by one: each publish waits for its confirm before the next;
@@ -49,11 +49,12 @@ const BODY = { event_type: 'port.create.end', payload: { port: { id: 'p-1', netw
 
 async function rawSetup(
   url: string,
+  prefetch = 1,
 ): Promise<{ model: ChannelModel; pub: ConfirmChannel; sub: Channel; queue: string }> {
   const model = await connect(url, { noDelay: true });
   const pub = await model.createConfirmChannel();
   const sub = await model.createChannel();
-  await sub.prefetch(1);
+  await sub.prefetch(prefetch);
   const queue = `bench-raw-${randomUUID()}`;
   await pub.assertExchange('bench-raw', 'direct', { durable: true });
   await pub.assertQueue(queue, { durable: true, expires: 60_000 });
@@ -73,24 +74,26 @@ function rawPublish(pub: ConfirmChannel, key: string): Promise<void> {
   });
 }
 
-const rawPublishConsume: Row = async (url) => {
-  const { model, pub, sub, queue } = await rawSetup(url);
-  let handled = 0;
-  let done!: () => void;
-  const all = new Promise<void>((resolve) => (done = resolve));
-  await sub.consume(queue, (message: ConsumeMessage | null) => {
-    if (message === null) return;
-    JSON.parse(message.content.toString('utf8'));
-    sub.ack(message);
-    if (++handled === messages) done();
-  });
-  const started = performance.now();
-  await Promise.all(Array.from({ length: messages }, () => rawPublish(pub, queue)));
-  await all;
-  const elapsed = performance.now() - started;
-  await model.close();
-  return elapsed;
-};
+const rawPublishConsume =
+  (prefetch: number): Row =>
+  async (url) => {
+    const { model, pub, sub, queue } = await rawSetup(url, prefetch);
+    let handled = 0;
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    await sub.consume(queue, (message: ConsumeMessage | null) => {
+      if (message === null) return;
+      JSON.parse(message.content.toString('utf8'));
+      sub.ack(message);
+      if (++handled === messages) done();
+    });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: messages }, () => rawPublish(pub, queue)));
+    await all;
+    const elapsed = performance.now() - started;
+    await model.close();
+    return elapsed;
+  };
 
 const rawPublishOneByOne: Row = async (url) => {
   const { model, pub, queue } = await rawSetup(url);
@@ -140,8 +143,8 @@ const rawRequestReply: Row = async (url) => {
 
 // ---- Herald ---------------------------------------------------------------------------------
 
-function heraldAmqp(url: string): Promise<Transport> {
-  return AmqpTransport.connect({ url, namespace: `bench-${randomUUID()}`, queueExpiresMs: 60_000 });
+function heraldAmqp(url: string, prefetch = 1): Promise<Transport> {
+  return AmqpTransport.connect({ url, namespace: `bench-${randomUUID()}`, queueExpiresMs: 60_000, prefetch });
 }
 
 function heraldPublishConsume(make: (url: string) => Promise<Transport> | Transport): Row {
@@ -203,8 +206,10 @@ const cases: Case[] = [
     operations: messages,
     unit: 'msg/s',
     rows: [
-      ['amqplib directly', rawPublishConsume],
-      ['Herald AmqpTransport', heraldPublishConsume(heraldAmqp)],
+      ['amqplib directly', rawPublishConsume(1)],
+      ['Herald AmqpTransport', heraldPublishConsume((url) => heraldAmqp(url))],
+      ['amqplib directly, prefetch 20', rawPublishConsume(20)],
+      ['Herald AmqpTransport, prefetch 20', heraldPublishConsume((url) => heraldAmqp(url, 20))],
       ['Herald InMemoryTransport (no broker)', heraldPublishConsume(memory)],
     ],
   },
@@ -248,10 +253,16 @@ try {
       for (const i of order) samples[i]!.push(await c.rows[i]![1](broker.url));
     }
     const rates = samples.map((s) => (c.operations / median(s)) * 1000);
-    const raw = rates[0]!;
+    // Each row against amqplib with the same settings: the prefetch-20 rows against its prefetch-20 row.
+    const baseline = (name: string): number => {
+      const same = c.rows.findIndex(
+        ([n]) => n.startsWith('amqplib') && n.endsWith('prefetch 20') === name.endsWith('prefetch 20'),
+      );
+      return rates[same === -1 ? 0 : same]!;
+    };
     const lines = c.rows.map(([name], i) => {
       const spread = ((Math.max(...samples[i]!) - Math.min(...samples[i]!)) / 2 / median(samples[i]!)) * 100;
-      return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} ${c.unit} | ${(rates[i]! / raw).toFixed(2)}× | ±${spread.toFixed(0)} % |`;
+      return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} ${c.unit} | ${(rates[i]! / baseline(name)).toFixed(2)}× | ±${spread.toFixed(0)} % |`;
     });
     sections.push(
       `### ${c.title}\n\n| row | median | vs amqplib | spread |\n| --- | --- | --- | --- |\n${lines.join('\n')}`,
@@ -263,7 +274,7 @@ try {
 }
 
 const command = `npm run bench:transport -- --rounds ${rounds} --messages ${messages}${args.write ? ' --write' : ''}`;
-const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (the same machine). Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees.`;
+const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (the same machine). Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees and prefetch.`;
 const file = fileURLToPath(new URL('../RESULTS-transport.md', import.meta.url));
 const markdown = await format(`${header}\n\n${sections.join('\n\n')}\n`, {
   ...(await resolveConfig(file)),

@@ -20,6 +20,8 @@ function isolated(extra: AmqpTransportOptions = {}): AmqpTransportOptions {
 
 describeWithBroker('AmqpTransport on RabbitMQ', () => {
   transportContract('AmqpTransport', () => AmqpTransport.connect(isolated()));
+  // Messages sent ahead wait in the consumer: still one delivery at a time, in order.
+  transportContract('AmqpTransport with prefetch 20', () => AmqpTransport.connect(isolated({ prefetch: 20 })));
 });
 
 describe('AmqpTransport without a broker', () => {
@@ -53,6 +55,7 @@ describe('AmqpTransport without a broker', () => {
     ['a zero connect timeout', { connectTimeoutMs: 0 }, 'options.connectTimeoutMs'],
     ['a queue expiry that is not a number', { queueExpiresMs: '1h' }, 'options.queueExpiresMs'],
     ['a logger without error()', { logger: {} }, 'options.logger'],
+    ['a prefetch of 0', { prefetch: 0 }, 'options.prefetch'],
   ])('refuses %s with an InvalidError naming it', (_, options, element) => {
     let error: unknown;
     try {
