@@ -27,7 +27,7 @@ import {
   checkDeliveryLimit,
   checkLogger,
   checkMessage,
-  checkRequestOptions,
+  checkRequest,
   checkTarget,
   DEFAULT_DEDUPLICATION_WINDOW,
   DEFAULT_DELIVERY_LIMIT,
@@ -371,13 +371,8 @@ export class AmqpTransport implements IdleTransport {
    * ```
    */
   async request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery> {
-    const address = checkTarget(target);
-    if (address.fanout === true) {
-      throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
-    }
-    const checked = checkMessage(message);
+    const { target: address, message: checked, timeoutMs } = checkRequest(target, message, options);
     checkUserHeaders(checked.headers);
-    const timeoutMs = checkRequestOptions(options);
     this.#topology.checkFits(address);
     this.#checkOpen('request');
     const correlationId = randomUUID();

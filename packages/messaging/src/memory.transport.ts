@@ -35,7 +35,7 @@ import {
   checkDeliveryLimit,
   checkLogger,
   checkMessage,
-  checkRequestOptions,
+  checkRequest,
   checkTarget,
   DEFAULT_DEDUPLICATION_WINDOW,
   IdWindow,
@@ -345,12 +345,7 @@ export class InMemoryTransport implements IdleTransport {
    * ```
    */
   async request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery> {
-    const address = checkTarget(target);
-    if (address.fanout === true) {
-      throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
-    }
-    const prepared = checkMessage(message);
-    const timeoutMs = checkRequestOptions(options);
+    const { target: address, message: prepared, timeoutMs } = checkRequest(target, message, options);
     this.#checkOpen('request');
     return new Promise<Delivery>((resolve, reject) => {
       // Settles once: the reply, the timeout and close race, and only the first one counts.

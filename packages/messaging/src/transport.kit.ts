@@ -177,6 +177,27 @@ export function checkRequestOptions(options: RequestOptions): number {
 }
 
 /**
+ * The checked parts of a request: a target that is not fanout, the message, the timeout.
+ *
+ * @throws InvalidError for a fanout or bad target, a bad message, or a bad timeout (in that order)
+ * @example
+ * ```ts
+ * const { target: address, message: checked, timeoutMs } = checkRequest(target, message, options);
+ * ```
+ */
+export function checkRequest(
+  target: Target,
+  message: OutgoingMessage,
+  options: RequestOptions,
+): { target: Target; message: CheckedMessage; timeoutMs: number } {
+  const address = checkTarget(target);
+  if (address.fanout === true) {
+    throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
+  }
+  return { target: address, message: checkMessage(message), timeoutMs: checkRequestOptions(options) };
+}
+
+/**
  * The drain time of a close, in milliseconds (default {@link DEFAULT_DRAIN_MS}).
  *
  * @throws InvalidError for options that are not an object or a `drainMs` that is not a non-negative number
