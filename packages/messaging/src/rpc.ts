@@ -25,6 +25,49 @@ export type RpcContext = Readonly<Record<string, unknown>>;
 export type RpcArgs = Readonly<Record<string, unknown>>;
 
 /**
+ * An RPC client with no declared API: any method name, optional arguments, results of type
+ * `unknown`. The default of {@link RpcClient}'s type parameter.
+ */
+export interface UntypedRpcApi {
+  [method: string]: (context: RpcContext, args?: RpcArgs) => unknown;
+}
+
+/**
+ * The method names of an RPC API (its function-valued keys). An API is a TypeScript interface
+ * whose methods take the context and one object of named arguments, as endpoints implement it.
+ *
+ * @example
+ * ```ts
+ * interface DhcpAgentApi {
+ *   port_create_end(context: RpcContext, args: { payload: { port: Port } }): void;
+ *   get_active_networks_info(context: RpcContext, args: { host: string }): Network[];
+ * }
+ * type Methods = RpcMethodOf<DhcpAgentApi>; // 'port_create_end' | 'get_active_networks_info'
+ * ```
+ */
+export type RpcMethodOf<Api> = Extract<
+  { [K in keyof Api]-?: Api[K] extends (...args: never[]) => unknown ? K : never }[keyof Api],
+  string
+>;
+
+/**
+ * The arguments a client passes for an API method, after the context: the method's `args`
+ * parameter (required when the method requires it), or none for a method that takes only the
+ * context.
+ */
+export type RpcArgsOf<Method> = Method extends (context: never, ...rest: infer Rest) => unknown
+  ? Rest extends []
+    ? [args?: Readonly<Record<string, never>>]
+    : Rest
+  : [args?: RpcArgs];
+
+/**
+ * What a call of an API method resolves to: the method's (awaited) result. It crossed the wire as
+ * JSON, so declare APIs with JSON types (a `Date` arrives as a string).
+ */
+export type RpcResultOf<Method> = Method extends (...args: never[]) => infer Result ? Awaited<Result> : unknown;
+
+/**
  * An RPC message's body on the wire.
  *
  * @example
@@ -216,7 +259,7 @@ export interface RpcPrepareOptions extends RpcClientOptions {
  * const routers = await client.prepare({ topic: 'q-l3-plugin', version: '1.1' }).call(ctx, 'sync_routers', { host });
  * ```
  */
-export class RpcClient {
+export class RpcClient<Api extends object = UntypedRpcApi> {
   /** Where messages go, with their namespace and version. */
   readonly target: RpcTarget;
   /** How long `call` waits, in milliseconds. */
@@ -275,10 +318,10 @@ export class RpcClient {
    * await cctxt.cast(ctx, 'network_delete_end', { payload });
    * ```
    */
-  prepare(overrides: RpcPrepareOptions = {}): RpcClient {
+  prepare(overrides: RpcPrepareOptions = {}): RpcClient<Api> {
     requireRecord('overrides', overrides, `pass the options to change, e.g. { server: 'host-1' }.`);
     const t = this.target;
-    return new RpcClient(
+    return new RpcClient<Api>(
       this.transport,
       {
         topic: overrides.topic ?? t.topic,
@@ -314,8 +357,9 @@ export class RpcClient {
    * await client.prepare({ fanout: true }).cast(ctx, 'agent_updated', { payload: { admin_state_up: true } });
    * ```
    */
-  async cast(context: RpcContext, method: string, args: RpcArgs = {}): Promise<void> {
-    const message = this.#message(context, method, args);
+  cast<M extends RpcMethodOf<Api>>(context: RpcContext, method: M, ...args: RpcArgsOf<Api[M]>): Promise<void>;
+  async cast(context: RpcContext, method: string, ...rest: unknown[]): Promise<void> {
+    const message = this.#message(context, method, rest[0] ?? {});
     await this.transport.publish(this.#transportTarget(), { headers: { [KIND_HEADER]: CAST }, body: message });
   }
 
@@ -331,7 +375,12 @@ export class RpcClient {
    * const routers = await client.call(ctx, 'sync_routers', { host: 'host-1', router_ids: ['r1'] });
    * ```
    */
-  async call(context: RpcContext, method: string, args: RpcArgs = {}): Promise<unknown> {
+  call<M extends RpcMethodOf<Api>>(
+    context: RpcContext,
+    method: M,
+    ...args: RpcArgsOf<Api[M]>
+  ): Promise<RpcResultOf<Api[M]>>;
+  async call(context: RpcContext, method: string, ...rest: unknown[]): Promise<unknown> {
     if (this.target.fanout === true) {
       throw new InvalidError(
         'fanout',
@@ -339,7 +388,7 @@ export class RpcClient {
         `a call waits for one reply: cast to a fanout target, or call one server.`,
       );
     }
-    const message = this.#message(context, method, args);
+    const message = this.#message(context, method, rest[0] ?? {});
     const reply = await this.transport.request(
       this.#transportTarget(),
       { headers: { [KIND_HEADER]: CALL }, body: message },
@@ -349,7 +398,7 @@ export class RpcClient {
   }
 
   /** Checks the arguments and the cap, then builds the body. */
-  #message(context: RpcContext, method: string, args: RpcArgs): RpcMessage {
+  #message(context: RpcContext, method: string, args: unknown): RpcMessage {
     requireRecord('context', context, `pass the request context as an object ({} for none).`);
     requireName('method', method, `pass the name of the remote method, e.g. 'port_create_end'.`);
     requireRecord('args', args, `pass the method's arguments as an object of named values ({} for none).`);
@@ -357,7 +406,7 @@ export class RpcClient {
     if (!this.canSendVersion()) throw new RpcVersionCapError(version ?? DEFAULT_VERSION, this.versionCap!);
     return {
       method,
-      args,
+      args: args as RpcArgs,
       ...(namespace !== undefined && { namespace }),
       ...(version !== undefined && { version }),
       context,
