@@ -241,7 +241,9 @@ export class AmqpTransport implements IdleTransport {
       prefetch = 1,
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
-      throw new InvalidError('options.url', url, "pass an AMQP URL such as 'amqp://guest:guest@127.0.0.1:5672'.");
+      // The value is named without its password.
+      const shown = typeof url === 'string' ? redact(url) : url;
+      throw new InvalidError('options.url', shown, "pass an AMQP URL such as 'amqp://guest:guest@127.0.0.1:5672'.");
     }
     if (typeof namespace !== 'string' || namespace === '' || /\s/.test(namespace) || namespace.length > 100) {
       throw new InvalidError(

@@ -67,6 +67,18 @@ describe('AmqpTransport without a broker', () => {
     expect((error as InvalidError).element).toBe(element);
   });
 
+  it('names a bad URL without its password', () => {
+    let error: unknown;
+    try {
+      new AmqpTransport({ url: 'http://admin:s3cret@rabbit:5672' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidError);
+    expect((error as Error).message).toContain('http://admin:***@rabbit:5672');
+    expect((error as Error).message).not.toContain('s3cret');
+  });
+
   it('refuses headers the transport writes itself, and names too long for AMQP, before connecting', async () => {
     const transport = new AmqpTransport({ url: 'amqp://127.0.0.1:1', connectTimeoutMs: 200 });
     try {
