@@ -1,5 +1,5 @@
 /**
- * What happens when the broker drops every connection (as in a restart): the transport reconnects,
+ * What happens when the broker drops every connection, or restarts: the transport reconnects,
  * declares its topology and consumers again, and sends what it had not got confirmed. The broker
  * is told to close the connections with `rabbitmqctl`, which only works on a node the tests
  * started (global-setup.mjs says where it lives).
@@ -18,13 +18,16 @@ const nodeName = process.env.HERALD_RABBITMQ_NODE;
 const describeWithNode =
   brokerUrl !== undefined && nodeHome !== undefined && nodeName !== undefined ? describe : describe.skip;
 
+/** Runs `rabbitmqctl` against the tests' node. */
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await promisify(execFile)('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', nodeName!, ...args], {
+    env: { ...process.env, HOME: nodeHome!, ERL_EPMD_ADDRESS: '127.0.0.1', RABBITMQ_CONF_ENV_FILE: '/dev/null' },
+  });
+}
+
 /** Has the broker close every client connection, as it does when it shuts down. */
 async function dropAllConnections(): Promise<void> {
-  await promisify(execFile)(
-    '/usr/lib/rabbitmq/bin/rabbitmqctl',
-    ['-n', nodeName!, 'close_all_connections', 'herald reconnect test'],
-    { env: { ...process.env, HOME: nodeHome!, ERL_EPMD_ADDRESS: '127.0.0.1', RABBITMQ_CONF_ENV_FILE: '/dev/null' } },
-  );
+  await rabbitmqctl('close_all_connections', 'herald reconnect test');
 }
 
 describeWithNode('AmqpTransport after the broker dropped its connection', () => {
@@ -65,4 +68,36 @@ describeWithNode('AmqpTransport after the broker dropped its connection', () => 
       await transport.close({ drainMs: 0 });
     }
   });
+
+  it('keeps a confirmed message across a broker restart, and consumes again after it', async () => {
+    const options = {
+      url: brokerUrl,
+      namespace: `test-${randomUUID()}`,
+      queueExpiresMs: 60_000,
+      connectTimeoutMs: 30_000,
+    };
+    const quiet = { error: () => undefined, warn: () => undefined };
+    const transport = await AmqpTransport.connect({ ...options, logger: quiet });
+    try {
+      const host = inbox();
+      await transport.consume({ topic: 'l3_agent', server: 'host-1' }, host.handler);
+      // Confirmed, waiting in the topic's durable queue: nobody consumes it yet.
+      await transport.publish({ topic: 'l3_agent' }, { id: 'kept', body: 'published before the restart' });
+
+      // The RabbitMQ application restarts inside its node: every connection goes, the queues are
+      // read back from disk.
+      await rabbitmqctl('stop_app');
+      await rabbitmqctl('start_app');
+
+      const shared = inbox();
+      await transport.consume({ topic: 'l3_agent' }, shared.handler);
+      const [kept] = await shared.until(1);
+      expect(kept).toMatchObject({ id: 'kept', body: 'published before the restart' });
+      await transport.publish({ topic: 'l3_agent', server: 'host-1' }, { body: 'after the restart' });
+      await host.until(1);
+      expect(host.bodies()).toEqual(['after the restart']);
+    } finally {
+      await transport.close({ drainMs: 0 });
+    }
+  }, 60_000);
 });
