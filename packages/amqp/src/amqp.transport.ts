@@ -740,6 +740,11 @@ export class AmqpTransport implements IdleTransport {
         this.#pump(consumer);
       });
       consumer.tag = consumerTag;
+      if (consumer.closed) {
+        // Closed while this attach was on its way (a reconnection): give back what it took.
+        await channel.close().catch(() => undefined);
+        return;
+      }
       channel.on('close', () => {
         // Channels close before their connection reports its loss: look once that has happened.
         setImmediate(() => {
