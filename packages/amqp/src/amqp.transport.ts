@@ -303,7 +303,8 @@ export class AmqpTransport implements IdleTransport {
       if (topic) await this.#declareDefaultQueue(link, address.topic);
       await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), checked.json, {
         messageId: checked.id,
-        headers: { ...checked.headers, [TARGET_HEADER]: encodeTarget(address) },
+        // The routing key says where it went: no header to encode unless the publisher set some.
+        ...(hasKeys(checked.headers) && { headers: checked.headers }),
         persistent: address.fanout !== true,
         contentType: 'application/json',
       });
@@ -848,7 +849,11 @@ export class AmqpTransport implements IdleTransport {
   #deliveryOf(message: ConsumeMessage | GetMessage, fallback: Target | undefined, deadLetter = false): Delivery {
     const { properties, fields } = message;
     const headers = (properties.headers ?? {}) as Record<string, unknown>;
-    const target = decodeTarget(headers[TARGET_HEADER]) ?? fallback ?? { topic: fields.routingKey };
+    const target =
+      decodeTarget(headers[TARGET_HEADER]) ??
+      (fields.exchange === this.#topology.exchange ? this.#topology.targetOf(fields.routingKey) : undefined) ??
+      fallback ??
+      Object.freeze({ topic: fields.routingKey });
     const recorded = Number(headers[ATTEMPT_HEADER]);
     const attempt =
       (Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 1) + (!deadLetter && fields.redelivered ? 1 : 0);
@@ -889,7 +894,12 @@ export class AmqpTransport implements IdleTransport {
     ack: () => void,
   ): Promise<void> {
     const attempt = delivery?.attempt ?? 1;
-    const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}), [ATTEMPT_HEADER]: attempt + 1 };
+    // The copy goes through the default exchange, whose routing key is the queue: it carries its target.
+    const headers: Record<string, unknown> = {
+      ...(message.properties.headers ?? {}),
+      [TARGET_HEADER]: encodeTarget(delivery?.target ?? consumer.target),
+      [ATTEMPT_HEADER]: attempt + 1,
+    };
     const properties: Options.Publish = {
       messageId: message.properties.messageId as string | undefined,
       contentType: 'application/json',
@@ -1107,4 +1117,9 @@ function checkMilliseconds(element: string, value: unknown): void {
 /** The URL without its password, for messages. */
 function redact(url: string): string {
   return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}
+
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
 }

@@ -19,10 +19,16 @@ import { checkTarget, type Target } from '@herald/messaging';
 /** The longest name AMQP 0-9-1 allows for a queue or a routing key, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 255;
 
+/** What the longest name adds to the namespace, topic and group or server: `.server.` and a space. */
+const LONGEST_PREFIX = '.server. '.length;
+
 /** The prefix of the headers the transport writes itself; a message may not set them. */
 export const RESERVED_HEADER_PREFIX = 'x-herald-';
 
-/** Header: the target a message was published to, as JSON (a retried copy keeps it). */
+/**
+ * Header: the target a message was published to, as JSON, on the copies that do not go through
+ * the namespace's exchange (retries, dead letters, requests): there the routing key says it.
+ */
 export const TARGET_HEADER = 'x-herald-target';
 /** Header: which delivery of the message this copy is (set on retried copies). */
 export const ATTEMPT_HEADER = 'x-herald-attempt';
@@ -51,6 +57,21 @@ export class Topology {
     return target.fanout === true ? `fanout.${target.topic}` : `topic.${target.topic}`;
   }
 
+  /** The target a routing key of {@link exchange} stands for (see {@link routingKey}), if it is one. */
+  targetOf(routingKey: string): Target | undefined {
+    const dot = routingKey.indexOf('.');
+    const kind = routingKey.slice(0, dot);
+    const rest = routingKey.slice(dot + 1);
+    if (dot < 0 || rest === '') return undefined;
+    if (kind === 'topic' && !/\s/.test(rest)) return Object.freeze({ topic: rest });
+    if (kind === 'fanout' && !/\s/.test(rest)) return Object.freeze({ topic: rest, fanout: true });
+    const space = rest.indexOf(' ');
+    if (kind === 'server' && space > 0 && space < rest.length - 1) {
+      return Object.freeze({ topic: rest.slice(0, space), server: rest.slice(space + 1) });
+    }
+    return undefined;
+  }
+
   /** The queue of a `{ topic }` group (the default group is the topic itself). */
   groupQueue(topic: string, group: string): string {
     return group === topic ? `${this.namespace}.topic.${topic}` : `${this.namespace}.topic.${topic} ${group}`;
@@ -67,6 +88,9 @@ export class Topology {
    * @throws InvalidError naming `target.topic`, `target.server` or `options.group`
    */
   checkFits(target: Target, group?: string): void {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: short names fit without counting (the usual case).
+    const units = this.namespace.length + target.topic.length + (target.server ?? group ?? '').length;
+    if (3 * units + LONGEST_PREFIX <= MAX_NAME_BYTES) return;
     const names = [this.routingKey(target)];
     if (target.server !== undefined) names.push(this.serverQueue(target.topic, target.server));
     else if (target.fanout !== true) names.push(this.groupQueue(target.topic, group ?? target.topic));
