@@ -26,6 +26,7 @@ import {
   checkDeduplicationWindow,
   checkDeliveryLimit,
   checkLogger,
+  checkMaxQueueLength,
   checkMessage,
   checkRequest,
   checkTarget,
@@ -128,6 +129,12 @@ export interface AmqpTransportOptions {
    * other consumers of its group until it is done with them. Default 1.
    */
   readonly prefetch?: number;
+  /**
+   * The most messages a queue holds (RabbitMQ's `x-max-length`, dropping the oldest). Keeps a topic
+   * nobody consumes from growing without end. Like `queueExpiresMs`, every process sharing a queue
+   * must pass the same value. Default: no limit.
+   */
+  readonly maxQueueLength?: number;
 }
 
 /** One connection to the broker and its channels; replaced when the connection is lost. */
@@ -181,6 +188,7 @@ export class AmqpTransport implements IdleTransport {
   readonly #logger: Logger | undefined;
   readonly #connectionName: string;
   readonly #prefetch: number;
+  readonly #maxQueueLength: number;
 
   #link: Link | undefined = undefined;
   /** Waiting for the next link. */
@@ -239,6 +247,7 @@ export class AmqpTransport implements IdleTransport {
       logger,
       connectionName = 'herald',
       prefetch = 1,
+      maxQueueLength = Infinity,
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
       // The value is named without its password.
@@ -257,6 +266,7 @@ export class AmqpTransport implements IdleTransport {
     checkMilliseconds('options.connectTimeoutMs', connectTimeoutMs);
     if (queueExpiresMs !== undefined) checkMilliseconds('options.queueExpiresMs', queueExpiresMs);
     checkLogger('options.logger', logger);
+    checkMaxQueueLength('options.maxQueueLength', maxQueueLength);
     if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > 65_535) {
       throw new InvalidError('options.prefetch', prefetch, 'pass a whole number of messages from 1 to 65535.');
     }
@@ -272,6 +282,7 @@ export class AmqpTransport implements IdleTransport {
     this.#logger = logger;
     this.#connectionName = connectionName;
     this.#prefetch = prefetch;
+    this.#maxQueueLength = maxQueueLength;
     void this.#maintain();
   }
 
@@ -700,8 +711,12 @@ export class AmqpTransport implements IdleTransport {
     return queue;
   }
 
-  #queueOptions(): Options.AssertQueue {
-    return this.#queueExpiresMs === undefined ? { durable: true } : { durable: true, expires: this.#queueExpiresMs };
+  #queueOptions(durable = true): Options.AssertQueue {
+    return {
+      durable,
+      ...(this.#queueExpiresMs !== undefined && { expires: this.#queueExpiresMs }),
+      ...(this.#maxQueueLength !== Infinity && { maxLength: this.#maxQueueLength }),
+    };
   }
 
   // ---- consumers --------------------------------------------------------------------------
@@ -720,7 +735,8 @@ export class AmqpTransport implements IdleTransport {
         await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey(target));
       } else if (target.fanout === true) {
         // Its own queue, gone with the consumer: a fanout consumer only gets later messages.
-        ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false }));
+        const { maxLength } = this.#queueOptions(false);
+        ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false, maxLength }));
         await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey(target));
       } else {
         queue = await this.#declareGroupQueue(channel, target.topic, consumer.group!);

@@ -56,6 +56,7 @@ describe('AmqpTransport without a broker', () => {
     ['a queue expiry that is not a number', { queueExpiresMs: '1h' }, 'options.queueExpiresMs'],
     ['a logger without error()', { logger: {} }, 'options.logger'],
     ['a prefetch of 0', { prefetch: 0 }, 'options.prefetch'],
+    ['a zero maxQueueLength', { maxQueueLength: 0 }, 'options.maxQueueLength'],
   ])('refuses %s with an InvalidError naming it', (_, options, element) => {
     let error: unknown;
     try {
@@ -197,6 +198,16 @@ describeWithBroker('AmqpTransport across connections (one per process)', () => {
     await second.consume({ topic: 'audit', server: 'host-1' }, box.handler);
     await second.publish({ topic: 'audit', server: 'host-1' }, { body: 'still works' });
     await box.until(1);
+  });
+
+  it('keeps at most maxQueueLength messages waiting in a queue, dropping the oldest', async () => {
+    const transport = await connect(isolated({ maxQueueLength: 2 }));
+    for (const n of [1, 2, 3, 4]) await transport.publish({ topic: 'unread' }, { body: n });
+    const box = inbox();
+    await transport.consume({ topic: 'unread' }, box.handler);
+    await box.until(2);
+    await transport.idle();
+    expect(box.bodies()).toEqual([3, 4]);
   });
 
   it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {

@@ -34,6 +34,7 @@ import {
   checkDeduplicationWindow,
   checkDeliveryLimit,
   checkLogger,
+  checkMaxQueueLength,
   checkMessage,
   checkRequest,
   checkTarget,
@@ -71,7 +72,14 @@ export interface InMemoryTransportOptions {
    * Default {@link DEFAULT_DEDUPLICATION_WINDOW}.
    */
   readonly deduplicationWindow?: number;
-  /** Where dead-lettered messages are reported (warning level, or error if it has no `warn`). */
+  /**
+   * The most messages a queue holds waiting for a consumer; publishing one more drops the oldest
+   * (RabbitMQ's `x-max-length` with `drop-head`), reported once per queue to the logger. A request
+   * dropped so rejects with `TransportError`. Keeps a topic nobody consumes (notifications without
+   * a listener) from growing without end. Default `Infinity`, as a broker's queue.
+   */
+  readonly maxQueueLength?: number;
+  /** Where dead-lettered and dropped messages are reported (warning level, or error if it has no `warn`). */
   readonly logger?: Logger;
 }
 
@@ -175,6 +183,8 @@ class Queue {
   readonly acked: IdWindow;
   /** Whether a pump is scheduled. */
   scheduled = false;
+  /** Whether the queue has dropped a message for `maxQueueLength` (reported once). */
+  overflowed = false;
 
   constructor(
     /** The group, for `{ topic }` queues. */
@@ -246,6 +256,7 @@ class MemoryConsumer implements Consumer {
 export class InMemoryTransport implements IdleTransport {
   readonly #deliveryLimit: number;
   readonly #window: number;
+  readonly #maxQueueLength: number;
   readonly #logger: Logger | undefined;
   /** Per topic, the queue of each group. */
   readonly #groups = new Map<string, Map<string, Queue>>();
@@ -276,13 +287,16 @@ export class InMemoryTransport implements IdleTransport {
     const {
       deliveryLimit = DEFAULT_DELIVERY_LIMIT,
       deduplicationWindow = DEFAULT_DEDUPLICATION_WINDOW,
+      maxQueueLength = Infinity,
       logger,
     } = options;
     checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
     checkDeduplicationWindow('options.deduplicationWindow', deduplicationWindow);
+    checkMaxQueueLength('options.maxQueueLength', maxQueueLength);
     checkLogger('options.logger', logger);
     this.#deliveryLimit = deliveryLimit;
     this.#window = deduplicationWindow;
+    this.#maxQueueLength = maxQueueLength;
     this.#logger = logger;
   }
 
@@ -303,6 +317,7 @@ export class InMemoryTransport implements IdleTransport {
     this.#checkOpen('publish');
     for (const queue of this.#queuesFor(address)) {
       queue.messages.push({ ...prepared, target: address, attempt: 1, request: undefined });
+      this.#trim(queue);
       this.#schedule(queue);
     }
   }
@@ -376,6 +391,7 @@ export class InMemoryTransport implements IdleTransport {
       if (queue === undefined) return;
       pending.queue = queue;
       queue.messages.push({ ...prepared, target: address, attempt: 1, request: pending });
+      this.#trim(queue);
       this.#schedule(queue);
     });
   }
@@ -589,6 +605,22 @@ export class InMemoryTransport implements IdleTransport {
     request.resolve(
       Object.freeze({ id: message.id, target: message.target, headers, body: JSON.parse(reply.json), attempt: 1 }),
     );
+  }
+
+  /** Drops the oldest messages of `queue` beyond `maxQueueLength` (see the option). */
+  #trim(queue: Queue): void {
+    while (queue.messages.length > this.#maxQueueLength) {
+      const dropped = queue.messages.shift()!;
+      dropped.request?.reject(
+        new TransportError(`The queue of ${describeTarget(dropped.target)} was full: the request was dropped.`),
+      );
+      if (!queue.overflowed) {
+        queue.overflowed = true;
+        this.#log(
+          `The queue of ${describeTarget(dropped.target)}${queue.group === undefined ? '' : ` (group ${queue.group})`} holds ${this.#maxQueueLength} messages: dropping the oldest (reported once per queue).`,
+        );
+      }
+    }
   }
 
   #log(text: string): void {

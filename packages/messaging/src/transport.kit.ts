@@ -237,6 +237,21 @@ export function checkDeduplicationWindow(element: string, window: unknown): asse
 }
 
 /**
+ * Checks a transport's `maxQueueLength`: a whole number of messages, 1 or more, or `Infinity`.
+ *
+ * @throws InvalidError naming `element`
+ * @example
+ * ```ts
+ * checkMaxQueueLength('options.maxQueueLength', options.maxQueueLength ?? Infinity);
+ * ```
+ */
+export function checkMaxQueueLength(element: string, value: unknown): asserts value is number {
+  if (value !== Infinity && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
+    throw new InvalidError(element, value, 'pass a whole number of messages, 1 or more, or Infinity (no limit).');
+  }
+}
+
+/**
  * Checks an optional logger (an object with an `error` method).
  *
  * @throws InvalidError naming `element`

@@ -5,6 +5,7 @@ import {
   DEFAULT_DEDUPLICATION_WINDOW,
   InMemoryTransport,
   RemoteError,
+  TransportError,
   type Delivery,
   type Target,
 } from '../src/index.js';
@@ -490,6 +491,32 @@ describe('InMemoryTransport', () => {
     });
   });
 
+  describe('maxQueueLength', () => {
+    it('drops the oldest waiting messages beyond the limit, reports it once per queue, and rejects a dropped request', async () => {
+      const logger = recordingLogger();
+      await withTransport(
+        async (transport) => {
+          const dropped = rejectionOf(transport.request(TOPIC, { body: 'request' }, { timeoutMs: 2_000 }));
+          for (const n of [1, 2, 3, 4]) await transport.publish(TOPIC, { body: n });
+          expect(await dropped).toBeInstanceOf(TransportError);
+          const box = inbox();
+          await transport.consume(TOPIC, box.handler);
+          await box.until(3);
+          await transport.idle();
+          expect(box.bodies()).toEqual([2, 3, 4]);
+          expect(logger.lines).toEqual([['warn', expect.stringContaining('holds 3 messages: dropping the oldest')]]);
+          // Within the limit nothing is dropped (the burst is queued before the consumer runs).
+          for (const n of [5, 6, 7]) await transport.publish(TOPIC, { body: n });
+          await box.until(6);
+          await transport.idle();
+          expect(box.bodies()).toEqual([2, 3, 4, 5, 6, 7]);
+          expect(logger.lines).toHaveLength(1);
+        },
+        new InMemoryTransport({ maxQueueLength: 3, logger }),
+      );
+    });
+  });
+
   describe('constructor', () => {
     it.each([
       ['options that are not an object', 'fast', 'options'],
@@ -499,6 +526,8 @@ describe('InMemoryTransport', () => {
       ['a fractional window', { deduplicationWindow: 0.5 }, 'options.deduplicationWindow'],
       ['a logger without error', { logger: { warn: () => undefined } }, 'options.logger'],
       ['a null logger', { logger: null }, 'options.logger'],
+      ['a zero maxQueueLength', { maxQueueLength: 0 }, 'options.maxQueueLength'],
+      ['a fractional maxQueueLength', { maxQueueLength: 2.5 }, 'options.maxQueueLength'],
     ])('throws an InvalidError for %s', (_, options, element) => {
       expect(() => new InMemoryTransport(options as never)).toThrow(InvalidError);
       try {
