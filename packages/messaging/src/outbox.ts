@@ -87,11 +87,15 @@ export function checkOutboxEntry(entry: OutboxEntry): OutboxEntry {
  * ```
  */
 export class InMemoryOutboxStore implements OutboxStore {
-  readonly #entries: OutboxEntry[] = [];
+  /**
+   * By message id, in the order added: removing the oldest is one delete, and an entry added again
+   * with an id already pending keeps its place (one message, one id).
+   */
+  readonly #entries = new Map<string, OutboxEntry>();
 
   /** Adds `entry` at once (outside any transaction). @throws InvalidError for a bad entry */
   add(entry: OutboxEntry): void {
-    this.#entries.push(checkOutboxEntry(entry));
+    this.#keep(checkOutboxEntry(entry));
   }
 
   /** Starts a transaction: its entries become pending when it commits. */
@@ -115,7 +119,7 @@ export class InMemoryOutboxStore implements OutboxStore {
       commit: () => {
         checkOpen('commit');
         state = 'committed';
-        this.#entries.push(...staged);
+        for (const entry of staged) this.#keep(entry);
       },
       rollback: () => {
         checkOpen('roll back');
@@ -126,18 +130,24 @@ export class InMemoryOutboxStore implements OutboxStore {
 
   /** How many entries are pending. */
   get size(): number {
-    return this.#entries.length;
+    return this.#entries.size;
   }
 
   pending(limit: number): readonly OutboxEntry[] {
-    return this.#entries.slice(0, limit);
+    const batch: OutboxEntry[] = [];
+    for (const entry of this.#entries.values()) {
+      if (batch.length >= limit) break;
+      batch.push(entry);
+    }
+    return batch;
   }
 
   remove(ids: readonly string[]): void {
-    const gone = new Set(ids);
-    for (let i = this.#entries.length - 1; i >= 0; i--) {
-      if (gone.has(this.#entries[i]!.message.id)) this.#entries.splice(i, 1);
-    }
+    for (const id of ids) this.#entries.delete(id);
+  }
+
+  #keep(entry: OutboxEntry): void {
+    if (!this.#entries.has(entry.message.id)) this.#entries.set(entry.message.id, entry);
   }
 }
 

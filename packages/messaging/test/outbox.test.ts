@@ -56,6 +56,19 @@ describe('InMemoryOutboxStore', () => {
     expect(() => dropped.commit()).toThrow(/already rolled back/);
   });
 
+  it('keeps one entry per message id: adding the same id again changes nothing', () => {
+    const store = new InMemoryOutboxStore();
+    store.add(entry('a', 'first'));
+    store.add(entry('b'));
+    store.add(entry('a', 'again'));
+    expect(store.pending(10).map((e) => [e.message.id, e.message.body])).toEqual([
+      ['a', 'first'],
+      ['b', 'b'],
+    ]);
+    store.remove(['a']);
+    expect(store.pending(10).map((e) => e.message.id)).toEqual(['b']);
+  });
+
   it('copies an entry as JSON at add time, so later changes to the object do not leak in', () => {
     const store = new InMemoryOutboxStore();
     const body = { router: { id: 'r1', created: new Date(0) } };
