@@ -48,7 +48,7 @@ describeWithNode('AmqpTransport after the broker dropped its connection', () => 
       await transport.publish({ topic: 'l3_agent' }, { body: 'before' });
       await shared.until(1);
       const waiting = transport
-        .request({ topic: 'l3_agent', server: 'slow' }, { body: 'sync' }, { timeoutMs: 10_000 })
+        .request({ topic: 'l3_agent', server: 'slow' }, { body: 'sync' }, { timeoutMs: 120_000 })
         .catch((e: unknown) => e);
 
       await dropAllConnections();
@@ -67,7 +67,7 @@ describeWithNode('AmqpTransport after the broker dropped its connection', () => 
     } finally {
       await transport.close({ drainMs: 0 });
     }
-  });
+  }, 120_000); // rabbitmqctl starts an Erlang VM: 0.5 s here, over 10 s on a loaded machine
 
   it('keeps a confirmed message across a broker restart, and consumes again after it', async () => {
     const options = {
@@ -99,5 +99,5 @@ describeWithNode('AmqpTransport after the broker dropped its connection', () => 
     } finally {
       await transport.close({ drainMs: 0 });
     }
-  }, 60_000);
+  }, 120_000);
 });
