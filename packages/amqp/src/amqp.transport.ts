@@ -20,7 +20,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorText, InvalidError, type Logger } from '@herald/core';
 import {
-  CallTimeoutError,
   checkCloseOptions,
   checkConsumeOptions,
   checkDeduplicationWindow,
@@ -34,6 +33,7 @@ import {
   DEFAULT_DELIVERY_LIMIT,
   describeTarget,
   IdWindow,
+  PendingReply,
   MAX_TIMER_MS,
   RemoteError,
   replyOf,
@@ -155,14 +155,16 @@ interface Link {
   readonly gone: Promise<void>;
 }
 
-/** A request waiting for its reply. */
-interface PendingRequest {
-  readonly id: string;
-  readonly target: Target;
-  settled: boolean;
-  timer: NodeJS.Timeout | undefined;
-  resolve(reply: Delivery): void;
-  reject(error: Error): void;
+/** A request waiting for its reply, with the id the reply's delivery gets. */
+class PendingRequest extends PendingReply {
+  constructor(
+    readonly id: string,
+    target: Target,
+    timeoutMs: number,
+    settled: () => void,
+  ) {
+    super(target, timeoutMs, settled);
+  }
 }
 
 /**
@@ -390,29 +392,12 @@ export class AmqpTransport implements IdleTransport {
     this.#topology.checkFits(address);
     this.#checkOpen('request');
     const correlationId = randomUUID();
-    return new Promise<Delivery>((resolve, reject) => {
-      const finish = (settle: () => void): void => {
-        if (pending.settled) return;
-        pending.settled = true;
-        clearTimeout(pending.timer);
-        this.#requests.delete(correlationId);
-        settle();
-      };
-      const pending: PendingRequest = {
-        id: checked.id,
-        target: address,
-        settled: false,
-        timer: undefined,
-        resolve: (reply) => finish(() => resolve(reply)),
-        reject: (error) => finish(() => reject(error)),
-      };
-      pending.timer = setTimeout(() => pending.reject(new CallTimeoutError(address, timeoutMs)), timeoutMs);
-      pending.timer.unref();
-      this.#requests.set(correlationId, pending);
-      this.#sendRequest(address, checked, correlationId, timeoutMs).catch((error: unknown) =>
-        pending.reject(error instanceof Error ? error : new TransportError(errorText(error))),
-      );
-    });
+    const pending = new PendingRequest(checked.id, address, timeoutMs, () => this.#requests.delete(correlationId));
+    this.#requests.set(correlationId, pending);
+    this.#sendRequest(address, checked, correlationId, timeoutMs).catch((error: unknown) =>
+      pending.reject(error instanceof Error ? error : new TransportError(errorText(error))),
+    );
+    return pending.promise;
   }
 
   /**

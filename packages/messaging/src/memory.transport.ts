@@ -27,7 +27,7 @@
  */
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
-import { describeTarget, RemoteError, TransportError, CallTimeoutError } from './errors.js';
+import { describeTarget, RemoteError, TransportError } from './errors.js';
 import {
   checkCloseOptions,
   checkConsumeOptions,
@@ -40,6 +40,7 @@ import {
   checkTarget,
   DEFAULT_DEDUPLICATION_WINDOW,
   IdWindow,
+  PendingReply,
   replyOf,
   runHandler,
   warn,
@@ -103,15 +104,9 @@ export interface DeadLetter {
   readonly error: string;
 }
 
-/** A request waiting for its reply. */
-interface PendingRequest {
-  readonly target: Target;
-  /** The queue it waits in, if any (none for an absent server: it times out). */
-  queue: Queue | undefined;
-  settled: boolean;
-  resolve(reply: Delivery): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
+/** A request waiting for its reply, and the queue it waits in, if any (none for an absent server: it times out). */
+class PendingRequest extends PendingReply {
+  queue: Queue | undefined = undefined;
 }
 
 /** One copy of a message in one queue. */
@@ -362,38 +357,23 @@ export class InMemoryTransport implements IdleTransport {
   async request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery> {
     const { target: address, message: prepared, timeoutMs } = checkRequest(target, message, options);
     this.#checkOpen('request');
-    return new Promise<Delivery>((resolve, reject) => {
-      // Settles once: the reply, the timeout and close race, and only the first one counts.
-      const finish = (settle: () => void): void => {
-        if (pending.settled) return;
-        pending.settled = true;
-        clearTimeout(pending.timer);
-        this.#requests.delete(pending);
-        settle();
-      };
-      const pending: PendingRequest = {
-        target: address,
-        queue: undefined,
-        settled: false,
-        timer: undefined,
-        resolve: (reply) => finish(() => resolve(reply)),
-        reject: (error) => finish(() => reject(error)),
-      };
-      pending.timer = setTimeout(() => {
-        pending.reject(new CallTimeoutError(address, timeoutMs));
-        // As oslo sets the message's expiry to the timeout: nobody will take it any more.
-        if (pending.queue !== undefined) dropRequest(pending.queue, pending);
-      }, timeoutMs);
-      pending.timer.unref();
-      this.#requests.add(pending);
-      // One queue: the default group's, or the server's (none when nobody listens: it times out).
-      const [queue] = this.#queuesFor(address, true);
-      if (queue === undefined) return;
+    const pending: PendingRequest = new PendingRequest(
+      address,
+      timeoutMs,
+      () => this.#requests.delete(pending),
+      // As oslo sets the message's expiry to the timeout: nobody will take it any more.
+      () => pending.queue !== undefined && dropRequest(pending.queue, pending),
+    );
+    this.#requests.add(pending);
+    // One queue: the default group's, or the server's (none when nobody listens: it times out).
+    const [queue] = this.#queuesFor(address, true);
+    if (queue !== undefined) {
       pending.queue = queue;
       queue.messages.push({ ...prepared, target: address, attempt: 1, request: pending });
       this.#trim(queue);
       this.#schedule(queue);
-    });
+    }
+    return pending.promise;
   }
 
   /**
@@ -525,7 +505,7 @@ export class InMemoryTransport implements IdleTransport {
       const consumer = queue.takeFreeConsumer();
       if (consumer === undefined) return;
       const message = queue.messages.shift()!;
-      if (message.request?.settled === true) continue;
+      if (message.request?.isSettled === true) continue;
       // Already handled in this queue: acknowledged again, without the handler.
       if (message.request === undefined && queue.acked.has(message.id)) continue;
       this.#deliver(queue, consumer, message);
@@ -574,7 +554,7 @@ export class InMemoryTransport implements IdleTransport {
   #settle(queue: Queue, consumer: MemoryConsumer, message: Message, delivery: Delivery, outcome: Outcome): void {
     const { request } = message;
     if (request !== undefined) {
-      if (!request.settled) this.#reply(request, message, outcome);
+      if (!request.isSettled) this.#reply(request, message, outcome);
       return;
     }
     if (outcome.ok) {

@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { errorText, InvalidError, type Logger } from '@herald/core';
+import { CallTimeoutError } from './errors.js';
 import type {
   ConsumeOptions,
   CloseOptions,
@@ -335,6 +336,68 @@ export function replyOf(outcome: Outcome): { json: string } | { name: string; te
   if (json !== undefined) return { json };
   // What a broker's server would answer: the reply cannot be carried.
   return failureOf(new InvalidError('reply', outcome.value, 'return a JSON value from a request handler.'));
+}
+
+/**
+ * A request waiting for its reply: it settles once, whichever comes first of the reply, a
+ * failure, and its timeout (a `CallTimeoutError`). The timer does not keep the process alive.
+ *
+ * @example
+ * ```ts
+ * const pending = new PendingReply(target, timeoutMs, () => waiting.delete(id));
+ * waiting.set(id, pending);
+ * send().catch((error) => pending.reject(error));
+ * return pending.promise; // onReply: waiting.get(id)?.resolve(delivery)
+ * ```
+ */
+export class PendingReply {
+  readonly promise: Promise<Delivery>;
+  #settled = false;
+  #resolve!: (reply: Delivery) => void;
+  #reject!: (error: Error) => void;
+  readonly #timer: NodeJS.Timeout;
+
+  /**
+   * @param onSettled called once, when the request settles (to forget it)
+   * @param timedOut called after the timeout rejected it (to withdraw the request)
+   */
+  constructor(
+    readonly target: Target,
+    timeoutMs: number,
+    private readonly onSettled: () => void,
+    timedOut: () => void = () => undefined,
+  ) {
+    this.promise = new Promise<Delivery>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#timer = setTimeout(() => {
+      this.reject(new CallTimeoutError(target, timeoutMs));
+      timedOut();
+    }, timeoutMs);
+    this.#timer.unref();
+  }
+
+  /** Whether the reply, a failure or the timeout has settled it. */
+  get isSettled(): boolean {
+    return this.#settled;
+  }
+
+  resolve(reply: Delivery): void {
+    if (this.#finish()) this.#resolve(reply);
+  }
+
+  reject(error: Error): void {
+    if (this.#finish()) this.#reject(error);
+  }
+
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.onSettled();
+    return true;
+  }
 }
 
 /**
