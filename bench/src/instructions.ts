@@ -1,6 +1,7 @@
 /**
- * `npm run bench:instructions [-- --only b1,a10 --ops 100000]`: machine instructions per operation
- * for each row of the chosen cases, counted by valgrind's callgrind. Unlike times on a small shared
+ * `npm run bench:instructions [-- --only b1,a10 --ops 100000 --write]`: machine instructions per
+ * operation for each row of the chosen cases, counted by valgrind's callgrind; `--write` records
+ * the tables in bench/RESULTS-instructions.md. Unlike times on a small shared
  * machine, these counts repeat within about 1 % from run to run, so they settle small differences
  * that the timed bench reads as noise. They do not see memory stalls or write barriers' cache
  * misses: use them beside `npm run bench`, never instead of it.
@@ -8,14 +9,18 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { allCases } from './catalog.js';
 
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string', default: 'b1' },
     ops: { type: 'string', default: '100000' },
+    write: { type: 'boolean', default: false },
   },
 });
 const ops = Number(args.ops);
@@ -59,14 +64,37 @@ const only = args.only.split(',');
 const chosen = (await allCases()).filter((c) => only.includes(c.id));
 if (chosen.length === 0) throw new Error(`--only ${args.only} names no case: pass ids such as b1,a10,c`);
 
+const lines: string[] = [];
+const print = (line: string) => {
+  console.log(line);
+  lines.push(line);
+};
 for (const c of chosen) {
-  console.log(`\n### ${c.title}: instructions per operation (${ops.toLocaleString('en')} operations)\n`);
-  console.log('| row | instructions | ÷ limit |\n| --- | ---: | ---: |');
+  print(`\n## ${c.title}: instructions per operation\n`);
+  print('| row | instructions | ÷ limit |\n| --- | ---: | ---: |');
   let limit: number | undefined;
   for (const row of c.rows) {
     const perOp = (count(c.id, row.name, ops) - count(c.id, row.name, 0)) / ops;
     if (row.kind === 'limit') limit ??= perOp;
     const ratio = limit === undefined ? '—' : `${(perOp / limit).toFixed(2)}×`;
-    console.log(`| ${row.name} | ${Math.round(perOp).toLocaleString('en')} | ${ratio} |`);
+    print(`| ${row.name} | ${Math.round(perOp).toLocaleString('en')} | ${ratio} |`);
   }
+}
+
+if (args.write) {
+  const command = `npm run bench:instructions -- --only ${args.only} --ops ${ops} --write`;
+  const header = [
+    '# Herald: instructions per operation',
+    '',
+    `Recorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`, Node ${process.version},`,
+    `${cpus().length} cores, valgrind's callgrind (\`node --single-threaded --predictable\`), ${ops.toLocaleString('en')} operations`,
+    'per row minus a run without them. Counts, not times: see [README.md](README.md#instructions-per-operation).',
+  ];
+  const file = fileURLToPath(new URL('../RESULTS-instructions.md', import.meta.url));
+  const markdown = await format(`${[...header, ...lines].join('\n')}\n`, {
+    ...(await resolveConfig(file)),
+    parser: 'markdown',
+  });
+  writeFileSync(file, markdown);
+  console.log(`\nrecorded in ${file}`);
 }

@@ -95,6 +95,7 @@ const header = [
   `Ratios above 1× are better than the row compared with: faster, or fewer bytes. Took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
   '',
   'The transports (RabbitMQ, in memory) are measured by `npm run bench:transport`: see [RESULTS-transport.md](RESULTS-transport.md).',
+  'Instructions per operation, which repeat where these times do not, are counted by `npm run bench:instructions`: see [RESULTS-instructions.md](RESULTS-instructions.md).',
 ].join('\n');
 const body = results.map(caseTable).join('\n\n');
 const targets = `## Targets\n\n${verdictTable(verdicts(results))}`;
