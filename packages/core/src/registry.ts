@@ -229,17 +229,45 @@ function deriveId(owner: object | undefined, callback: Function, serial: number)
 
 let removeEntry: (entry: Entry) => void;
 
-/** The entry of (owner, resource, event) among `same`, a callback's entries in `#byCallback`. */
+/** The entry of (owner, resource, event) among a callback's entries (see {@link Held}). */
 function findIn(
-  same: Entry | Entry[] | null | undefined,
+  same: Entry | Entry[] | undefined,
   owner: object | undefined,
   resource: string,
   event: string,
 ): Entry | undefined {
-  if (same === undefined || same === null) return undefined;
-  if (!Array.isArray(same)) return isOf(same, owner, resource, event) ? same : undefined;
+  // Written as one expression: subscribe and unsubscribe inline it (a call here cost about 40
+  // instructions each in case (c) of the benchmark); the loop is in findInList.
+  return same === undefined
+    ? undefined
+    : Array.isArray(same)
+      ? findInList(same, owner, resource, event)
+      : isOf(same, owner, resource, event)
+        ? same
+        : undefined;
+}
+
+function findInList(same: Entry[], owner: object | undefined, resource: string, event: string): Entry | undefined {
   for (const entry of same) if (isOf(entry, owner, resource, event)) return entry;
   return undefined;
+}
+
+/**
+ * What `#byCallback` keeps for a callback whose subscriptions have all gone once: from then on
+ * they change in `entries`, and the map is not written again (a `WeakMap` write costs about 140
+ * instructions, a field write a few). Made only then, so that a callback subscribed once costs
+ * no more than its {@link Entry}.
+ */
+class Slot {
+  constructor(public entries: Entry | Entry[] | undefined) {}
+}
+
+/** What `#byCallback` holds for a callback: its one entry, its entries, or a {@link Slot}. */
+type Held = Entry | Entry[] | Slot;
+
+/** The entries in what `#byCallback` holds. */
+function entriesIn(held: Held | undefined): Entry | Entry[] | undefined {
+  return held instanceof Slot ? held.entries : held;
 }
 
 function isOf(entry: Entry, owner: object | undefined, resource: string, event: string): boolean {
@@ -368,14 +396,20 @@ function raise(failure: CallbackFailure | RetryRequest | undefined): void {
 /** What `notify` returns when every callback returned at once and nothing failed. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
+// The checks below are on every subscribe and unsubscribe: each is a few bytes of bytecode, and
+// builds its error in a function of its own, so that they leave room in the inlining budget (see
+// the top of the file) for the rest of the caller.
+
 function checkName(element: 'resource' | 'event', value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidError(
-      element,
-      value,
-      `pass the ${element} name as a non-empty string, e.g. ${element === 'resource' ? "'router'" : "'before_create'"}.`,
-    );
-  }
+  if (typeof value !== 'string' || value === '') throw badName(element, value);
+}
+
+function badName(element: 'resource' | 'event', value: unknown): InvalidError {
+  return new InvalidError(
+    element,
+    value,
+    `pass the ${element} name as a non-empty string, e.g. ${element === 'resource' ? "'router'" : "'before_create'"}.`,
+  );
 }
 
 function checkNames(resource: unknown, event: unknown): void {
@@ -384,19 +418,24 @@ function checkNames(resource: unknown, event: unknown): void {
 }
 
 function checkCallback(callback: unknown): asserts callback is Function {
-  if (typeof callback !== 'function') {
-    throw new InvalidError('callback', callback, 'pass a function (payload, notification) => void | Promise<void>.');
-  }
+  if (typeof callback !== 'function') throw badCallback(callback);
+}
+
+function badCallback(callback: unknown): InvalidError {
+  return new InvalidError('callback', callback, 'pass a function (payload, notification) => void | Promise<void>.');
 }
 
 function checkOwner(owner: unknown): asserts owner is object | undefined {
-  if (owner !== undefined && (owner === null || (typeof owner !== 'object' && typeof owner !== 'function'))) {
-    throw new InvalidError(
-      'owner',
-      owner,
-      'pass the object the callback is called with (a service instance), or leave it out.',
-    );
-  }
+  if (owner !== undefined && (owner === null || (typeof owner !== 'object' && typeof owner !== 'function')))
+    throw badOwner(owner);
+}
+
+function badOwner(owner: unknown): InvalidError {
+  return new InvalidError(
+    'owner',
+    owner,
+    'pass the object the callback is called with (a service instance), or leave it out.',
+  );
 }
 
 /** The error for a payload that is neither `undefined` nor an {@link EventPayload}. */
@@ -484,13 +523,14 @@ export class CallbackRegistry {
    */
   #last: Bucket = Bucket.NONE;
   /**
-   * Every subscription of each callback, whatever its owner, resource and event; `null` once a
-   * callback has none left. Weak, so that keeping a callback's key here does not keep the callback
-   * alive (rule 12); and the key stays when the last subscription goes, because a callback that
-   * comes and goes would otherwise be deleted and inserted again each time, which costs far more
-   * in a WeakMap (and in a Map leaves a chain of deleted slots that every later lookup walks).
+   * Every subscription of each callback, whatever its owner, resource and event (see
+   * {@link Held}). Weak, so that keeping a callback's key here does not keep the callback alive
+   * (rule 12); and the key stays, with an empty {@link Slot}, when the last subscription goes,
+   * because a callback that comes and goes would otherwise be deleted and inserted again each
+   * time, which costs far more in a WeakMap (and in a Map leaves a chain of deleted slots that
+   * every later lookup walks).
    */
-  #byCallback = new WeakMap<Function, Entry | Entry[] | null>();
+  #byCallback = new WeakMap<Function, Held>();
   #customIds = new Map<string, Entry>();
   #serial = 0;
   /** `undefined` while none is registered: one check on the fast path. */
@@ -539,33 +579,40 @@ export class CallbackRegistry {
     checkCallback(callback);
     checkName('resource', resource);
     checkName('event', event);
-    const { priority, cancellable, owner, id } = resolveOptions(options);
-    const same = this.#byCallback.get(callback);
+    const { priority, cancellable, owner, id } = options === undefined ? DEFAULT_OPTIONS : resolveOptions(options);
+    const held = this.#byCallback.get(callback);
+    const same = entriesIn(held);
     const existing = findIn(same, owner, resource, event);
-    if (id !== undefined) {
-      const holder = this.#customIds.get(id);
-      if (holder !== undefined && holder !== existing) {
-        throw new InvalidError('id', id, 'that id is taken by another subscription; pass a unique id or leave it out.');
-      }
-    }
-    if (existing !== undefined) {
-      const moves = existing.priority !== priority; // to the end of its new priority (§3.8)
-      if (moves) detach(existing);
-      existing.setOptions(priority, cancellable);
-      if (moves) insert(existing.bucket, existing);
-      if (id !== undefined && existing.label !== id) this.#relabel(existing, id);
-      return existing;
-    }
+    // Ids and repeated subscriptions are rarer, and handled out of line (see #remove).
+    if (id !== undefined) this.#checkId(id, existing);
+    if (existing !== undefined) return this.#update(existing, priority, cancellable, id);
     const bucket = this.#bucketOf(resource, event) ?? this.#newBucket(resource, event);
     const label = id ?? ++this.#serial;
     const plain = owner === undefined && priority === PRIORITY_DEFAULT && !cancellable;
     const entry = new Entry(bucket, callback, plain ? label : new Options(owner, priority, cancellable, label));
     insert(bucket, entry);
-    if (same === undefined || same === null) this.#byCallback.set(callback, entry);
-    else if (Array.isArray(same)) same.push(entry);
-    else this.#byCallback.set(callback, [same, entry]);
+    if (Array.isArray(same)) same.push(entry);
+    else this.#hold(callback, held, same === undefined ? entry : [same, entry]);
     if (id !== undefined) this.#customIds.set(id, entry);
     return entry;
+  }
+
+  /** Throws if `id` belongs to a subscription other than `existing`. */
+  #checkId(id: string, existing: Entry | undefined): void {
+    const holder = this.#customIds.get(id);
+    if (holder !== undefined && holder !== existing) {
+      throw new InvalidError('id', id, 'that id is taken by another subscription; pass a unique id or leave it out.');
+    }
+  }
+
+  /** A repeated subscribe: new options, and a new place if the priority changed (§3.8). */
+  #update(existing: Entry, priority: number, cancellable: boolean, id: string | undefined): Entry {
+    const moves = existing.priority !== priority; // to the end of its new priority
+    if (moves) detach(existing);
+    existing.setOptions(priority, cancellable);
+    if (moves) insert(existing.bucket, existing);
+    if (id !== undefined && existing.label !== id) this.#relabel(existing, id);
+    return existing;
   }
 
   /**
@@ -583,9 +630,9 @@ export class CallbackRegistry {
     checkName('resource', resource);
     checkName('event', event);
     checkOwner(owner);
-    const same = this.#byCallback.get(callback);
-    const entry = findIn(same, owner, resource, event);
-    if (entry !== undefined) this.#remove(entry, same);
+    const held = this.#byCallback.get(callback);
+    const entry = findIn(entriesIn(held), owner, resource, event);
+    if (entry !== undefined) this.#remove(entry, held);
   }
 
   /**
@@ -784,37 +831,51 @@ export class CallbackRegistry {
   }
 
   #entriesOf(callback: Function): Entry[] {
-    const same = this.#byCallback.get(callback);
-    return same === undefined || same === null ? [] : Array.isArray(same) ? [...same] : [same];
+    const same = entriesIn(this.#byCallback.get(callback));
+    return same === undefined ? [] : Array.isArray(same) ? [...same] : [same];
   }
 
-  /** `same`: what `#byCallback` holds for the entry's callback, when the caller has it already. */
-  #remove(entry: Entry, same = this.#byCallback.get(entry.callback)): void {
-    if (same === entry) {
-      this.#byCallback.set(entry.callback, null);
-    } else if (Array.isArray(same) && same.includes(entry)) {
-      const rest = same.filter((e) => e !== entry);
-      this.#byCallback.set(entry.callback, rest.length === 1 ? rest[0]! : rest);
-    } else {
-      return; // already unsubscribed, or cleared
-    }
-    if (typeof entry.label === 'string' && this.#customIds.get(entry.label) === entry)
-      this.#customIds.delete(entry.label);
+  /** `held`: what `#byCallback` holds for the entry's callback, when the caller has it already. */
+  #remove(entry: Entry, held = this.#byCallback.get(entry.callback)): void {
+    // The common case is written here and the rest in methods of their own, to keep this one
+    // small enough to be inlined into unsubscribe (see the top of the file).
+    const same = entriesIn(held);
+    if (same === entry) this.#hold(entry.callback, held, undefined);
+    else if (!this.#removeFrom(same, entry, held)) return; // already unsubscribed, or cleared
+    if (typeof entry.label === 'string') this.#forgetId(entry);
     detach(entry);
-    const { resource, event, subs } = entry.bucket;
-    if (subs.length === 0) {
-      const events = this.#buckets.get(resource);
-      if (events?.get(event) === entry.bucket) {
-        if (this.#last === entry.bucket) this.#last = Bucket.NONE;
-        events.delete(event);
-        if (events.size === 0) this.#buckets.delete(resource);
-      }
-    }
+    if (entry.bucket.subs.length === 0) this.#forgetBucket(entry.bucket);
+  }
+
+  /** Takes `entry` out of `same`, a callback's entries; false if it is not there. */
+  #removeFrom(same: Entry | Entry[] | undefined, entry: Entry, held: Held | undefined): boolean {
+    if (!Array.isArray(same) || !same.includes(entry)) return false;
+    const rest = same.filter((e) => e !== entry);
+    this.#hold(entry.callback, held, rest.length === 1 ? rest[0]! : rest);
+    return true;
+  }
+
+  #forgetId(entry: Entry): void {
+    if (this.#customIds.get(entry.label as string) === entry) this.#customIds.delete(entry.label as string);
+  }
+
+  /** `bucket` has no subscription left: it leaves `#buckets` (unless `clear()` replaced them). */
+  #forgetBucket(bucket: Bucket): void {
+    const events = this.#buckets.get(bucket.resource);
+    if (events?.get(bucket.event) !== bucket) return;
+    if (this.#last === bucket) this.#last = Bucket.NONE;
+    events.delete(bucket.event);
+    if (events.size === 0) this.#buckets.delete(bucket.resource);
+  }
+
+  /** Makes `entries` the callback's, in its {@link Slot} if it has one (`held`: what the map holds now). */
+  #hold(callback: Function, held: Held | undefined, entries: Entry | Entry[] | undefined): void {
+    if (held instanceof Slot) held.entries = entries;
+    else this.#byCallback.set(callback, entries === undefined ? new Slot(undefined) : entries);
   }
 
   #relabel(entry: Entry, id: string): void {
-    if (typeof entry.label === 'string' && this.#customIds.get(entry.label) === entry)
-      this.#customIds.delete(entry.label);
+    if (typeof entry.label === 'string') this.#forgetId(entry);
     entry.label = id;
     this.#customIds.set(id, entry);
   }

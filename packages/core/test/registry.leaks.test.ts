@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   ABORT_CREATE,
   AFTER_CREATE,
+  AFTER_DELETE,
   BEFORE_CREATE,
   CallbackRegistry,
   EventPayload,
@@ -49,6 +50,33 @@ describe('retention', () => {
     await collectGarbage();
     expect(ref.deref()).toBeUndefined();
     expect(registry.subscriptions()).toEqual([]);
+  });
+
+  it('keeps no owner of a callback that comes and goes, whichever way it goes', async () => {
+    const registry = new CallbackRegistry();
+    const onCreate = Service.prototype.onCreate; // outlives every owner, as a class method does
+    const refs = [1, 2, 3].map((round) =>
+      weakly(
+        () => new Service(),
+        (service) => {
+          const first = registry.subscribe(onCreate, ROUTER, AFTER_CREATE, { owner: service });
+          registry.subscribe(onCreate, ROUTER, AFTER_DELETE, { owner: service });
+          first.unsubscribe();
+          if (round === 1) registry.unsubscribe(onCreate, ROUTER, AFTER_DELETE, service);
+          else if (round === 2) registry.unsubscribeAll(onCreate, service);
+          else registry.unsubscribeByResource(onCreate, ROUTER, service);
+        },
+      ),
+    );
+    await collectGarbage();
+    expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined]);
+    expect(registry.subscriptions()).toEqual([]);
+    // The callback's key survives all that: it subscribes and unsubscribes as before.
+    const service = new Service();
+    const again = registry.subscribe(onCreate, ROUTER, AFTER_CREATE, { owner: service });
+    expect(registry.subscriptions().map((s) => s.id)).toEqual([again.id]);
+    registry.unsubscribe(onCreate, ROUTER, AFTER_CREATE, service);
+    expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false);
   });
 
   it('keeps no owner of a much-notified subscription once it is unsubscribed', async () => {
