@@ -39,6 +39,7 @@ const resolved = new WeakMap<object, readonly HandlerInfo[]>();
 function memberName(target: object, member: string | symbol): string {
   const isClass = typeof target === 'function';
   const cls = isClass ? (target as Function).name : (target.constructor as Function | undefined)?.name;
+  if (member === undefined) return cls || '(anonymous class)'; // used as a class decorator
   return `${cls || '(anonymous class)'}${isClass ? '.' : '.prototype.'}${String(member)}`;
 }
 
@@ -76,6 +77,7 @@ export function OnResource(
     const fail = (element: string, value: unknown, hint: string): never => {
       throw new InvalidError(element, value, `${hint} (@OnResource on ${where})`);
     };
+    if (typeof target === 'function' && member === undefined) fail('member', target, 'decorate a method, not a class');
     if (typeof target === 'function') fail('member', member, 'decorate an instance method, not a static one');
     if (descriptor === undefined || typeof descriptor.value !== 'function') {
       fail('member', member, 'decorate a method; properties and accessors cannot be subscribed');
@@ -167,7 +169,8 @@ let groupSerial = 0;
  * Subscribe every decorated method of `instance`, called with `this` = `instance` (which is the
  * owner of each subscription). Subscribing the same instance twice changes nothing.
  *
- * @returns one subscription that unsubscribes all of them
+ * @returns one subscription that unsubscribes all of them; its `subscriptions` lists them until
+ *   then, and is empty afterwards (so a handle kept after unsubscribing does not keep `instance`)
  * @example
  * ```ts
  * const l3 = new L3Service(plugin);
@@ -186,6 +189,7 @@ export function subscribeInstance(
   const subscriptions: Subscription[] = [];
   const unsubscribe = () => {
     for (const s of subscriptions) s.unsubscribe();
+    subscriptions.length = 0; // a handle kept after unsubscribing keeps no subscription, nor the instance
   };
   try {
     for (const h of handlers) {

@@ -94,7 +94,8 @@ export const events = Object.freeze({
  * ```
  */
 export function isCancellableEvent(event: string): boolean {
-  return event.startsWith(BEFORE) || event.startsWith(PRECOMMIT);
+  // Anything but a string starts with neither prefix (callers in plain JavaScript may pass one).
+  return typeof event === 'string' && (event.startsWith(BEFORE) || event.startsWith(PRECOMMIT));
 }
 
 /** The abort event that answers a `before_*` event: `before_x` → `abort_x`. */
@@ -114,5 +115,7 @@ export type AbortEventFor<E extends string> = E extends `${typeof BEFORE}${infer
  * ```
  */
 export function abortEventFor<E extends string>(event: E): AbortEventFor<E> {
-  return (event.startsWith(BEFORE) ? ABORT + event.slice(BEFORE.length) : undefined) as AbortEventFor<E>;
+  return (
+    typeof event === 'string' && event.startsWith(BEFORE) ? ABORT + event.slice(BEFORE.length) : undefined
+  ) as AbortEventFor<E>;
 }

@@ -30,8 +30,9 @@ export interface RegistryOptions {
   /** Where swallowed failures (error level) and vetoes (debug level) go. Default: `console.error` only. */
   logger?: Logger;
   /**
-   * Asked about each callback error of a failure about to be thrown; if it holds for one,
-   * a {@link RetryRequest} is thrown instead of the {@link CallbackFailure}.
+   * Asked about each callback error of a failure about to be thrown; if it holds (returns a
+   * truthy value, as in Neutron) for one, a {@link RetryRequest} is thrown instead of the
+   * {@link CallbackFailure}.
    */
   isRetriable?: (error: unknown) => boolean;
   /** A name for logs and diagnostics. */
@@ -469,8 +470,12 @@ function resolveOptions(options: number | SubscribeOptions | undefined): Readonl
       throw new InvalidError('priority', options, 'pass a finite number (lower runs first).');
     return { priority: options, cancellable: false, owner: undefined, id: undefined };
   }
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options === 'function') {
     throw new InvalidError('options', options, 'pass a priority number or { priority, cancellable, owner, id }.');
+  }
+  if (typeof options !== 'object') {
+    // A string, a boolean or a bigint where Neutron-style code passes the priority.
+    throw new InvalidError('priority', options, 'pass a finite number (lower runs first).');
   }
   const { priority = PRIORITY_DEFAULT, cancellable = false, owner, id } = options;
   if (typeof priority !== 'number' || !Number.isFinite(priority)) {
@@ -963,7 +968,10 @@ export class CallbackRegistry {
       const entry = entries[i]!;
       const value = takeIncident();
       if (at < 0) (errors ??= []).push(new NotificationError(entry.id, value, entry.cancellable));
-      else if (isPromiseLike(value)) (errors ??= []).push(this.#promiseInSync(entry, value));
+      else {
+        const error = this.#returnedInSync(entry, value);
+        if (error !== undefined) (errors ??= []).push(error);
+      }
       at = runFrom(entries, i + 1, payload, notification); // any other value is ignored
     }
     return errors;
@@ -1105,7 +1113,7 @@ export class CallbackRegistry {
     if (isRetriable === undefined) return failure;
     const retriable = errors.some((e) => {
       try {
-        return isRetriable(e.error) === true;
+        return Boolean(isRetriable(e.error)); // a truthy answer, as Neutron's `if is_retriable(e)`
       } catch (hookError) {
         this.#logger.error(
           `isRetriable threw while judging ${e.callbackId}'s error; treating it as not retriable`,
@@ -1115,6 +1123,20 @@ export class CallbackRegistry {
       }
     });
     return retriable ? new RetryRequest(failure) : failure;
+  }
+
+  /**
+   * What a callback's return value means in `notifySync`: nothing, unless it is a thenable (a
+   * failure), or reading its `then` throws (that error is the callback's failure, as in `notify`).
+   */
+  #returnedInSync(entry: Entry, value: unknown): NotificationError | undefined {
+    let thenable: boolean;
+    try {
+      thenable = isPromiseLike(value);
+    } catch (error) {
+      return new NotificationError(entry.id, error, entry.cancellable);
+    }
+    return thenable ? this.#promiseInSync(entry, value as PromiseLike<unknown>) : undefined;
   }
 
   #promiseInSync(entry: Entry, result: PromiseLike<unknown>): NotificationError {

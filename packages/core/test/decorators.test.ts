@@ -212,6 +212,17 @@ describe('@OnResource on something that is not an instance method', () => {
     expect(error.message).toMatch(/static/);
   });
 
+  it('throws at decoration time on a class, naming the class', () => {
+    const error = decorationError(() => {
+      // @ts-expect-error @OnResource decorates methods, not classes
+      @OnResource(PORT, AFTER_CREATE)
+      class Service {}
+      return Service;
+    });
+    expect(error.message).toContain('(@OnResource on Service)');
+    expect(error.message).toMatch(/not a class/);
+  });
+
   /** `OnResource` without its types, to pass what they would refuse. */
   const onResource = OnResource as unknown as (
     resource: unknown,

@@ -122,6 +122,10 @@ describe('isCancellableEvent', () => {
     expect(isCancellableEvent(event)).toBe(cancellable);
   });
 
+  it.each([undefined, null, 42, {}])('is false for %p, which is not an event name', (event) => {
+    expect(isCancellableEvent(event as string)).toBe(false);
+  });
+
   it('matches the BEFORE and PRECOMMIT prefixes', () => {
     expect([BEFORE, PRECOMMIT]).toEqual(['before_', 'precommit_']);
   });
@@ -146,4 +150,8 @@ describe('abortEventFor', () => {
       expect(abortEventFor(event)).toBeUndefined();
     },
   );
+
+  it.each([undefined, null, 42, {}])('has no abort event for %p, which is not an event name', (event) => {
+    expect(abortEventFor(event as string)).toBeUndefined();
+  });
 });

@@ -116,6 +116,23 @@ describe('retention', () => {
     expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined, undefined]);
   });
 
+  it('keeps no instance through a subscribeInstance handle that is kept after unsubscribing', async () => {
+    const { registry } = quietRegistry();
+    const handles: { subscriptions: readonly unknown[] }[] = [];
+    const ref = weakly(
+      () => new Service(),
+      (service) => {
+        const handle = subscribeInstance(registry, service);
+        expect(handle.subscriptions.length).toBeGreaterThan(0);
+        handle.unsubscribe();
+        handles.push(handle);
+      },
+    );
+    await collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+    expect(handles[0]!.subscriptions).toEqual([]);
+  });
+
   it('keeps no instance subscribed with subscribeInstance once its handle is disposed', async () => {
     const { registry } = quietRegistry();
     const ref = weakly(

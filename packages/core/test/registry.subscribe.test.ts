@@ -251,6 +251,9 @@ describe('validation at subscribe time', () => {
     ['a NaN priority', [callback, ROUTER, BEFORE_CREATE, NaN], 'priority', NaN],
     ['an infinite priority', [callback, ROUTER, BEFORE_CREATE, { priority: Infinity }], 'priority', Infinity],
     ['a string priority', [callback, ROUTER, BEFORE_CREATE, { priority: '5' }], 'priority', '5'],
+    ['a string priority by position', [callback, ROUTER, BEFORE_CREATE, '5'], 'priority', '5'],
+    ['a boolean priority by position', [callback, ROUTER, BEFORE_CREATE, true], 'priority', true],
+    ['a bigint priority by position', [callback, ROUTER, BEFORE_CREATE, 5n], 'priority', 5n],
     [
       'a cancellable flag that is not a boolean',
       [callback, ROUTER, BEFORE_CREATE, { cancellable: 1 }],

@@ -171,6 +171,32 @@ describe('a callback that returns a promise during notifySync', () => {
     expect(String((error!.error as Error).message)).toMatch(/notify/);
   });
 
+  it('records a callback whose result has a throwing then getter as failed, runs the rest and the abort round', () => {
+    const { registry } = quietRegistry();
+    const log: string[] = [];
+    const getterError = new Error('then getter');
+    const sub = registry.subscribe(
+      () => ({
+        get then(): never {
+          throw getterError;
+        },
+      }),
+      ROUTER,
+      BEFORE_CREATE,
+    );
+    registry.subscribe(() => void log.push('second'), ROUTER, BEFORE_CREATE);
+    registry.subscribe(() => void log.push('abort'), ROUTER, ABORT_CREATE);
+    let failure: unknown;
+    try {
+      registry.notifySync(ROUTER, BEFORE_CREATE, 'test');
+    } catch (e) {
+      failure = e;
+    }
+    expect(failure).toBeInstanceOf(CallbackFailure);
+    expect((failure as CallbackFailure).errors.map((e) => [e.callbackId, e.error])).toEqual([[sub.id, getterError]]);
+    expect(log).toEqual(['second', 'abort']);
+  });
+
   it('is logged and swallowed on an after_ event, and the next callback still runs', () => {
     const { registry, logger } = quietRegistry();
     const log: string[] = [];

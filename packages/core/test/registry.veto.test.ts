@@ -226,6 +226,13 @@ describe('retry', () => {
     expect((error as Error).message).toContain('deadlock');
   });
 
+  it.each([1, 'yes', {}])('takes a truthy answer (%p) of isRetriable as retriable, as Neutron does', async (answer) => {
+    const { registry } = quietRegistry({ isRetriable: (() => answer) as unknown as (e: unknown) => boolean });
+    registry.subscribe(failing('db', new Deadlock('deadlock')), PORT, BEFORE_CREATE);
+    await expect(registry.notify(PORT, BEFORE_CREATE, 'test')).rejects.toBeInstanceOf(RetryRequest);
+    expect(() => registry.notifySync(PORT, BEFORE_CREATE, 'test')).toThrow(RetryRequest);
+  });
+
   it('still runs the abort round before a retry request', async () => {
     const { registry } = quietRegistry({ isRetriable: () => true });
     const log: string[] = [];
