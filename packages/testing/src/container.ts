@@ -66,8 +66,9 @@ export class TestContainer extends Container implements Disposable {
 }
 
 /**
- * A booted container for a test: loads `modules` (and `callbacksModule()` unless one of them binds
- * `CallbackRegistry`), starts recording, and boots the callbacks.
+ * A booted container for a test: loads the modules (given one by one or in arrays, and
+ * `callbacksModule()` unless one of them binds `CallbackRegistry`), starts recording, and boots
+ * the callbacks.
  *
  * @throws InvalidError when an argument is not a `ContainerModule`; whatever `bootCallbacks` throws
  *   for a subscriber that cannot be resolved
@@ -78,7 +79,10 @@ export class TestContainer extends Container implements Disposable {
  * expect(container.recorder).toHaveVetoed(PORT, BEFORE_DELETE);
  * ```
  */
-export async function createTestContainer(...modules: ContainerModule[]): Promise<TestContainer> {
+export async function createTestContainer(
+  ...given: (ContainerModule | readonly ContainerModule[])[]
+): Promise<TestContainer> {
+  const modules: unknown[] = given.flat(); // modules one by one, or in arrays
   modules.forEach((module, index) => {
     if (!(module instanceof ContainerModule)) {
       throw new InvalidError(
@@ -90,7 +94,7 @@ export async function createTestContainer(...modules: ContainerModule[]): Promis
   });
   const container = new TestContainer();
   try {
-    await container.loadAsync(...modules);
+    await container.loadAsync(...(modules as ContainerModule[]));
     if (!container.isBound(CallbackRegistry)) {
       await container.loadAsync(callbacksModule({ name: 'test container', logger: container.logger }));
     }

@@ -1,6 +1,7 @@
 /**
- * `@herald/testing`: isolated registries, a notification recorder and (in `@herald/testing/jest`)
- * Jest matchers for code built on Herald.
+ * `@herald/testing`: isolated registries, a notification recorder, a test container and Jest
+ * matchers for code built on Herald. Importing it registers the matchers with the test runner's
+ * global `expect`, when there is one (`@herald/testing/jest` does it with `@jest/globals`).
  *
  * @example
  * ```ts
@@ -13,7 +14,13 @@
  * @module
  */
 
+import { heraldMatchers } from './matchers.js';
+
 export * from './isolation.js';
 export * from './recorder.js';
 export * from './matchers.js';
 export * from './container.js';
+
+// Jest (with its default injectGlobals) and Vitest put `expect` on the global object.
+const globalExpect = (globalThis as { expect?: { extend?: unknown } }).expect;
+if (typeof globalExpect?.extend === 'function') (globalExpect as { extend(m: object): void }).extend(heraldMatchers);

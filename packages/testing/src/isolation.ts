@@ -4,7 +4,15 @@
  * @module
  */
 
-import { CallbackRegistry, InvalidError, setDefaultRegistry, type Logger, type RegistryOptions } from '@herald/core';
+import {
+  CallbackRegistry,
+  HeraldError,
+  InvalidError,
+  setDefaultRegistry,
+  type Logger,
+  type RegistryOptions,
+} from '@herald/core';
+import { recordNotifications, type NotificationRecorder } from './recorder.js';
 
 /** One line a registry logged. */
 export interface LoggedLine {
@@ -106,4 +114,83 @@ export function isolateDefaultRegistry(options: TestRegistryOptions = {}): Isola
     putBack();
   };
   return { registry, logger, restore, [Symbol.dispose]: restore };
+}
+
+/** The per-test state `useIsolatedRegistry()` hands out; read it inside tests only. */
+export interface IsolatedTestRegistry {
+  /** This test's default registry. */
+  readonly registry: CallbackRegistry;
+  /** Records every notification of `registry` during this test. */
+  readonly recorder: NotificationRecorder;
+  /** What `registry` logged during this test. */
+  readonly logger: MemoryLogger;
+}
+
+/** The hooks of a test runner: Jest's, Vitest's, Mocha's (`beforeEach`/`afterEach`). */
+export interface TestHooks {
+  beforeEach(fn: () => void): unknown;
+  afterEach(fn: () => void): unknown;
+}
+
+/** The runner's global hooks, if it installed them. */
+function globalHooks(): TestHooks {
+  const g = globalThis as { beforeEach?: unknown; afterEach?: unknown };
+  if (typeof g.beforeEach !== 'function' || typeof g.afterEach !== 'function') {
+    throw new HeraldError(
+      "useIsolatedRegistry() needs the test runner's global beforeEach and afterEach: call it in a test file, " +
+        "pass the hooks (useIsolatedRegistry({}, { beforeEach, afterEach })), or import it from '@herald/testing/jest'.",
+    );
+  }
+  return g as TestHooks;
+}
+
+/**
+ * Give every test of the enclosing `describe` (or file) a fresh default `registry` and a recorder
+ * of it, and put the previous default registry back after each test. Uses the test runner's
+ * global `beforeEach` and `afterEach` unless `hooks` are given.
+ *
+ * @returns a handle whose members are this test's; reading them outside a test throws
+ * @example
+ * ```ts
+ * const herald = useIsolatedRegistry();
+ * it('vetoes', async () => {
+ *   registry.subscribe(refuse, PORT, BEFORE_DELETE);
+ *   await expect(deletePort()).rejects.toThrow(CallbackFailure);
+ *   expect(herald.recorder).toHaveVetoed(PORT, BEFORE_DELETE);
+ * });
+ * ```
+ */
+export function useIsolatedRegistry(
+  options: TestRegistryOptions = {},
+  hooks: TestHooks = globalHooks(),
+): IsolatedTestRegistry {
+  let current: { isolated: IsolatedDefaultRegistry; recorder: NotificationRecorder } | undefined;
+  hooks.beforeEach(() => {
+    const isolated = isolateDefaultRegistry(options);
+    current = { isolated, recorder: recordNotifications(isolated.registry) };
+  });
+  hooks.afterEach(() => {
+    current?.recorder.stop();
+    current?.isolated.restore();
+    current = undefined;
+  });
+  const now = () => {
+    if (current === undefined) {
+      throw new HeraldError(
+        'useIsolatedRegistry(): registry, recorder and logger belong to the running test; read them inside a test or its beforeEach/afterEach.',
+      );
+    }
+    return current;
+  };
+  return {
+    get registry() {
+      return now().isolated.registry;
+    },
+    get recorder() {
+      return now().recorder;
+    },
+    get logger() {
+      return now().isolated.logger;
+    },
+  };
 }

@@ -1,9 +1,8 @@
 /**
- * `@herald/testing/jest`: registers Herald's matchers with Jest's `expect` and declares their
- * types; `useIsolatedRegistry()` gives each test its own default registry and recorder.
- *
- * Add it to Jest's `setupFilesAfterEnv`, or import it at the top of a test file (the import also
- * brings the matchers' types into the test's program).
+ * `@herald/testing/jest`: registers Herald's matchers with the `expect` of `@jest/globals`;
+ * `useIsolatedRegistry()` gives each test its own default registry and recorder. Importing
+ * `@herald/testing` does the same with Jest's global `expect`, `beforeEach` and `afterEach`; this
+ * entry is for `injectGlobals: false`, and for `setupFilesAfterEnv`.
  *
  * @example
  * ```ts
@@ -18,65 +17,22 @@
  */
 
 import { afterEach, beforeEach, expect } from '@jest/globals';
-import { HeraldError, type CallbackRegistry, type EventOf, type PayloadOf, type Resource } from '@herald/core';
-import type { AsymmetricMatchers } from 'expect';
 import {
-  isolateDefaultRegistry,
-  type IsolatedDefaultRegistry,
-  type MemoryLogger,
+  useIsolatedRegistry as useIsolatedRegistryWith,
+  type IsolatedTestRegistry,
   type TestRegistryOptions,
 } from './isolation.js';
 import { heraldMatchers } from './matchers.js';
-import { recordNotifications, type NotificationRecorder } from './recorder.js';
+
+export type { IsolatedTestRegistry } from './isolation.js';
 
 expect.extend(heraldMatchers);
 
-/** What an asymmetric matcher such as `expect.objectContaining(…)` is. */
-type AnyAsymmetricMatcher = ReturnType<AsymmetricMatchers['anything']>;
-
-declare module 'expect' {
-  // Merging needs the exact type parameters of expect's own `Matchers`, `T` included.
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  interface Matchers<R extends void | Promise<void>, T = unknown> {
-    /**
-     * The recorder saw a notification of (`resource`, `event`), with a payload equal to `payload`
-     * when given (asymmetric matchers work).
-     *
-     * @example
-     * ```ts
-     * expect(recorder).toHaveNotified(ROUTER, AFTER_CREATE, expect.objectContaining({ resourceId: 'r-1' }));
-     * ```
-     */
-    toHaveNotified<Res extends Resource, E extends EventOf<Res>>(
-      resource: Res,
-      event: E,
-      payload?: PayloadOf<Res, E> | AnyAsymmetricMatcher,
-    ): R;
-    /**
-     * The recorder saw a vetoed notification of (`resource`, `event`): its trigger got a `CallbackFailure`.
-     *
-     * @example
-     * ```ts
-     * expect(recorder).toHaveVetoed(PORT, BEFORE_DELETE);
-     * ```
-     */
-    toHaveVetoed<Res extends Resource>(resource: Res, event: EventOf<Res>): R;
-  }
-}
-
-/** The per-test state `useIsolatedRegistry()` hands out; read it inside tests only. */
-export interface IsolatedTestRegistry {
-  /** This test's default registry. */
-  readonly registry: CallbackRegistry;
-  /** Records every notification of `registry` during this test. */
-  readonly recorder: NotificationRecorder;
-  /** What `registry` logged during this test. */
-  readonly logger: MemoryLogger;
-}
-
 /**
  * Give every test of the enclosing `describe` (or file) a fresh default `registry` and a recorder
- * of it, and put the previous default registry back after each test.
+ * of it, and put the previous default registry back after each test. The same as
+ * `useIsolatedRegistry` of `@herald/testing`, with the hooks of `@jest/globals` (so it also works
+ * with `injectGlobals: false`).
  *
  * @returns a handle whose members are this test's; reading them outside a test throws
  * @example
@@ -90,33 +46,5 @@ export interface IsolatedTestRegistry {
  * ```
  */
 export function useIsolatedRegistry(options: TestRegistryOptions = {}): IsolatedTestRegistry {
-  let current: { isolated: IsolatedDefaultRegistry; recorder: NotificationRecorder } | undefined;
-  beforeEach(() => {
-    const isolated = isolateDefaultRegistry(options);
-    current = { isolated, recorder: recordNotifications(isolated.registry) };
-  });
-  afterEach(() => {
-    current?.recorder.stop();
-    current?.isolated.restore();
-    current = undefined;
-  });
-  const now = () => {
-    if (current === undefined) {
-      throw new HeraldError(
-        'useIsolatedRegistry(): registry, recorder and logger belong to the running test; read them inside a test or its beforeEach/afterEach.',
-      );
-    }
-    return current;
-  };
-  return {
-    get registry() {
-      return now().isolated.registry;
-    },
-    get recorder() {
-      return now().recorder;
-    },
-    get logger() {
-      return now().isolated.logger;
-    },
-  };
+  return useIsolatedRegistryWith(options, { beforeEach, afterEach });
 }

@@ -1,22 +1,83 @@
 /**
  * The Jest matchers `toHaveNotified` and `toHaveVetoed`, as plain matcher functions for
- * `expect.extend` (`@herald/testing/jest` registers them and declares their types).
+ * `expect.extend`, and their types on `expect`'s `Matchers`. Importing `@herald/testing` registers
+ * them with Jest's global `expect` when there is one; `@herald/testing/jest` registers them with
+ * `@jest/globals`' `expect` (for `injectGlobals: false`).
  * @module
  */
 
-import { formatNotification, InvalidError, type NotificationRecord } from '@herald/core';
-import type { MatcherContext, SyncExpectationResult } from 'expect';
-import { NotificationRecorder } from './recorder.js';
+import { iterableEquality } from '@jest/expect-utils';
+import {
+  CallbackRegistry,
+  formatNotification,
+  InvalidError,
+  type EventOf,
+  type NotificationRecord,
+  type PayloadOf,
+  type Resource,
+} from '@herald/core';
+import type { AsymmetricMatchers, MatcherContext, SyncExpectationResult } from 'expect';
+import { NotificationRecorder, recorderOf } from './recorder.js';
 
-/** The records behind `actual`: a recorder, or an array of observed records. */
+/** What an asymmetric matcher such as `expect.objectContaining(…)` is. */
+type AnyAsymmetricMatcher = ReturnType<AsymmetricMatchers['anything']>;
+
+declare module 'expect' {
+  // Merging needs the exact type parameters of expect's own `Matchers`, `T` included.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  interface Matchers<R extends void | Promise<void>, T = unknown> {
+    /**
+     * A notification of (`resource`, `event`) was recorded, with a payload equal to `payload`
+     * when given (asymmetric matchers work). `expect` takes a recorder, a registry being recorded,
+     * anything with a `recorder` (a test container), or an array of records.
+     *
+     * @example
+     * ```ts
+     * expect(recorder).toHaveNotified(ROUTER, AFTER_CREATE, expect.objectContaining({ resourceId: 'r-1' }));
+     * ```
+     */
+    toHaveNotified<Res extends Resource, E extends EventOf<Res>>(
+      resource: Res,
+      event: E,
+      payload?: PayloadOf<Res, E> | AnyAsymmetricMatcher,
+    ): R;
+    /**
+     * A vetoed notification of (`resource`, `event`) was recorded: its trigger got a `CallbackFailure`.
+     *
+     * @example
+     * ```ts
+     * expect(recorder).toHaveVetoed(PORT, BEFORE_DELETE);
+     * ```
+     */
+    toHaveVetoed<Res extends Resource>(resource: Res, event: EventOf<Res>): R;
+  }
+}
+
+/**
+ * The records behind `actual`: a recorder; a registry being recorded; something with a
+ * `recorder` (a `TestContainer`, the handle of `useIsolatedRegistry`); or an array of records.
+ */
 function recordsOf(actual: unknown, matcher: string): readonly NotificationRecord[] {
   if (actual instanceof NotificationRecorder) return actual.records;
   if (Array.isArray(actual)) return actual as NotificationRecord[];
+  if (actual instanceof CallbackRegistry) {
+    const recorder = recorderOf(actual);
+    if (recorder !== undefined) return recorder.records;
+    throw new InvalidError(
+      `expect(…) of ${matcher}`,
+      actual,
+      `nothing records registry ${JSON.stringify(actual.name)}: start recordNotifications(registry) before the code under test runs, then pass the registry or the recorder.`,
+    );
+  }
+  if (actual !== null && typeof actual === 'object' && 'recorder' in actual) {
+    const recorder = (actual as { recorder: unknown }).recorder;
+    if (recorder instanceof NotificationRecorder) return recorder.records;
+  }
   throw new InvalidError(
     `expect(…) of ${matcher}`,
     actual,
-    'pass a NotificationRecorder (start one with recordNotifications(registry) before the code under test runs) ' +
-      'or an array of NotificationRecord.',
+    'pass a NotificationRecorder (start one with recordNotifications(registry) before the code under test runs), ' +
+      'the registry it records, a test container, or an array of NotificationRecord.',
   );
 }
 
@@ -47,7 +108,9 @@ export function toHaveNotified(
   const { printExpected, printReceived, matcherHint, diff } = this.utils;
   const withPayload = expected.length > 0;
   const sameEvent = records.filter((r) => r.resource === resource && r.event === event);
-  const matching = withPayload ? sameEvent.filter((r) => this.equals(r.payload, expected[0])) : sameEvent;
+  // The equality of toEqual: the user's testers, and the contents of Maps, Sets and other iterables.
+  const testers = [...this.customTesters, iterableEquality];
+  const matching = withPayload ? sameEvent.filter((r) => this.equals(r.payload, expected[0], testers)) : sameEvent;
   const hint = matcherHint('toHaveNotified', 'recorder', withPayload ? 'resource, event, payload' : 'resource, event', {
     isNot: this.isNot,
   });

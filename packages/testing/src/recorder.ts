@@ -14,6 +14,23 @@ import {
   type NotificationRecord,
 } from '@herald/core';
 
+/** The recorder started last on each registry and still recording (what `expect(registry)` reads). */
+const active = new WeakMap<CallbackRegistry, NotificationRecorder>();
+
+/**
+ * The recorder started last on `registry` and not stopped since, if any: what the matchers read
+ * when given a registry (`expect(registry).toHaveNotified(…)`).
+ *
+ * @example
+ * ```ts
+ * recordNotifications(registry);
+ * recorderOf(registry)?.trace(); // ['router after_create']
+ * ```
+ */
+export function recorderOf(registry: CallbackRegistry): NotificationRecorder | undefined {
+  return active.get(registry);
+}
+
 /** A completed notification as the recorder keeps it. */
 export interface RecordedNotification extends NotificationRecord {
   /** How it ended for its trigger. */
@@ -43,6 +60,7 @@ export class NotificationRecorder implements Disposable {
     this.#tap = registry.observe((record) => {
       this.#records.push({ ...record, outcome: outcomeOf(record) });
     });
+    active.set(registry, this);
   }
 
   /** Every recorded notification, oldest first (a copy). */
@@ -73,6 +91,7 @@ export class NotificationRecorder implements Disposable {
   /** Stop recording; what was recorded stays readable. */
   stop(): void {
     this.#tap.unsubscribe();
+    if (active.get(this.registry) === this) active.delete(this.registry);
   }
 
   [Symbol.dispose](): void {

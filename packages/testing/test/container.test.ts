@@ -90,6 +90,14 @@ describe('createTestContainer', () => {
     await expect(createTestContainer(broken)).rejects.toThrow(SubscriberBootError);
   });
 
+  it('takes modules in arrays too, and the container itself as what the matchers read', async () => {
+    using container = await createTestContainer([callbacksModule({ name: 'listed' }), guardModule]);
+    expect(container.registry.name).toBe('listed');
+    await expect(container.get(RouterDeleter).delete('r2')).rejects.toThrow(CallbackFailure);
+    expect(container).toHaveVetoed(ROUTER, BEFORE_DELETE);
+    expect(container.registry).toHaveNotified(ROUTER, ABORT_DELETE);
+  });
+
   it('refuses an argument that is not a ContainerModule, naming its position', async () => {
     await expect(createTestContainer(guardModule, {} as ContainerModule)).rejects.toThrow(InvalidError);
     await expect(createTestContainer(undefined as unknown as ContainerModule)).rejects.toThrow(

@@ -80,11 +80,34 @@ describe('toHaveNotified', () => {
     expect(failureOf(() => expect(recorder).toHaveNotified(ROUTER, AFTER_CREATE))).toMatch(/Nothing was notified\./);
   });
 
-  it('accepts an array of records and refuses anything else', async () => {
+  it('accepts an array of records, a recorded registry, or anything with a recorder', async () => {
     const recorder = await createAndVeto();
     expect(recorder.records).toHaveNotified(PORT, BEFORE_DELETE);
-    expect(() => expect(registry).toHaveNotified(PORT, BEFORE_DELETE)).toThrow(InvalidError);
+    expect(recorder.registry).toHaveNotified(PORT, BEFORE_DELETE);
+    expect(recorder.registry).toHaveVetoed(PORT, BEFORE_DELETE);
+    expect({ recorder }).toHaveNotified(PORT, BEFORE_DELETE);
+    expect(recorder.registry).not.toHaveNotified(ROUTER, BEFORE_DELETE);
+  });
+
+  it('refuses a registry nothing records, and anything else, saying what to pass', async () => {
+    const { registry: unrecorded } = createTestRegistry();
+    expect(() => expect(unrecorded).toHaveNotified(PORT, BEFORE_DELETE)).toThrow(InvalidError);
     expect(() => expect(registry).toHaveNotified(PORT, BEFORE_DELETE)).toThrow(/recordNotifications\(registry\)/);
+    const stopped = recordNotifications(unrecorded);
+    stopped.stop();
+    expect(() => expect(unrecorded).toHaveNotified(PORT, BEFORE_DELETE)).toThrow(/nothing records registry/);
+    expect(() => expect('recorder').toHaveNotified(PORT, BEFORE_DELETE)).toThrow(InvalidError);
+  });
+
+  it('compares the contents of Maps and Sets in payloads, as toEqual does', async () => {
+    const { registry: r } = createTestRegistry();
+    const recorder = recordNotifications(r);
+    const payload = (tags: string[], ports: [string, number][]) =>
+      new DBEventPayload(null, { resourceId: 'r1', states: [{ tags: new Set(tags), ports: new Map(ports) }] });
+    await r.notify(ROUTER, AFTER_CREATE, 'routers', payload(['a'], [['p1', 1]]));
+    expect(recorder).toHaveNotified(ROUTER, AFTER_CREATE, payload(['a'], [['p1', 1]]));
+    expect(recorder).not.toHaveNotified(ROUTER, AFTER_CREATE, payload(['zzz'], [['p1', 1]]));
+    expect(recorder).not.toHaveNotified(ROUTER, AFTER_CREATE, payload(['a'], [['p9', 9]]));
   });
 });
 
