@@ -27,6 +27,16 @@ function outcomeSync(registry: CallbackRegistry, resource: string, event: string
   }
 }
 
+/** What `act` threw (undefined if it returned). */
+function thrownBy(act: () => void): unknown {
+  try {
+    act();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 async function outcomeAsync(registry: CallbackRegistry, resource: string, event: string): Promise<unknown> {
   return untyped(registry)
     .notify(resource, event, 'test')
@@ -158,12 +168,7 @@ describe('a callback that returns a promise during notifySync', () => {
   it('is a failure whose error says to use notify, and vetoes a before_ event', () => {
     const { registry } = quietRegistry();
     const sub = registry.subscribe(async () => undefined, ROUTER, BEFORE_CREATE);
-    let failure: unknown;
-    try {
-      registry.notifySync(ROUTER, BEFORE_CREATE, 'test');
-    } catch (e) {
-      failure = e;
-    }
+    const failure = thrownBy(() => registry.notifySync(ROUTER, BEFORE_CREATE, 'test'));
     expect(failure).toBeInstanceOf(CallbackFailure);
     const [error] = (failure as CallbackFailure).errors;
     expect(error!.callbackId).toBe(sub.id);
@@ -186,12 +191,7 @@ describe('a callback that returns a promise during notifySync', () => {
     );
     registry.subscribe(() => void log.push('second'), ROUTER, BEFORE_CREATE);
     registry.subscribe(() => void log.push('abort'), ROUTER, ABORT_CREATE);
-    let failure: unknown;
-    try {
-      registry.notifySync(ROUTER, BEFORE_CREATE, 'test');
-    } catch (e) {
-      failure = e;
-    }
+    const failure = thrownBy(() => registry.notifySync(ROUTER, BEFORE_CREATE, 'test'));
     expect(failure).toBeInstanceOf(CallbackFailure);
     expect((failure as CallbackFailure).errors.map((e) => [e.callbackId, e.error])).toEqual([[sub.id, getterError]]);
     expect(log).toEqual(['second', 'abort']);
