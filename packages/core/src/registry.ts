@@ -149,12 +149,57 @@ class Bucket {
 
 /** What a subscription with an owner, a priority or the cancellable flag keeps (see {@link Entry}). */
 class Options {
+  /** The handle `subscribe` returned, when the subscription has an owner (see {@link OwnerHandle}). */
+  handle: OwnerHandle | undefined = undefined;
+
   constructor(
     readonly owner: object | undefined,
     public priority: number,
     public cancellable: boolean,
     public label: string | number,
   ) {}
+}
+
+/**
+ * The handle `subscribe` returns for a subscription with an owner. The subscription itself (its
+ * {@link Entry}) keeps the owner for as long as a round may call it, and rounds that started
+ * before an unsubscribe still call it (rule 4); this handle lets go of the entry when it is
+ * unsubscribed, so that a caller who keeps the handle does not keep the owner (rule 12). A
+ * subscription without an owner is its own handle.
+ */
+class OwnerHandle implements Subscription {
+  constructor(
+    public entry: Entry | undefined,
+    /** The id, once `entry` is gone. */
+    public retiredId = '',
+  ) {}
+
+  get id(): string {
+    return this.entry === undefined ? this.retiredId : this.entry.id;
+  }
+
+  unsubscribe(): void {
+    if (this.entry !== undefined) removeEntry(this.entry);
+  }
+
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+}
+
+/** What `subscribe` hands out for `entry`. */
+function handleOf(entry: Entry): Subscription {
+  const data = entry.data;
+  return typeof data === 'object' && data.handle !== undefined ? data.handle : entry;
+}
+
+/** `entry` was unsubscribed: its handle, if it has one of its own, lets go of it. */
+function retire(entry: Entry): void {
+  const handle = (entry.data as Options).handle;
+  if (handle === undefined) return;
+  handle.retiredId = entry.id;
+  handle.entry = undefined;
+  (entry.data as Options).handle = undefined;
 }
 
 /**
@@ -594,12 +639,14 @@ export class CallbackRegistry {
     const bucket = this.#bucketOf(resource, event) ?? this.#newBucket(resource, event);
     const label = id ?? ++this.#serial;
     const plain = owner === undefined && priority === PRIORITY_DEFAULT && !cancellable;
-    const entry = new Entry(bucket, callback, plain ? label : new Options(owner, priority, cancellable, label));
+    const data = plain ? undefined : new Options(owner, priority, cancellable, label);
+    const entry = new Entry(bucket, callback, data ?? label);
     insert(bucket, entry);
     if (Array.isArray(same)) same.push(entry);
     else this.#hold(callback, held, same === undefined ? entry : [same, entry]);
     if (id !== undefined) this.#customIds.set(id, entry);
-    return entry;
+    if (owner === undefined) return entry;
+    return (data!.handle = new OwnerHandle(entry));
   }
 
   /** Throws if `id` belongs to a subscription other than `existing`. */
@@ -611,13 +658,13 @@ export class CallbackRegistry {
   }
 
   /** A repeated subscribe: new options, and a new place if the priority changed (§3.8). */
-  #update(existing: Entry, priority: number, cancellable: boolean, id: string | undefined): Entry {
+  #update(existing: Entry, priority: number, cancellable: boolean, id: string | undefined): Subscription {
     const moves = existing.priority !== priority; // to the end of its new priority
     if (moves) detach(existing);
     existing.setOptions(priority, cancellable);
     if (moves) insert(existing.bucket, existing);
     if (id !== undefined && existing.label !== id) this.#relabel(existing, id);
-    return existing;
+    return handleOf(existing);
   }
 
   /**
@@ -685,6 +732,9 @@ export class CallbackRegistry {
    * ```
    */
   clear(): void {
+    for (const events of this.#buckets.values())
+      for (const bucket of events.values())
+        for (const entry of bucket.subs) if (typeof entry.data === 'object') retire(entry);
     this.#buckets = new Map();
     this.#last = Bucket.NONE;
     this.#byCallback = new WeakMap();
@@ -849,6 +899,7 @@ export class CallbackRegistry {
     else if (!this.#removeFrom(same, entry, held)) return; // already unsubscribed, or cleared
     if (typeof entry.label === 'string') this.#forgetId(entry);
     detach(entry);
+    if (typeof entry.data === 'object') retire(entry);
     if (entry.bucket.subs.length === 0) this.#forgetBucket(entry.bucket);
   }
 

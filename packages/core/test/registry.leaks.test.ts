@@ -14,6 +14,7 @@ import {
   PRECOMMIT_CREATE,
   ROUTER,
   subscribeInstance,
+  type Subscription,
 } from '@herald/core';
 import { collectGarbage, nextTurn, quietRegistry, watchUnhandledRejections } from './support.js';
 
@@ -114,6 +115,36 @@ describe('retention', () => {
     );
     await collectGarbage();
     expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('keeps no owner through a handle kept after unsubscribe(), registry.unsubscribe() or clear()', async () => {
+    const registry = new CallbackRegistry();
+    const handles: Subscription[] = [];
+    const ids: string[] = [];
+    const removals: ((sub: Subscription, service: Service) => void)[] = [
+      (sub) => sub.unsubscribe(),
+      (_sub, service) => registry.unsubscribe(Service.prototype.onCreate, ROUTER, AFTER_CREATE, service),
+      () => registry.clear(),
+    ];
+    const refs = removals.map((remove) =>
+      weakly(
+        () => new Service(),
+        (service) => {
+          const sub = registry.subscribe(Service.prototype.onCreate, ROUTER, AFTER_CREATE, { owner: service });
+          ids.push(sub.id);
+          remove(sub, service);
+          handles.push(sub);
+        },
+      ),
+    );
+    await collectGarbage();
+    expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined]);
+    // The handles still tell their ids, and unsubscribing them again does nothing.
+    expect(handles.map((h) => h.id)).toEqual(ids);
+    expect(ids[0]).toMatch(/^Service\.onCreate#\d+$/);
+    const other = registry.subscribe(Service.prototype.onCreate, ROUTER, AFTER_CREATE, { owner: new Service() });
+    for (const h of handles) h.unsubscribe();
+    expect(registry.subscriptions().map((s) => s.id)).toEqual([other.id]);
   });
 
   it('keeps no instance through a subscribeInstance handle that is kept after unsubscribing', async () => {
