@@ -7,7 +7,9 @@
  * - a delivery is acknowledged after its handler ran (at-least-once); a failed one is published
  *   again, to the back of its queue, with its attempt counted in a header, and after the
  *   consumer's delivery limit it goes to the namespace's dead-letter queue;
- * - each queue's consumers in this process drop a message id they already acknowledged;
+ * - each queue's consumers in this process drop a message id they already acknowledged, and
+ *   hold a copy of an id that one of them is handling until that delivery settles (dropped if it
+ *   succeeded, handled if it failed);
  * - the connection is re-opened after it is lost (a broker restart), with backoff, and the
  *   exchange, queues and consumers are declared again; a publish waiting for its confirm is
  *   sent again on the new connection (its id lets consumers drop the duplicate);
@@ -103,7 +105,9 @@ export interface AmqpTransportOptions {
   readonly deliveryLimit?: number;
   /**
    * How many acknowledged ids each queue's consumers in this process remember, to drop a
-   * duplicate. 0 turns deduplication off. Default {@link DEFAULT_DEDUPLICATION_WINDOW}.
+   * duplicate. A duplicate that reaches one of them while another is handling its id waits,
+   * unacknowledged, for that delivery: dropped if it succeeds, handled if it fails. 0 turns
+   * deduplication off. Default {@link DEFAULT_DEDUPLICATION_WINDOW}.
    */
   readonly deduplicationWindow?: number;
   /**
@@ -197,8 +201,8 @@ export class AmqpTransport implements IdleTransport {
   #linkWaiters: ((link: Link) => void)[] = [];
   #lastError: unknown = undefined;
   readonly #consumers = new Set<AmqpConsumer>();
-  /** Per queue, the ids its consumers here acknowledged. */
-  readonly #seen = new Map<string, IdWindow>();
+  /** Per queue, the ids its consumers here acknowledged, and those they are handling. */
+  readonly #seen = new Map<string, Seen>();
   readonly #requests = new Map<string, PendingRequest>();
   /** The deliveries whose handler (and settlement) is running. */
   readonly #running = new Set<Promise<void>>();
@@ -726,7 +730,7 @@ export class AmqpTransport implements IdleTransport {
       } else {
         queue = await this.#declareGroupQueue(channel, target.topic, consumer.group!);
       }
-      if (!this.#seen.has(queue)) this.#seen.set(queue, new IdWindow(this.#window));
+      if (!this.#seen.has(queue)) this.#seen.set(queue, { acked: new IdWindow(this.#window), inFlight: new Map() });
       const seen = this.#seen.get(queue)!;
       consumer.channel = channel;
       consumer.liveQueue = queue;
@@ -782,32 +786,33 @@ export class AmqpTransport implements IdleTransport {
       const next = consumer.backlog.shift();
       if (next === undefined) return;
       if (next.channel !== consumer.channel) continue;
-      this.#deliver(consumer, next.channel, next.link, next.queue, next.seen, next.message);
+      this.#deliver(consumer, next);
     }
   }
 
-  /** Runs the handler on one message and settles it; sets `consumer.busy` unless it was a duplicate. */
-  #deliver(
-    consumer: AmqpConsumer,
-    channel: Channel,
-    link: Link,
-    queue: string,
-    seen: IdWindow,
-    message: ConsumeMessage,
-  ): void {
+  /**
+   * Runs the handler on one message and settles it; sets `consumer.busy` unless it was a duplicate
+   * (acknowledged at once) or waits for another delivery of its id (see {@link Seen.inFlight}).
+   */
+  #deliver(consumer: AmqpConsumer, ahead: Ahead): void {
+    const { channel, link, queue, seen, message } = ahead;
     const { properties } = message;
     const request = typeof properties.replyTo === 'string' && properties.replyTo !== '';
-    const ack = (): void => {
-      try {
-        channel.ack(message);
-      } catch {
-        // The channel is gone: the broker gives the message to another consumer.
-      }
-    };
-    if (!request && typeof properties.messageId === 'string' && seen.has(properties.messageId)) {
+    const ack = (): void => acknowledge(ahead);
+    const id = !request && typeof properties.messageId === 'string' ? properties.messageId : undefined;
+    if (id !== undefined && seen.acked.has(id)) {
       // Already handled by a consumer of this queue here: acknowledged again, without the handler.
       ack();
       return;
+    }
+    if (id !== undefined && seen.acked.size > 0) {
+      const waiting = seen.inFlight.get(id);
+      if (waiting !== undefined) {
+        // Another consumer here is handling it: held, unacknowledged, until that one settles.
+        waiting.push({ consumer, ahead });
+        return;
+      }
+      seen.inFlight.set(id, []);
     }
     let delivery: Delivery | undefined;
     let parseError: unknown;
@@ -827,7 +832,7 @@ export class AmqpTransport implements IdleTransport {
           this.#reply(channel, message, outcome);
           ack();
         } else if (outcome.ok) {
-          seen.add(delivery!.id);
+          seen.acked.add(delivery!.id);
           ack();
         } else {
           await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, ack);
@@ -838,12 +843,30 @@ export class AmqpTransport implements IdleTransport {
         warn(this.#logger, `Could not settle a delivery from ${queue}: ${errorText(error)}`);
       })
       .finally(() => {
+        if (id !== undefined) this.#release(seen, id);
         if (consumer.busy === running) consumer.busy = undefined;
         this.#running.delete(running);
         this.#pump(consumer);
       });
     consumer.busy = running;
     this.#running.add(running);
+  }
+
+  /**
+   * After a delivery of `id` settled: the copies that waited for it are acknowledged without the
+   * handler when it was handled, and given back to their consumers (in order, first in line)
+   * when it failed.
+   */
+  #release(seen: Seen, id: string): void {
+    const waiting = seen.inFlight.get(id);
+    if (waiting === undefined) return;
+    seen.inFlight.delete(id);
+    if (seen.acked.has(id)) {
+      for (const { ahead } of waiting) acknowledge(ahead);
+      return;
+    }
+    for (let i = waiting.length - 1; i >= 0; i--) waiting[i]!.consumer.backlog.unshift(waiting[i]!.ahead);
+    for (const consumer of new Set(waiting.map((w) => w.consumer))) this.#pump(consumer);
   }
 
   /** A delivery as handlers see it; throws when the body is not JSON. */
@@ -1029,8 +1052,28 @@ interface Ahead {
   readonly channel: Channel;
   readonly link: Link;
   readonly queue: string;
-  readonly seen: IdWindow;
+  readonly seen: Seen;
   readonly message: ConsumeMessage;
+}
+
+/** What the consumers of one queue in this process know of its message ids. */
+interface Seen {
+  /** The ids they acknowledged after handling them. */
+  readonly acked: IdWindow;
+  /**
+   * The ids one of them is handling (with deduplication on), each with the copies that reached
+   * the others meanwhile: those wait, unacknowledged, for the delivery in progress.
+   */
+  readonly inFlight: Map<string, { readonly consumer: AmqpConsumer; readonly ahead: Ahead }[]>;
+}
+
+/** Acknowledges a message on its channel; a channel that is gone gives it back to the broker. */
+function acknowledge({ channel, message }: Ahead): void {
+  try {
+    channel.ack(message);
+  } catch {
+    // The channel is gone: the broker gives the message to another consumer.
+  }
 }
 
 /** A consumer of an {@link AmqpTransport}. */

@@ -527,12 +527,15 @@ export class RegistryBridge {
         );
       }
     }
-    const message = this.#messageFor(resource, event, payload);
-    return Object.freeze({ target: this.#target, message: { ...message, id: message.id! } });
+    return Object.freeze({ target: this.#target, message: this.#messageFor(resource, event, payload) });
   }
 
   /** The CloudEvent message that carries one notification. */
-  #messageFor(resource: string, event: string, payload: EventPayload | undefined): OutgoingMessage {
+  #messageFor(
+    resource: string,
+    event: string,
+    payload: EventPayload | undefined,
+  ): OutgoingMessage & { readonly id: string } {
     const data: BridgeEventData = { resource, event, payload: encodePayload(payload) };
     const resourceId = payload?.resourceId;
     const cloudEvent = createCloudEvent<BridgeEventData>({
@@ -552,7 +555,7 @@ export class RegistryBridge {
     let id: string | undefined;
     try {
       const message = this.#messageFor(resource, event, payload);
-      id = message.id;
+      id = message.headers?.['ce-id'];
       publishing = this.#transport.publish(this.#target, message);
     } catch (error) {
       // Encoding failed (a context that JSON cannot carry), or publish threw instead of rejecting.

@@ -9,15 +9,39 @@
  * @module
  */
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { InvalidError } from '@herald/core';
 import type { Delivery, OutgoingMessage } from './transport.js';
 
 /** The only CloudEvents version Herald writes and reads. */
 export const CLOUDEVENTS_SPECVERSION = '1.0';
 
-/** The content type of `data`: always JSON here. */
+/** The content type of the `data` Herald writes: JSON. */
 export const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * A JSON media type, as CloudEvents' JSON format reads `datacontenttype`: `application/json` or
+ * any `<type>/<subtype>+json`, with or without parameters (`; charset=utf-8`), in any case.
+ */
+const JSON_MEDIA_TYPE = /^(?:application\/json|[a-z0-9][\w!#$&^.+-]*\/[\w!#$&^.+-]+\+json)$/i;
+
+/**
+ * Whether `value` is a JSON media type, the kind of `datacontenttype` whose `data` is JSON:
+ * `application/json`, or any `+json` type such as `application/cloudevents+json` or
+ * `application/vnd.example+json`, with or without parameters (`application/json; charset=utf-8`),
+ * in any case.
+ *
+ * @example
+ * ```ts
+ * isJsonContentType('application/json; charset=utf-8'); // true
+ * isJsonContentType('text/plain');                      // false
+ * ```
+ */
+export function isJsonContentType(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const semicolon = value.indexOf(';');
+  return JSON_MEDIA_TYPE.test((semicolon < 0 ? value : value.slice(0, semicolon)).trim());
+}
 
 /**
  * A CloudEvents 1.0 event. `source` + `id` identify it: a consumer that has seen that pair has
@@ -50,8 +74,12 @@ export interface CloudEvent<T = unknown> {
   readonly time?: string;
   /** What it is about within the source, e.g. the resource's id. */
   readonly subject?: string;
-  /** Present exactly when `data` is: `data` is JSON. */
-  readonly datacontenttype?: typeof JSON_CONTENT_TYPE;
+  /**
+   * Present exactly when `data` is: a JSON media type ({@link isJsonContentType}), `data` is JSON.
+   * Herald writes {@link JSON_CONTENT_TYPE}; an event from another producer keeps its own (e.g.
+   * `application/json; charset=utf-8`).
+   */
+  readonly datacontenttype?: string;
   /** The event's data; any JSON value. */
   readonly data?: T;
   /** W3C Trace Context of the operation that produced the event (the distributed-tracing extension). */
@@ -158,17 +186,19 @@ export function createCloudEvent<T>(init: CloudEventInit<T>): CloudEvent<T> {
 /**
  * Check a received object and return it as a CloudEvent: the required attributes (`specversion`
  * `'1.0'`, `id`, `source`, `type`) must be non-empty strings, `time` RFC 3339, `subject` a
- * non-empty string, `datacontenttype` absent or JSON. The result is a new object with only the
- * attributes above: other extension attributes, and `data_base64` (binary data, which Herald does
- * not send), are dropped. A malformed `traceparent` is dropped as well, not an error: W3C Trace
- * Context says to ignore one, and losing an event over its tracing header would be the worse
- * trade.
+ * non-empty string, `datacontenttype` absent or a JSON media type (`application/json`, with or
+ * without parameters such as `; charset=utf-8`, or any `+json` type, in any case: see
+ * {@link isJsonContentType}), kept as it was; with `data` and no `datacontenttype`, it is
+ * {@link JSON_CONTENT_TYPE}. The result is a new object with only the attributes above: other
+ * extension attributes, and `data_base64` (binary data, which Herald does not send), are
+ * dropped. A malformed `traceparent` is dropped as well, not an error: W3C Trace Context says to
+ * ignore one, and losing an event over its tracing header would be the worse trade.
  *
  * @throws InvalidError naming the attribute (e.g. `event.source`) that is missing or malformed
  * @example
  * ```ts
  * const event = parseCloudEvent(JSON.parse(text));
- * if (seen.has(`${event.source} ${event.id}`)) return; // source + id: the deduplication key
+ * if (seen.has(JSON.stringify([event.source, event.id]))) return; // source + id: the deduplication key
  * ```
  */
 export function parseCloudEvent(value: unknown): CloudEvent {
@@ -187,8 +217,12 @@ export function parseCloudEvent(value: unknown): CloudEvent {
     throw new InvalidError('event.time', time, 'time must be an RFC 3339 date-time.');
   }
   if (subject !== undefined) requireString('event.subject', subject, 'subject must be a non-empty string.');
-  if (datacontenttype !== undefined && datacontenttype !== JSON_CONTENT_TYPE) {
-    throw new InvalidError('event.datacontenttype', datacontenttype, `only '${JSON_CONTENT_TYPE}' data is understood.`);
+  if (datacontenttype !== undefined && !isJsonContentType(datacontenttype)) {
+    throw new InvalidError(
+      'event.datacontenttype',
+      datacontenttype,
+      `only JSON data is understood: '${JSON_CONTENT_TYPE}' (parameters such as '; charset=utf-8' allowed) or a '+json' type.`,
+    );
   }
   return {
     specversion,
@@ -197,22 +231,28 @@ export function parseCloudEvent(value: unknown): CloudEvent {
     type,
     ...(time !== undefined && { time }),
     ...(subject !== undefined && { subject }),
-    ...(data !== undefined && { datacontenttype: JSON_CONTENT_TYPE, data }),
+    ...(data !== undefined && { datacontenttype: datacontenttype ?? JSON_CONTENT_TYPE, data }),
     ...(isTraceparent(traceparent) && { traceparent }),
   };
 }
 
 /**
- * The message that carries `event`: its id is the event's (so that a transport's per-group
- * deduplication and CloudEvents' agree), its body the event, and its headers mirror `ce-id`,
- * `ce-type`, `ce-source` and, when present, `traceparent`.
+ * The message that carries `event`: its body is the event, and its headers mirror `ce-id` (the
+ * event's own id), `ce-type`, `ce-source` and, when present, `traceparent`.
+ *
+ * Its message id is made from the event's `source` and `id` together (the hex SHA-256 of both),
+ * so that a transport's per-group deduplication and CloudEvents' agree: the same event sent twice
+ * (an outbox relay after a crash) has the same message id and is handled once, while an event of
+ * another source that reuses the id is another message. The id always fits a broker's limit (64
+ * characters, whatever the lengths of `source` and `id`). {@link fromDelivery} reads the event's
+ * own `id` from the body.
  *
  * @example
  * ```ts
  * await transport.publish({ topic: 'herald.events', fanout: true }, toMessage(event));
  * ```
  */
-export function toMessage(event: CloudEvent): OutgoingMessage {
+export function toMessage(event: CloudEvent): OutgoingMessage & { readonly id: string } {
   // Checked here too: the event may have been built by hand, and a broken one would otherwise
   // only fail on the other side, where nobody can fix it.
   const checked = parseCloudEvent(event);
@@ -229,7 +269,15 @@ export function toMessage(event: CloudEvent): OutgoingMessage {
     'ce-source': checked.source,
   };
   if (checked.traceparent !== undefined) headers.traceparent = checked.traceparent;
-  return { id: checked.id, headers, body: event };
+  return { id: messageIdOf(checked.source, checked.id), headers, body: event };
+}
+
+/** The message id of the event `id` of `source`: one per (source, id) pair, and no other pair's. */
+function messageIdOf(source: string, id: string): string {
+  // JSON keeps the two apart: no choice of source and id makes another pair's text.
+  return createHash('sha256')
+    .update(JSON.stringify([source, id]))
+    .digest('hex');
 }
 
 /**

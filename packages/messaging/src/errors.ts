@@ -47,7 +47,9 @@ export class CallTimeoutError extends TransportError {
 
 /**
  * The handler on the other side threw. `remoteName` and `remoteMessage` are the remote error's
- * `name` and `message` (oslo's `RemoteError` exc_type and value).
+ * class and `message` (oslo's `RemoteError` exc_type and value): its `name`, or, when that is only
+ * the one a built-in class gives (`'Error'`, `'TypeError'`…), its class's name, so that a
+ * `class RouterNotFound extends Error {}` thrown there is `'RouterNotFound'` here.
  *
  * @example
  * ```ts

@@ -16,8 +16,9 @@
  *
  * A failed delivery goes back to the head of its queue (FIFO holds) and the next free consumer
  * in turn retries it. Each queue remembers the ids of the last {@link DEFAULT_DEDUPLICATION_WINDOW}
- * messages it acknowledged, to acknowledge a duplicate without handling it. Requests are not
- * deduplicated: each is a call waiting for its own reply.
+ * messages it acknowledged, to acknowledge a duplicate without handling it; a copy whose id one
+ * of the queue's consumers is handling waits for that delivery, and is dropped if it succeeds or
+ * delivered if it fails. Requests are not deduplicated: each is a call waiting for its own reply.
  *
  * A request to `{ topic }` goes to the topic's default group (the one consumers join when they
  * name no group), declared as a publish would if the topic has no queue; a topic with only
@@ -69,7 +70,9 @@ export interface InMemoryTransportOptions {
   /**
    * How many ids of acknowledged messages each queue (each group) remembers, to acknowledge a
    * duplicate without handling it again: the ids of the last messages handled, the oldest
-   * forgotten first (a duplicate does not count as handled again). 0 turns deduplication off.
+   * forgotten first (a duplicate does not count as handled again). A duplicate that comes while
+   * its id is being handled waits for that delivery: dropped if it succeeds, delivered if it
+   * fails. 0 turns deduplication off (duplicates are handled, even at the same time).
    * Default {@link DEFAULT_DEDUPLICATION_WINDOW}.
    */
   readonly deduplicationWindow?: number;
@@ -176,6 +179,11 @@ class Queue {
   #next = 0;
   /** The acknowledged ids remembered. */
   readonly acked: IdWindow;
+  /**
+   * The ids being handled (with deduplication on), each with the copies of it that came meanwhile:
+   * they wait for the delivery in progress, so that two consumers never handle one id at once.
+   */
+  readonly inFlight = new Map<string, Message[]>();
   /** Whether a pump is scheduled. */
   scheduled = false;
   /** Whether the queue has dropped a message for `maxQueueLength` (reported once). */
@@ -506,13 +514,22 @@ export class InMemoryTransport implements IdleTransport {
       if (consumer === undefined) return;
       const message = queue.messages.shift()!;
       if (message.request?.isSettled === true) continue;
-      // Already handled in this queue: acknowledged again, without the handler.
-      if (message.request === undefined && queue.acked.has(message.id)) continue;
+      if (message.request === undefined) {
+        // Already handled in this queue: acknowledged again, without the handler.
+        if (queue.acked.has(message.id)) continue;
+        // Being handled by another consumer: it waits for that delivery (see `#settle`).
+        const waiting = queue.inFlight.get(message.id);
+        if (waiting !== undefined) {
+          waiting.push(message);
+          continue;
+        }
+      }
       this.#deliver(queue, consumer, message);
     }
   }
 
   #deliver(queue: Queue, consumer: MemoryConsumer, message: Message): void {
+    if (message.request === undefined && queue.acked.size > 0) queue.inFlight.set(message.id, []);
     const delivery: Delivery = Object.freeze({
       id: message.id,
       target: message.target,
@@ -550,16 +567,25 @@ export class InMemoryTransport implements IdleTransport {
     }
   }
 
-  /** Acknowledges, requeues, dead-letters, or replies. Never throws. */
+  /**
+   * Acknowledges, requeues, dead-letters, or replies. Never throws. The copies of the id that
+   * waited for this delivery are dropped when it succeeded (they are duplicates), and go back to
+   * the head of the queue when it failed (behind the message itself when it is retried).
+   */
   #settle(queue: Queue, consumer: MemoryConsumer, message: Message, delivery: Delivery, outcome: Outcome): void {
     const { request } = message;
     if (request !== undefined) {
       if (!request.isSettled) this.#reply(request, message, outcome);
       return;
     }
+    const waiting = queue.inFlight.get(message.id);
+    queue.inFlight.delete(message.id);
     if (outcome.ok) {
       queue.acked.add(message.id);
       return;
+    }
+    if (waiting !== undefined) {
+      for (let i = waiting.length - 1; i >= 0; i--) queue.messages.unshift(waiting[i]!);
     }
     if (message.attempt < consumer.deliveryLimit) {
       message.attempt++;
@@ -641,6 +667,7 @@ export class InMemoryTransport implements IdleTransport {
     for (const consumer of queue.consumers) consumer.closed = true;
     queue.consumers.length = 0;
     queue.messages.clear();
+    queue.inFlight.clear();
   }
 }
 

@@ -13,7 +13,7 @@
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { randomUUID } from 'node:crypto';
-import { ConsumerSet } from './consumers.js';
+import { checkTransport, ConsumerSet } from './consumers.js';
 import type { Delivery, Transport } from './transport.js';
 
 /** The priorities of a notification, lowest to highest, then `sample` (oslo's list). */
@@ -76,12 +76,16 @@ function requireName(element: string, value: unknown, hint: string): string {
   return value;
 }
 
-/** A non-empty list of topics, copied and frozen. */
+/** A non-empty list of topics (non-empty strings without whitespace, as a target's), copied and frozen. */
 function requireTopics(value: unknown): readonly string[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new InvalidError('topics', value, `pass a non-empty array of topic names, e.g. ['notifications'].`);
   }
-  for (const topic of value) requireName('topics', topic, `each topic must be a non-empty string.`);
+  for (const topic of value) {
+    if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
+      throw new InvalidError('topics', topic, `each topic must be a non-empty string without whitespace.`);
+    }
+  }
   return Object.freeze([...(value as string[])]);
 }
 
@@ -97,7 +101,10 @@ function isPriority(value: unknown): value is NotificationPriority {
 export interface NotifierOptions {
   /** Who sends, e.g. `network.host-1` (oslo's `publisher_id`, `service.host`): non-empty. */
   readonly publisherId: string;
-  /** The topics to publish on; each notification goes to every one of them. Default `['notifications']`. */
+  /**
+   * The topics to publish on (non-empty, no whitespace); each notification goes to every one of
+   * them. Default `['notifications']`.
+   */
   readonly topics?: readonly string[];
 }
 
@@ -122,10 +129,15 @@ export class Notifier {
   /** The topics each notification is published on. */
   readonly topics: readonly string[];
 
+  /**
+   * @throws InvalidError for a transport without `publish`, an empty `publisherId`, or topics
+   *   that are not a non-empty array of non-empty names without whitespace
+   */
   constructor(
     readonly transport: Transport,
     options: NotifierOptions,
   ) {
+    checkTransport(transport, ['publish']);
     if (!isRecord(options)) throw new InvalidError('options', options, `pass { publisherId: 'service.host' }.`);
     this.publisherId = requireName(
       'publisherId',
@@ -139,12 +151,16 @@ export class Notifier {
    * A notifier on the same transport with some options changed (oslo's `prepare`); this one is
    * unchanged. A missing option keeps this notifier's value.
    *
+   * @throws InvalidError for options that are not an object, or a bad `publisherId` or topics
    * @example
    * ```ts
    * const l3 = notifier.prepare({ publisherId: 'network.l3-host-2' });
    * ```
    */
   prepare(options: Partial<NotifierOptions> = {}): Notifier {
+    if (!isRecord(options)) {
+      throw new InvalidError('options', options, `pass the options to change, e.g. { publisherId: 'l3.host-2' }.`);
+    }
     return new Notifier(this.transport, {
       publisherId: options.publisherId ?? this.publisherId,
       topics: options.topics ?? this.topics,
@@ -519,7 +535,10 @@ export interface NotificationEndpoint {
 
 /** Options of a {@link NotificationListener}. */
 export interface NotificationListenerOptions {
-  /** The topics to listen on (each as `<topic>.<priority>`). Default `['notifications']`. */
+  /**
+   * The topics to listen on (each as `<topic>.<priority>`): non-empty, no whitespace. Default
+   * `['notifications']`.
+   */
   readonly topics?: readonly string[];
   /** Called in order for each message, when they have its priority's method and their filter matches. */
   readonly endpoints: readonly NotificationEndpoint[];
@@ -577,13 +596,15 @@ export class NotificationListener {
   readonly #consumers = new ConsumerSet();
 
   /**
-   * @throws InvalidError for bad topics, pool or delivery limit, a bad `filterRule`, or endpoints
-   *   without any priority method
+   * @throws InvalidError for a transport without `consume`, bad topics (empty, or with
+   *   whitespace), pool or delivery limit, a bad `filterRule`, or endpoints without any priority
+   *   method
    */
   constructor(
     readonly transport: Transport,
     options: NotificationListenerOptions,
   ) {
+    checkTransport(transport, ['consume']);
     if (!isRecord(options)) throw new InvalidError('options', options, `pass { endpoints: [...] }.`);
     this.topics = requireTopics(options.topics ?? [DEFAULT_NOTIFICATION_TOPIC]);
     if (options.pool !== undefined) requireName('pool', options.pool, `pass a non-empty string, or no pool.`);

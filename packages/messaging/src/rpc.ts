@@ -15,7 +15,7 @@
  */
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
-import { ConsumerSet } from './consumers.js';
+import { checkTransport, ConsumerSet } from './consumers.js';
 import type { Delivery, Target, Transport } from './transport.js';
 
 /** The request context an RPC message carries (oslo's `ctxt`). A JSON object. */
@@ -133,6 +133,14 @@ function isCompatible(available: Version, requested: Version): boolean {
 
 function requireName(element: string, value: unknown, hint: string): string {
   if (typeof value !== 'string' || value === '') throw new InvalidError(element, value, hint);
+  return value;
+}
+
+/** A topic: a non-empty string without whitespace, as a transport target's. */
+function requireTopic(value: unknown): string {
+  if (typeof value !== 'string' || value === '' || /\s/.test(value)) {
+    throw new InvalidError('topic', value, `pass a non-empty string without whitespace, e.g. 'dhcp_agent'.`);
+  }
   return value;
 }
 
@@ -268,15 +276,19 @@ export class RpcClient<Api extends object = UntypedRpcApi> {
   readonly versionCap: string | undefined;
   readonly #cap: Version | undefined;
 
-  /** @throws InvalidError for a bad target (empty topic, server with fanout, version not `major.minor`) or options. */
+  /**
+   * @throws InvalidError for a transport without `publish` and `request`, a bad target (empty
+   *   topic or one with whitespace, server with fanout, version not `major.minor`) or options.
+   */
   constructor(
     readonly transport: Transport,
     target: RpcTarget,
     options: RpcClientOptions = {},
   ) {
+    checkTransport(transport, ['publish', 'request']);
     requireRecord('target', target, `pass { topic, server?, fanout?, namespace?, version? }.`);
     requireRecord('options', options, `pass { timeoutMs?, versionCap? }.`);
-    requireName('topic', target.topic, `pass a non-empty string, e.g. 'dhcp_agent'.`);
+    requireTopic(target.topic);
     if (target.server !== undefined) requireName('server', target.server, `pass a non-empty host name, or no server.`);
     if (target.fanout !== undefined && typeof target.fanout !== 'boolean') {
       throw new InvalidError('fanout', target.fanout, `pass true, false, or nothing.`);
@@ -366,9 +378,10 @@ export class RpcClient<Api extends object = UntypedRpcApi> {
   /**
    * Runs `method(context, args)` on one server and resolves with what it returned (after its
    * JSON round trip). Rejects with `RemoteError` when the method threw (`remoteName`,
-   * `remoteMessage`: its error's name and message; `NoSuchMethod` or `UnsupportedVersion` when the
-   * server has no such method), with `CallTimeoutError` when no reply came within `timeoutMs`, and
-   * with `InvalidError` for a fanout target (a call has one answer).
+   * `remoteMessage`: its error's class and message, see `RemoteError`; `NoSuchMethod` or
+   * `UnsupportedVersion` when the server has no such method), with `CallTimeoutError` when no
+   * reply came within `timeoutMs`, and with `InvalidError` for a fanout target (a call has one
+   * answer).
    *
    * @example
    * ```ts
@@ -438,6 +451,7 @@ export interface RpcEndpointTarget {
 
 /** The target of an {@link RpcServer}: the topic it serves, and the host it serves it as. */
 export interface RpcServerTarget {
+  /** Non-empty, no whitespace. */
   readonly topic: string;
   readonly server: string;
 }
@@ -513,8 +527,9 @@ export class RpcServer {
   readonly #consumers = new ConsumerSet();
 
   /**
-   * @throws InvalidError for a bad target or options, an endpoint that is not an object, or an
-   *   endpoint `target` with a bad namespace or version
+   * @throws InvalidError for a transport without `consume`, a bad target (empty topic or one with
+   *   whitespace, no server) or options, an endpoint that is not an object, or an endpoint
+   *   `target` with a bad namespace or version
    */
   constructor(
     readonly transport: Transport,
@@ -522,9 +537,10 @@ export class RpcServer {
     endpoints: readonly object[],
     options: RpcServerOptions = {},
   ) {
+    checkTransport(transport, ['consume']);
     requireRecord('target', target, `pass { topic, server }.`);
     requireRecord('options', options, `pass { logger?, deliveryLimit? }.`);
-    requireName('topic', target.topic, `pass a non-empty string, e.g. 'dhcp_agent'.`);
+    requireTopic(target.topic);
     requireName('server', target.server, `pass this host's name, e.g. 'host-1'.`);
     this.target = Object.freeze({ topic: target.topic, server: target.server });
     if (!Array.isArray(endpoints)) throw new InvalidError('endpoints', endpoints, `pass an array of endpoint objects.`);

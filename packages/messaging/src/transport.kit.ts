@@ -299,20 +299,48 @@ export async function runHandler(handler: DeliveryHandler, delivery: Delivery): 
   }
 }
 
+/** The names JavaScript's own error classes give their instances. */
+const BUILT_IN_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'Error',
+  'AggregateError',
+  'EvalError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'TypeError',
+  'URIError',
+]);
+
 /**
  * The name and message a failure is reported with to a remote caller (anything can be thrown).
+ * The name is the error's class name, as oslo's `exc_type`: a subclass that does not set `name`
+ * (`class RouterNotFound extends Error {}`) still has the one of the built-in class it extends,
+ * so its constructor's name is taken instead. A `name` the error or its class sets is kept.
  *
  * @example
  * ```ts
  * const { name, text } = failureOf(new TypeError('no port'));  // { name: 'TypeError', text: 'no port' }
+ * class RouterNotFound extends Error {}
+ * failureOf(new RouterNotFound('no router r9')).name;          // 'RouterNotFound'
  * ```
  */
 export function failureOf(error: unknown): { name: string; text: string } {
   if (error !== null && typeof error === 'object') {
     const { name, message } = error as { name?: unknown; message?: unknown };
-    if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', text: message };
+    if (typeof message === 'string') return { name: classNameOf(error, name), text: message };
   }
   return { name: 'Error', text: String(error) };
+}
+
+/** The class name of `error`, whose `name` property is `name`. */
+function classNameOf(error: object, name: unknown): string {
+  if (typeof name !== 'string') return 'Error';
+  if (!BUILT_IN_ERROR_NAMES.has(name)) return name;
+  // The name a built-in class gives: the subclass's own name says more, when it has one.
+  const constructorName: unknown = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof constructorName === 'string' && constructorName !== '' && constructorName !== 'Object'
+    ? constructorName
+    : name;
 }
 
 /**

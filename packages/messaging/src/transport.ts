@@ -20,7 +20,7 @@
  * ```
  */
 export interface Target {
-  /** The service the message is for (e.g. `dhcp_agent`, `notifications.info`): non-empty. */
+  /** The service the message is for (e.g. `dhcp_agent`, `notifications.info`): non-empty, no whitespace. */
   readonly topic: string;
   /** One server (host) of the topic. Not together with `fanout`. */
   readonly server?: string;
@@ -32,7 +32,9 @@ export interface Target {
 export interface OutgoingMessage {
   /**
    * A unique id (default: a random UUID). Consumers of one group handle a given id once: a
-   * message published again with the same id is acknowledged without being handled again.
+   * message published again with the same id is acknowledged without being handled again. While
+   * a delivery of the id is in progress, another copy waits for it: dropped if it succeeds,
+   * delivered if it fails (across processes on a broker, see its transport's documentation).
    */
   readonly id?: string;
   /** String headers (for example CloudEvents' `ce-id`, `ce-type`, and W3C `traceparent`). */

@@ -23,11 +23,13 @@ import {
 } from '@herald/core';
 import {
   BRIDGE_TOPIC,
+  createCloudEvent,
   DEFAULT_FORWARDED_EVENTS,
   InMemoryTransport,
   PRIORITY_BRIDGE,
   RegistryBridge,
   RemoteOrigin,
+  toMessage,
   TransportError,
   type CloudEvent,
   type Consumer,
@@ -313,6 +315,29 @@ describe('RegistryBridge: forward and receive', () => {
     expect(registry.subscriptions().find((s) => s.priority === PRIORITY_BRIDGE)).toBeDefined();
     fake.release();
     await bridge.flush();
+  });
+
+  it('re-notifies an event once, and the event of another source that reuses its id too', async () => {
+    const transport = new InMemoryTransport();
+    const registry = new CallbackRegistry({ name: 'B' });
+    const seen = record(registry, ROUTER, AFTER_CREATE);
+    const bridge = new RegistryBridge(transport, { source: 'l3-agent@host-2', logger: recordingLogger().logger });
+    await bridge.receive(registry);
+    const data = { resource: ROUTER, event: AFTER_CREATE, payload: null };
+    const type = `herald.${ROUTER}.${AFTER_CREATE}`;
+    // CloudEvents: source + id identify an event; an id is only unique within its source.
+    for (const source of ['neutron-server@host-1', 'neutron-server@host-1', 'neutron-server@host-3']) {
+      const event = createCloudEvent({ source, type, id: 'evt-1', data });
+      await transport.publish({ topic: BRIDGE_TOPIC, fanout: true }, toMessage(event));
+    }
+    await transport.idle();
+    expect(seen.map((s) => s.notification.trigger)).toEqual([
+      new RemoteOrigin('neutron-server@host-1', 'evt-1'),
+      new RemoteOrigin('neutron-server@host-3', 'evt-1'),
+    ]);
+    expect(bridge.stats).toMatchObject({ received: 2, rejected: 0 });
+    await bridge.close();
+    await transport.close();
   });
 
   it('takes a priority of choice', async () => {

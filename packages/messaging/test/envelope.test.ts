@@ -3,6 +3,7 @@ import {
   createCloudEvent,
   fromDelivery,
   InMemoryTransport,
+  isJsonContentType,
   isRfc3339,
   isTraceparent,
   parseCloudEvent,
@@ -137,6 +138,36 @@ describe('parseCloudEvent', () => {
     expect(invalid(() => parseCloudEvent(raw)).element).toBe(element);
   });
 
+  it.each([
+    'application/json; charset=utf-8',
+    'Application/JSON;charset=UTF-8',
+    'application/json ; charset=utf-8',
+    'application/cloudevents+json',
+    'application/vnd.example+json; charset=utf-8',
+    'APPLICATION/VND.EXAMPLE+JSON',
+  ])('accepts JSON data of content type %p, and keeps the content type', (datacontenttype) => {
+    const raw = { ...valid, datacontenttype, data: { a: 1 } };
+    expect(parseCloudEvent(raw)).toEqual(raw);
+    expect(fromDelivery(delivery(raw))).toEqual(raw);
+    expect(isJsonContentType(datacontenttype)).toBe(true);
+  });
+
+  it.each([
+    'text/plain',
+    'application/xml',
+    'application/jsonx',
+    'application/json+xml',
+    'json',
+    '+json',
+    '/x+json',
+    '',
+  ])('refuses data of content type %p, which is not JSON', (datacontenttype) => {
+    expect(invalid(() => parseCloudEvent({ ...valid, datacontenttype, data: 'x' })).element).toBe(
+      'event.datacontenttype',
+    );
+    expect(isJsonContentType(datacontenttype)).toBe(false);
+  });
+
   it.each([null, 'text', 3, [valid]])('refuses %p, which is not an event object', (raw) => {
     expect(invalid(() => parseCloudEvent(raw)).element).toBe('event');
   });
@@ -154,15 +185,55 @@ describe('parseCloudEvent', () => {
 });
 
 describe('toMessage and fromDelivery', () => {
-  it('makes a message whose id is the event id and whose headers mirror it', () => {
+  it('makes a message whose headers mirror the event, ce-id its own id', () => {
     const event = createCloudEvent({ source: 's', type: 't', id: 'e-1', data: 1, traceparent: TRACEPARENT });
     expect(toMessage(event)).toEqual({
-      id: 'e-1',
+      id: expect.any(String),
       headers: { 'ce-id': 'e-1', 'ce-type': 't', 'ce-source': 's', traceparent: TRACEPARENT },
       body: event,
     });
     const plain = toMessage(createCloudEvent({ source: 's', type: 't', id: 'e-2' }));
     expect(plain.headers).toEqual({ 'ce-id': 'e-2', 'ce-type': 't', 'ce-source': 's' });
+  });
+
+  it('gives the message an id made of source and id: the same event twice shares it, no other event does', () => {
+    const make = (source: string, id: string, type = 't') => createCloudEvent({ source, type, id, data: type });
+    const id = toMessage(make('server-1', 'evt-1')).id;
+    expect(toMessage(make('server-1', 'evt-1', 'another type')).id).toBe(id); // sent again
+    expect(toMessage({ ...make('server-1', 'evt-1'), time: '2020-01-01T00:00:00Z' }).id).toBe(id);
+    const others = [
+      make('server-2', 'evt-1'), // another source reusing the id
+      make('server-1', 'evt-2'),
+      make('server-1 evt-1', 'x'), // no way to make one pair read as another
+      make('server-1', 'evt-1 x'),
+    ].map((event) => toMessage(event).id);
+    expect(new Set([id, ...others]).size).toBe(5);
+    // It fits a broker's message id (AMQP: 255 bytes), however long the parts.
+    expect(toMessage(make('s'.repeat(500), 'i'.repeat(500))).id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("reads the event's own id back from a delivery of the message", async () => {
+    const transport = new InMemoryTransport();
+    const received: [string, CloudEvent][] = [];
+    await transport.consume({ topic: 'events' }, (d) => void received.push([d.id, fromDelivery(d)]));
+    const event = createCloudEvent({ source: 'server-1', type: 't', id: 'evt-1' });
+    const message = toMessage(event);
+    await transport.publish({ topic: 'events' }, message);
+    await transport.idle();
+    await transport.close();
+    expect(received).toEqual([[message.id, event]]);
+  });
+
+  it('lets a group handle an event once, and the same id from another source too', async () => {
+    const transport = new InMemoryTransport();
+    const sources: string[] = [];
+    await transport.consume({ topic: 'events' }, (d) => void sources.push(fromDelivery(d).source));
+    for (const source of ['server-1', 'server-1', 'server-2']) {
+      await transport.publish({ topic: 'events' }, toMessage(createCloudEvent({ source, type: 't', id: 'evt-1' })));
+    }
+    await transport.idle();
+    await transport.close();
+    expect(sources).toEqual(['server-1', 'server-2']);
   });
 
   it('refuses a hand-made event that is not valid', () => {

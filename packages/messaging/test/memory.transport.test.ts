@@ -286,6 +286,69 @@ describe('InMemoryTransport', () => {
       );
     });
 
+    it('retries a failed message before the copy that waited for it, which is then dropped', async () => {
+      await withTransport(async (transport) => {
+        const held = gate();
+        const box = inbox(async (d) => {
+          if (d.body !== 'first' || d.attempt > 1) return;
+          await held.promise;
+          throw new Error('once');
+        });
+        await transport.consume(TOPIC, box.handler);
+        await transport.consume(TOPIC, box.handler);
+        await transport.publish(TOPIC, { id: 'same', body: 'first' });
+        await box.until(1);
+        await transport.publish(TOPIC, { id: 'same', body: 'again' });
+        await transport.publish(TOPIC, { id: 'other', body: 'marker' });
+        await box.until(2);
+        held.open();
+        await transport.idle();
+        expect(box.deliveries.map((d) => [d.body, d.attempt])).toEqual([
+          ['first', 1],
+          ['marker', 1],
+          ['first', 2],
+        ]);
+      });
+    });
+
+    it('holds copies per queue: another group handles its own copy at the same time', async () => {
+      await withTransport(async (transport) => {
+        const held = gate();
+        const [shared, audit] = [inbox(() => held.promise), inbox()];
+        await transport.consume(TOPIC, shared.handler);
+        await transport.consume(TOPIC, shared.handler);
+        await transport.consume(TOPIC, audit.handler, { group: 'audit' });
+        await transport.publish(TOPIC, { id: 'same', body: 1 });
+        await transport.publish(TOPIC, { id: 'same', body: 2 });
+        await audit.until(1);
+        await turns();
+        expect(shared.bodies()).toEqual([1]);
+        expect(audit.bodies()).toEqual([1]);
+        held.open();
+        await transport.idle();
+        expect(shared.bodies()).toEqual([1]);
+        expect(audit.bodies()).toEqual([1]);
+      });
+    });
+
+    it('holds no copy with a window of 0: consumers handle one id at the same time', async () => {
+      await withTransport(
+        async (transport) => {
+          const held = gate();
+          const box = inbox(() => held.promise);
+          await transport.consume(TOPIC, box.handler);
+          await transport.consume(TOPIC, box.handler);
+          await transport.publish(TOPIC, { id: 'same', body: 1 });
+          await transport.publish(TOPIC, { id: 'same', body: 2 });
+          await box.until(2);
+          held.open();
+          await transport.idle();
+          expect(box.bodies()).toEqual([1, 2]);
+        },
+        new InMemoryTransport({ deduplicationWindow: 0 }),
+      );
+    });
+
     it('does not apply to requests', async () => {
       await withTransport(async (transport) => {
         let calls = 0;

@@ -14,7 +14,9 @@ import {
   type NotificationListenerOptions,
   type NotificationMetadata,
   type NotificationPriority,
+  type Transport,
 } from '../src/index.js';
+import { invalid } from './transport.contract.js';
 
 const CTX: NotificationContext = { request_id: 'req-1', project_id: 'p1', user: { domain: 'default' } };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -181,6 +183,28 @@ describe('Notifier', () => {
     expect(got).toHaveLength(0);
   });
 
+  it.each([
+    ['null', null],
+    ['a plain object', {}],
+    ['an object without publish()', { consume: async () => undefined }],
+  ])('refuses %s as its transport, naming it and what to pass', (_, bad) => {
+    const error = invalid(() => new Notifier(bad as unknown as Transport, { publisherId: 'p' }));
+    expect(error.element).toBe('transport');
+    expect(error.message).toMatch(/pass a Transport \(an object with publish\(\)\)/);
+  });
+
+  it('refuses topics with whitespace, and prepare() options that are not an object', () => {
+    expect(invalid(() => new Notifier(transport, { publisherId: 'p', topics: ['ok', 'not ok'] }))).toMatchObject({
+      element: 'topics',
+      value: 'not ok',
+    });
+    const notifier = new Notifier(transport, { publisherId: 'p' });
+    expect(invalid(() => notifier.prepare({ topics: ['audit\n'] })).element).toBe('topics');
+    for (const options of [null, 'audit', 7]) {
+      expect(invalid(() => notifier.prepare(options as unknown as object)).element).toBe('options');
+    }
+  });
+
   it("reports the transport's failure (oslo only logs it)", async () => {
     const notifier = new Notifier(transport, { publisherId: 'p' });
     await transport.close();
@@ -277,6 +301,21 @@ describe('NotificationListener', () => {
     );
     const filterRule = { eventType: 'x' } as unknown as NotificationFilter;
     expect(() => new NotificationListener(transport, { endpoints: [{ info, filterRule }] })).toThrow(/filterRule/);
+    expect(
+      invalid(() => new NotificationListener(transport, { endpoints: [{ info }], topics: ['a b'] })),
+    ).toMatchObject({ element: 'topics', value: 'a b' });
+  });
+
+  it.each([
+    ['null', null],
+    ['a plain object', {}],
+    ['an object without consume()', { publish: async () => undefined }],
+  ])('refuses %s as its transport, naming it and what to pass', (_, bad) => {
+    const make = () =>
+      new NotificationListener(bad as unknown as Transport, { endpoints: [{ info: () => undefined }] });
+    const error = invalid(make);
+    expect(error.element).toBe('transport');
+    expect(error.message).toMatch(/pass a Transport \(an object with consume\(\)\)/);
   });
 
   it('drops (logs and acknowledges) a message that is not a notification, or of an unknown priority', async () => {

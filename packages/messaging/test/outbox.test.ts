@@ -17,6 +17,7 @@ import {
   RemoteOrigin,
   TransportError,
   type OutboxEntry,
+  type OutboxStore,
   type OutgoingMessage,
   type Target,
   type Transport,
@@ -236,6 +237,36 @@ describe('RegistryBridge.outboxEntry', () => {
     expect((received[0]!.payload as DBEventPayload<typeof router>).latestState).toEqual(router);
     expect(received[0]!.trigger).toBeInstanceOf(RemoteOrigin);
     expect(received[0]!.trigger).toMatchObject({ source: 'neutron-server@host-1' });
+    await transport.close();
+  });
+
+  it('sends an entry again when its removal failed; the receiving bridge re-notifies it once', async () => {
+    const transport = new InMemoryTransport();
+    const store = new InMemoryOutboxStore();
+    let removals = 0;
+    const flaky: OutboxStore = {
+      pending: (limit) => store.pending(limit),
+      remove: (ids) => {
+        // The process "dies" between the publish and the removal, once.
+        if (removals++ === 0) throw new Error('database unreachable');
+        store.remove(ids);
+      },
+    };
+    const serverBridge = new RegistryBridge(transport, { source: 'neutron-server@host-1', logger: quiet });
+    const agentBridge = new RegistryBridge(transport, { source: 'l3-agent@host-2', logger: quiet });
+    const agent = new CallbackRegistry({ name: 'agent' });
+    const triggers: unknown[] = [];
+    agent.subscribe((_payload, n) => void triggers.push(n.trigger), ROUTER, AFTER_CREATE);
+    await agentBridge.receive(agent);
+    const payload = new DBEventPayload({}, { states: [{ id: 'r1' }], resourceId: 'r1' });
+    store.add(serverBridge.outboxEntry(ROUTER, AFTER_CREATE, payload));
+    const relay = new OutboxRelay(transport, flaky, { logger: quiet });
+    await expect(relay.relay()).resolves.toBe(0); // published, not removed
+    await expect(relay.relay()).resolves.toBe(1); // published again, removed
+    expect(relay.stats).toEqual({ relayed: 1, failures: 1 });
+    await transport.idle();
+    expect(triggers).toEqual([expect.any(RemoteOrigin)]);
+    expect(store.size).toBe(0);
     await transport.close();
   });
 

@@ -14,7 +14,9 @@ import {
   type RpcContext,
   type RpcEndpointTarget,
   type RpcServerOptions,
+  type Transport,
 } from '../src/index.js';
+import { invalid } from './transport.contract.js';
 
 const CTX: RpcContext = { request_id: 'req-1', project_id: 'p1', is_admin: false };
 
@@ -228,6 +230,19 @@ describe('RpcClient.call', () => {
     expect(calls).toBe(1);
   });
 
+  it('names the remote error by its class when the class sets no name, as oslo does', async () => {
+    class RouterNotFound extends Error {}
+    const endpoint = {
+      get_router(_ctx: RpcContext, { id }: { id: string }) {
+        throw new RouterNotFound(`Router ${id} could not be found`);
+      },
+    };
+    await serve('host-1', [endpoint]);
+    const error = await rejection(new RpcClient(transport, { topic: 'agent' }).call(CTX, 'get_router', { id: 'r9' }));
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ remoteName: 'RouterNotFound', remoteMessage: 'Router r9 could not be found' });
+  });
+
   it('rejects with CallTimeoutError when no server answers in time', async () => {
     const client = new RpcClient(transport, { topic: 'agent', server: 'nobody' }, { timeoutMs: 20 });
     const error = await rejection(client.call(CTX, 'ping'));
@@ -416,6 +431,18 @@ describe('RpcServer dispatch', () => {
     expect(() => make({ topic: 'agent', server: 'h' }, [{ target: { namespace: '' } }])).toThrow(InvalidError);
     expect(() => make({ topic: 'agent', server: 'h' }, [{ target: 'v1' }])).toThrow(InvalidError);
     expect(() => new RpcServer(transport, { topic: 'a', server: 'h' }, [], { deliveryLimit: 0 })).toThrow(InvalidError);
+    expect(invalid(() => make({ topic: 'dhcp agent', server: 'h' }))).toMatchObject({ element: 'topic' });
+    expect(invalid(() => make({ topic: 'agent\n', server: 'h' }))).toMatchObject({ element: 'topic' });
+  });
+
+  it.each([
+    ['null', null],
+    ['a plain object', {}],
+    ['an object without consume()', { publish: async () => undefined }],
+  ])('refuses %s as its transport, naming it and what to pass', (_, bad) => {
+    const error = invalid(() => new RpcServer(bad as unknown as Transport, { topic: 'a', server: 'h' }, []));
+    expect(error.element).toBe('transport');
+    expect(error.message).toMatch(/pass a Transport \(an object with consume\(\)\)/);
   });
 });
 
@@ -482,6 +509,23 @@ describe('RpcClient', () => {
     }
     expect(make({ topic: 'agent' }, { versionCap: 'latest' })).toThrow(InvalidError);
     expect(() => new RpcClient(transport, { topic: 'agent' }).canSendVersion('one')).toThrow(InvalidError);
+    expect(invalid(make({ topic: 'dhcp agent' }))).toMatchObject({ element: 'topic' });
+    expect(invalid(make({ topic: '\tagent' }))).toMatchObject({ element: 'topic' });
+    expect(invalid(() => new RpcClient(transport, { topic: 'agent' }).prepare({ topic: 'a b' }))).toMatchObject({
+      element: 'topic',
+    });
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'amqp://127.0.0.1'],
+    ['an object without request()', { publish: async () => undefined, consume: async () => undefined }],
+    ['an object without publish()', { request: async () => undefined }],
+  ])('refuses %s as its transport, naming it and what to pass', (_, bad) => {
+    const error = invalid(() => new RpcClient(bad as unknown as Transport, { topic: 'agent' }));
+    expect(error.element).toBe('transport');
+    expect(error.message).toMatch(/pass a Transport \(an object with publish\(\) and request\(\)\)/);
   });
 
   it('rejects bad call and cast arguments with InvalidError, and sends nothing', async () => {

@@ -5,7 +5,9 @@
  *
  * The tests never sleep to let something happen: they wait for deliveries they expect, and prove
  * that a message did not arrive with a marker published after it on the same route (each queue
- * is FIFO, so a message that was kept would arrive before its marker).
+ * is FIFO, so a message that was kept would arrive before its marker). The one exception waits a
+ * bounded time for a mistake that no marker can reveal (see `delay`); it passes whatever the
+ * timing, and only a wrong transport can fail it.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { InvalidError } from '@herald/core';
@@ -86,6 +88,14 @@ export function gate(): Gate {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
+}
+
+/**
+ * Resolves after `ms` milliseconds. Only for a test that gives a wrong transport the time to show
+ * its mistake, where nothing observable marks the moment: the test must pass whatever the delay.
+ */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Resolves after `count` turns of the event loop (to show that something has not happened). */
@@ -480,6 +490,47 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         await box.until(3);
         expect(box.bodies()).toEqual(['fails', 'works', 'marker']);
       });
+
+      it('holds a copy whose id another consumer of the group is handling, and drops it once that one succeeded', async () => {
+        const held = gate();
+        const box = inbox(async (d) => {
+          if (d.body === 'first') await held.promise;
+        });
+        await consume(TOPIC, box.handler);
+        await consume(TOPIC, box.handler);
+        await publish(TOPIC, 'first', { id: 'port-1:create' });
+        await box.until(1); // one consumer holds it; the other is free
+        await publish(TOPIC, 'again', { id: 'port-1:create' }); // an outbox relay sending it again
+        await publish(TOPIC, 'marker-1');
+        // The free consumer takes the marker (in memory) or holds the copy while the broker keeps
+        // the marker (prefetch 1): give a transport that would handle the copy the time to do so.
+        await Promise.race([box.until(2), delay(100)]);
+        held.open();
+        await publish(TOPIC, 'marker-2');
+        await box.until(3);
+        expect(box.bodies().sort()).toEqual(['first', 'marker-1', 'marker-2']);
+      });
+
+      it('delivers the held copy when the delivery it waited for failed', async () => {
+        const held = gate();
+        const box = inbox(async (d) => {
+          if (d.body !== 'first') return;
+          await held.promise;
+          throw new Error('no');
+        });
+        await consume(TOPIC, box.handler, { deliveryLimit: 1 });
+        await consume(TOPIC, box.handler, { deliveryLimit: 1 });
+        await publish(TOPIC, 'first', { id: 'same' });
+        await box.until(1);
+        await publish(TOPIC, 'again', { id: 'same' });
+        await Promise.race([box.until(2), delay(100)]);
+        held.open();
+        await box.until(2);
+        await publish(TOPIC, 'duplicate', { id: 'same' });
+        await publish(TOPIC, 'marker');
+        await box.until(3);
+        expect(box.bodies()).toEqual(['first', 'again', 'marker']);
+      });
     });
 
     describe('JSON round trip', () => {
@@ -598,6 +649,19 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         await consume(TOPIC, async () => Promise.reject(new RouterNotFound('no router r-9')));
         const error = await rejectionOf(transport.request(TOPIC, { body: 'get' }, LONG));
         expect(error).toMatchObject({ remoteName: 'RouterNotFound', remoteMessage: 'no router r-9' });
+      });
+
+      it('names the remote error by its class when the class sets no name (oslo: the class name)', async () => {
+        class RouterNotFound extends Error {}
+        class PortInUse extends TypeError {}
+        await consume(TOPIC, (d) => {
+          throw d.body === 'router' ? new RouterNotFound('no router r-9') : new PortInUse('port p-1 is in use');
+        });
+        const notFound = await rejectionOf(transport.request(TOPIC, { body: 'router' }, LONG));
+        expect(notFound).toBeInstanceOf(RemoteError);
+        expect(notFound).toMatchObject({ remoteName: 'RouterNotFound', remoteMessage: 'no router r-9' });
+        const inUse = await rejectionOf(transport.request(TOPIC, { body: 'port' }, LONG));
+        expect(inUse).toMatchObject({ remoteName: 'PortInUse', remoteMessage: 'port p-1 is in use' });
       });
 
       it('rejects with CallTimeoutError when nobody replies in time', async () => {
