@@ -6,6 +6,7 @@
 
 import type { CallbackRegistry, Subscription } from '@herald/core';
 import type { Container, ServiceIdentifier } from 'inversify';
+import { PerNotification } from './per.notification.js';
 
 /** The subscriptions boot made for one subscriber; released once, by whichever teardown comes first. */
 export class Claim {
@@ -31,15 +32,37 @@ export class Claim {
 export class BootState {
   /** Singleton subscribers, by instance. */
   readonly singletons = new Map<object, Claim>();
-  /** Subscribers resolved per notification, by container and service identifier. */
-  readonly #resolved = new WeakMap<Container, Map<ServiceIdentifier, Claim>>();
+  /** Subscribers resolved per notification, by container and binding id (one per binding, not per service). */
+  readonly #resolved = new WeakMap<Container, Map<number, Claim>>();
+  /** How the subscribers resolved per notification reach their instances, by container and service identifier. */
+  readonly #perNotification = new WeakMap<Container, Map<ServiceIdentifier, PerNotification>>();
   /** The deactivation hook registered for each singleton service, by container. */
   readonly #hooks = new WeakMap<Container, Map<ServiceIdentifier, object>>();
 
-  resolvedIn(container: Container): Map<ServiceIdentifier, Claim> {
+  resolvedIn(container: Container): Map<number, Claim> {
     let claims = this.#resolved.get(container);
     if (claims === undefined) this.#resolved.set(container, (claims = new Map()));
     return claims;
+  }
+
+  /** The resolver that the per-notification subscribers bound under `serviceId` share. */
+  perNotification(container: Container, serviceId: ServiceIdentifier): PerNotification {
+    let resolvers = this.#perNotification.get(container);
+    if (resolvers === undefined) this.#perNotification.set(container, (resolvers = new Map()));
+    let resolver = resolvers.get(serviceId);
+    if (resolver === undefined) resolvers.set(serviceId, (resolver = new PerNotification(container, serviceId)));
+    return resolver;
+  }
+
+  /**
+   * Release the claims of the subscribers resolved per notification whose binding is gone. No
+   * deactivation hook fires for those: a notification notices it, or, before any notification
+   * came, the next boot does here, so that the claim cannot stand in the way of what is bound now.
+   */
+  releaseStale(container: Container, isBound: (bindingId: number) => boolean): void {
+    const claims = this.#resolved.get(container);
+    if (claims === undefined) return;
+    for (const [bindingId, claim] of claims) if (!isBound(bindingId)) claim.release();
   }
 
   /**

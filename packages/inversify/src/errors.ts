@@ -38,22 +38,34 @@ export class CallbacksNotBootedError extends HeraldError {
 
 /**
  * `bootCallbacks` could not set up a subscriber: it could not be resolved from the container, or
- * its handlers could not be subscribed. `subscriber` names the service and its handler methods;
- * `cause` is the container's or the registry's own error. Nothing that boot run subscribed is left
- * subscribed, and the registry is not marked booted.
+ * its handlers could not be subscribed. `subscriber` names the service and its handler methods,
+ * `handlers` the handlers that fail, as `Class.method`; the message names both. `cause` is the
+ * container's or the registry's own error. Nothing that boot run subscribed is left subscribed,
+ * and the registry is not marked booted.
  *
  * @example
  * ```ts
- * try { await bootCallbacks(container); }
- * catch (e) { if (e instanceof SubscriberBootError) console.error(e.subscriber, e.cause); throw e; }
+ * try {
+ *   await bootCallbacks(container);
+ * } catch (e) {
+ *   if (e instanceof SubscriberBootError) console.error(e.subscriber, e.handlers, e.cause);
+ *   // 'RouterLimiter (handlers: limitRouters)' ['RouterLimiter.limitRouters'] Error: No bindings found…
+ *   throw e;
+ * }
  * ```
  */
 export class SubscriberBootError extends HeraldError {
   /** The service that failed and its handlers, e.g. `L3Service (handlers: preventPortDelete)`. */
   readonly subscriber: string;
+  /** The handlers that could not be subscribed, as `Class.method`, e.g. `['L3Service.preventPortDelete']`. */
+  readonly handlers: readonly string[];
 
-  constructor(subscriber: string, problem: string, hint: string, cause: unknown) {
-    super(`bootCallbacks(container): ${subscriber} ${problem}; ${hint}. Cause: ${errorText(cause)}`, { cause });
+  constructor(subscriber: string, problem: string, hint: string, cause: unknown, handlers: readonly string[] = []) {
+    const failing = handlers.length === 0 ? '' : ` (failing handlers: ${handlers.join(', ')})`;
+    super(`bootCallbacks(container): ${subscriber} ${problem}${failing}; ${hint}. Cause: ${errorText(cause)}`, {
+      cause,
+    });
     this.subscriber = subscriber;
+    this.handlers = Object.freeze([...handlers]);
   }
 }

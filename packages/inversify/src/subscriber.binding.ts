@@ -24,7 +24,8 @@ const SUBSCRIBERS: ServiceIdentifier<SubscriberContribution> = Symbol('@herald/i
  * Bind `serviceIdentifier` to the `@OnResource` class `subscriber`, and tell `bootCallbacks` to
  * subscribe it. Returns Inversify's fluent syntax, so the scope is chosen as usual (Inversify's
  * default scope is transient: a singleton needs `.inSingletonScope()`). `target` is the container,
- * or the options a `ContainerModule` receives (then unloading the module unbinds both).
+ * or the options a `ContainerModule` receives (then unloading the module unbinds both). Several
+ * subscribers may be bound under one token: each is subscribed, with its own scope.
  *
  * @throws InvalidError naming `bindSubscriber` when `subscriber` is not a class with `@OnResource`
  *   methods, or `serviceIdentifier` is not a string, symbol or class
@@ -34,6 +35,9 @@ const SUBSCRIBERS: ServiceIdentifier<SubscriberContribution> = Symbol('@herald/i
  * bindSubscriber(container, L3_AGENT, L3Service).inSingletonScope();
  * // or in a module:
  * new ContainerModule((options) => { bindSubscriber(options, L3_AGENT, L3Service).inSingletonScope(); });
+ * // several under one token, as a multi-binding: both are subscribed
+ * bindSubscriber(container, AGENTS, L3Service).inSingletonScope();
+ * bindSubscriber(container, AGENTS, DhcpAgentNotifier);
  * ```
  */
 export function bindSubscriber<T extends object>(

@@ -8,6 +8,7 @@
 import {
   CallbackRegistry,
   decoratedClasses,
+  describeValue,
   handlersOf,
   InvalidError,
   subscribeInstance,
@@ -17,11 +18,12 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
-import { Container, type ServiceIdentifier } from 'inversify';
-import { classBindingsIn } from './bindings.reader.js';
+import { bindingScopeValues, Container, type ServiceIdentifier } from 'inversify';
+import { isStillBound, resolvableBindingsOf, servicesBoundToClassesIn, type BindingView } from './bindings.reader.js';
 import { bootStateOf, Claim, type BootState } from './boot.state.js';
 import { isUnbooted, markBooted } from './container.registry.js';
 import { SubscriberBootError } from './errors.js';
+import { describeService, GONE, unmatchedValues } from './per.notification.js';
 import { contributionsIn } from './subscriber.binding.js';
 
 /**
@@ -46,10 +48,12 @@ export interface CallbacksBoot extends Disposable {
   dispose(): void;
 }
 
-/** A subscriber found in the container: its service identifier and the class it was declared as. */
+/** A service found in the container, and the bindings `get` and `getAll` resolve it to. */
 interface Found {
   readonly serviceId: ServiceIdentifier;
-  readonly declared: Function;
+  /** The class boot was told of: a decorated class bound as itself, or the class given to `bindSubscriber`. */
+  readonly declared: Function | undefined;
+  readonly bindings: readonly BindingView[];
 }
 
 type UntypedCallback = (payload: EventPayload | undefined, notification: Notification) => unknown;
@@ -63,23 +67,26 @@ type UntypedSubscribe = (
 /**
  * Subscribe every `@OnResource` subscriber bound in `container` to the container's registry, then
  * let the registry notify. Found are the decorated classes bound as themselves in this container,
- * and the subscribers bound with {@link bindSubscriber}. Each is resolved once here, so that a
- * misconfigured one fails now:
+ * the subscribers bound with {@link bindSubscriber}, and any class with `@OnResource` methods bound
+ * under a token; a service bound several times (several subscribers under one token) gives one
+ * subscriber per binding. Each is resolved once here, so that a misconfigured one fails now:
  *
  * - a singleton's handlers are subscribed bound to its instance (`this` = the instance, as
  *   `subscribeInstance` does: a notification costs what a hand-made subscription costs); unbinding
  *   it, or unloading its module, unsubscribes them;
- * - a transient or request-scoped subscriber is resolved for each notification (with `getAsync`
- *   when it has asynchronous dependencies, so those handlers need `notify`, not `notifySync`).
+ * - a transient or request-scoped subscriber is resolved once per notification, and all its
+ *   handlers in that notification share the instance (with `getAsync` when it has asynchronous
+ *   dependencies, so those handlers need `notify`, not `notifySync`).
  *
- * Booting again subscribes only what is new (subscribers bound since). A child container boots on
- * its own: it subscribes what is bound in the child, to the registry the child resolves (its
- * parent's, which must have booted first, unless the child loaded `callbacksModule` itself).
+ * Booting again subscribes only what is new (subscribers bound since, or bound again). A child
+ * container boots on its own: it subscribes what is bound in the child, to the registry the child
+ * resolves (its parent's, which must have booted first, unless the child loaded `callbacksModule`
+ * itself).
  *
  * @returns the subscriptions made, and `dispose()` to undo them
- * @throws SubscriberBootError naming the class and its handlers when a subscriber cannot be
- *   resolved or subscribed (nothing of this run stays subscribed); InvalidError when `container`
- *   is not a container with `callbacksModule()` loaded
+ * @throws SubscriberBootError naming the class, its handlers and the failing ones as
+ *   `Class.method` when a subscriber cannot be resolved or subscribed (nothing of this run stays
+ *   subscribed); InvalidError when `container` is not a container with `callbacksModule()` loaded
  * @example
  * ```ts
  * container.load(callbacksModule());
@@ -106,7 +113,9 @@ export async function bootCallbacks(container: Container): Promise<CallbacksBoot
       'its CallbackRegistry comes from a parent container that has not booted: await bootCallbacks(parent) first, then boot the child.',
     );
   }
-  const boot = new Boot(container, registry, bootStateOf(registry));
+  const state = bootStateOf(registry);
+  state.releaseStale(container, (bindingId) => isStillBound(container, bindingId));
+  const boot = new Boot(container, registry, state);
   try {
     for (const found of subscribersIn(container)) await boot.add(found);
   } catch (error) {
@@ -119,29 +128,38 @@ export async function bootCallbacks(container: Container): Promise<CallbacksBoot
 }
 
 /**
- * The subscribers bound in `container` itself, each service identifier once: decorated classes
- * bound as themselves, contributions of `bindSubscriber`, and any other identifier bound to one
- * class with `@OnResource` methods of its own or inherited (see `classBindingsIn`).
+ * The services bound in `container` itself that may be subscribers, each service identifier once:
+ * decorated classes bound as themselves, contributions of `bindSubscriber`, and any other
+ * identifier bound to a class with `@OnResource` methods of its own or inherited. Each comes with
+ * its bindings that resolve without a name or tag (a service bound only `whenNamed`, … is left out).
  */
 function subscribersIn(container: Container): Found[] {
-  const found = new Map<ServiceIdentifier, Found>();
+  const declared = new Map<ServiceIdentifier, Function | undefined>();
   for (const cls of decoratedClasses()) {
-    if (container.isCurrentBound(cls)) found.set(cls, { serviceId: cls, declared: cls });
+    if (container.isCurrentBound(cls)) declared.set(cls, cls);
   }
   for (const { serviceIdentifier, subscriber } of contributionsIn(container)) {
-    if (!found.has(serviceIdentifier) && container.isCurrentBound(serviceIdentifier)) {
-      found.set(serviceIdentifier, { serviceId: serviceIdentifier, declared: subscriber });
-    }
+    if (!declared.has(serviceIdentifier)) declared.set(serviceIdentifier, subscriber);
   }
-  for (const { serviceId, implementation } of classBindingsIn(container)) {
-    if (found.has(serviceId) || !container.isCurrentBound(serviceId)) continue; // e.g. only named or tagged
-    if (handlersOf(implementation).length > 0) found.set(serviceId, { serviceId, declared: implementation });
+  for (const serviceId of servicesBoundToClassesIn(container, hasHandlers)) {
+    if (!declared.has(serviceId)) declared.set(serviceId, undefined);
   }
-  return [...found.values()];
+  const found: Found[] = [];
+  for (const [serviceId, cls] of declared) {
+    const bindings = resolvableBindingsOf(container, serviceId);
+    if (bindings.some(mayBeSubscriber)) found.push({ serviceId, declared: cls, bindings });
+  }
+  return found;
 }
 
-/** Stands for "could not be resolved synchronously". */
-const NEEDS_ASYNC = Symbol('needs async resolution');
+function hasHandlers(cls: Function): boolean {
+  return handlersOf(cls).length > 0;
+}
+
+/** A binding to a class without handlers is no subscriber; any other binding's value may be one. */
+function mayBeSubscriber(binding: BindingView): boolean {
+  return binding.implementationType === undefined || hasHandlers(binding.implementationType);
+}
 
 /** One `bootCallbacks` run. */
 class Boot {
@@ -156,35 +174,62 @@ class Boot {
     readonly state: BootState,
   ) {}
 
-  async add({ serviceId, declared }: Found): Promise<void> {
-    if (this.state.resolvedIn(this.container).has(serviceId)) return;
-    let instance: unknown;
+  async add({ serviceId, declared, bindings }: Found): Promise<void> {
+    const { container } = this;
+    // Subscribed per notification by an earlier boot, binding by binding: nothing to resolve.
+    const claimed = this.state.resolvedIn(container);
+    if (bindings.every((binding) => claimed.has(binding.id))) return;
+    // `get` resolves a service bound once; `getAll` one bound several times, a value per binding.
+    const several = bindings.length > 1;
+    let values: readonly unknown[];
     try {
-      instance = await this.container.getAsync(serviceId);
+      values = several ? await container.getAllAsync(serviceId) : [await container.getAsync(serviceId)];
     } catch (error) {
+      const classes = subscriberClasses(bindings, declared);
       throw new SubscriberBootError(
-        subscriberName(serviceId, declared),
+        subscriberName(serviceId, classes),
         'could not be resolved from the container',
         'bind what it depends on (in this container or a parent), or unbind it',
         error,
+        classes.flatMap((cls) => handlerNames(cls.name, handlersOf(cls))),
       );
     }
-    if (typeof instance !== 'object' || instance === null) return;
-    const handlers = handlersOf(instance);
-    if (handlers.length === 0) return; // e.g. a decorated class bound to an implementation without handlers
-    // A singleton resolves to the same instance again, synchronously, from its cache; anything
-    // else is a new instance each time (transient, request scope) and is resolved per notification.
-    let again: unknown;
-    try {
-      again = this.container.get(serviceId);
-    } catch {
-      again = NEEDS_ASYNC;
+    if (values.length !== bindings.length) {
+      const classes = subscriberClasses(bindings, declared);
+      throw new SubscriberBootError(
+        subscriberName(serviceId, classes),
+        'could not be told apart',
+        'bind each subscriber under an identifier of its own',
+        unmatchedValues(serviceId, values.length, bindings.length),
+        classes.flatMap((cls) => handlerNames(cls.name, handlersOf(cls))),
+      );
     }
-    if (again === instance) this.#addSingleton(serviceId, instance, declared);
-    else this.#addResolved(serviceId, handlers, again === NEEDS_ASYNC, instance.constructor as Function);
+    // The scope is the binding's. A non-singleton is resolved for each notification, synchronously
+    // (so that `notifySync` reaches it) when the container can: only resolving it again tells. A
+    // redirection (`toService`) has its target's scope: a singleton resolves to the same instance.
+    let again: readonly unknown[] | undefined = values;
+    if (bindings.some((binding) => binding.scope !== bindingScopeValues.Singleton)) {
+      try {
+        again = several ? container.getAll(serviceId) : [container.get(serviceId)];
+      } catch {
+        again = undefined; // only getAsync can resolve it
+      }
+    }
+    for (const [index, binding] of bindings.entries()) {
+      const instance = values[index];
+      if (typeof instance !== 'object' || instance === null) continue;
+      const handlers = handlersOf(instance);
+      if (handlers.length === 0) continue; // e.g. a decorated class bound to an implementation without handlers
+      const name = subscriberName(serviceId, [binding.implementationType ?? (instance.constructor as Function)]);
+      checkHandlers(instance, handlers, name);
+      const singleton =
+        binding.scope === bindingScopeValues.Singleton || (binding.scope === undefined && again?.[index] === instance);
+      if (singleton) this.#addSingleton(serviceId, instance, name);
+      else this.#addResolved(serviceId, binding.id, handlers, again === undefined, instance.constructor as Function);
+    }
   }
 
-  #addSingleton(serviceId: ServiceIdentifier, instance: object, declared: Function): void {
+  #addSingleton(serviceId: ServiceIdentifier, instance: object, name: string): void {
     const { singletons } = this.state;
     if (!singletons.has(instance)) {
       const before = this.#preexistingOf(instance);
@@ -193,10 +238,11 @@ class Boot {
         group = subscribeInstance(this.registry, instance);
       } catch (error) {
         throw new SubscriberBootError(
-          subscriberName(serviceId, declared),
+          name,
           'could not be subscribed',
           'keep each @OnResource member a method of the instance',
           error,
+          handlerNames(classNameOf(instance), handlersOf(instance)),
         );
       }
       const claim = new Claim(
@@ -211,25 +257,33 @@ class Boot {
     this.#singletonIds.push(serviceId);
   }
 
-  #addResolved(serviceId: ServiceIdentifier, handlers: readonly HandlerInfo[], async: boolean, cls: Function): void {
-    const { container } = this;
-    const resolved = this.state.resolvedIn(container);
-    if (resolved.has(serviceId)) return; // booted meanwhile by a concurrent run
+  #addResolved(
+    serviceId: ServiceIdentifier,
+    bindingId: number,
+    handlers: readonly HandlerInfo[],
+    async: boolean,
+    cls: Function,
+  ): void {
+    const claimed = this.state.resolvedIn(this.container);
+    if (claimed.has(bindingId)) return; // booted meanwhile by a concurrent run
+    const resolver = this.state.perNotification(this.container, serviceId);
     const subscriptions: Subscription[] = [];
     const claim = new Claim(subscriptions, () => {
-      if (resolved.get(serviceId) === claim) resolved.delete(serviceId);
+      if (claimed.get(bindingId) === claim) claimed.delete(bindingId);
+      resolver.forget(bindingId);
     });
-    resolved.set(serviceId, claim);
+    claimed.set(bindingId, claim);
+    resolver.add(bindingId, async);
     this.#claims.push(claim);
     for (const { method, resource, event, priority, cancellable } of handlers) {
-      const call = (instance: object, payload: EventPayload | undefined, notification: Notification): unknown =>
-        (instance as Record<string | symbol, UntypedCallback>)[method]!(payload, notification);
       const perNotification: UntypedCallback = (payload, notification) => {
+        const instance = resolver.instanceFor(notification, bindingId);
         // No deactivation hook fires for a non-singleton: notice here that it was unbound or unloaded.
-        if (!container.isCurrentBound(serviceId)) return claim.release();
-        if (async)
-          return (container.getAsync(serviceId) as Promise<object>).then((i) => call(i, payload, notification));
-        return call(container.get(serviceId) as object, payload, notification);
+        if (instance === GONE) return claim.release();
+        if (instance instanceof Promise) {
+          return instance.then((resolved: unknown) => callHandler(resolved, method, cls, payload, notification));
+        }
+        return callHandler(instance, method, cls, payload, notification);
       };
       // Its name makes the subscription's id `L3Service.preventPortDelete#n`, as for a singleton's.
       Object.defineProperty(perNotification, 'name', { value: `${cls.name}.${String(method)}` });
@@ -271,11 +325,79 @@ class Boot {
   }
 }
 
-/** `L3Service (handlers: preventPortDelete)`, or `Symbol(L3Agent) → L3Service (handlers: …)`. */
-function subscriberName(serviceId: ServiceIdentifier, declared: Function): string {
-  const methods = [...new Set(handlersOf(declared).map((h) => String(h.method)))].join(', ');
-  const name = declared.name || '(anonymous class)';
-  const label =
-    serviceId === declared ? name : `${String(typeof serviceId === 'function' ? serviceId.name : serviceId)} → ${name}`;
-  return `${label} (handlers: ${methods})`;
+/** Call the handler `method` of the `instance` resolved for one notification. */
+function callHandler(
+  instance: unknown,
+  method: string | symbol,
+  cls: Function,
+  payload: EventPayload | undefined,
+  notification: Notification,
+): unknown {
+  if (typeof instance !== 'object' || instance === null) {
+    throw new InvalidError(
+      `${cls.name}.${String(method)}`,
+      instance,
+      'the container resolved the subscriber to this instead of an instance of its class; keep its binding resolving to one.',
+    );
+  }
+  const handler = (instance as Record<string | symbol, unknown>)[method];
+  if (typeof handler !== 'function') throw hiddenMethod(instance, method);
+  return (handler as UntypedCallback).call(instance, payload, notification);
+}
+
+/** Throw the error boot gives for an instance whose own member hides a decorated method. */
+function checkHandlers(instance: object, handlers: readonly HandlerInfo[], name: string): void {
+  const hidden = handlers.filter((h) => typeof (instance as Record<string | symbol, unknown>)[h.method] !== 'function');
+  if (hidden.length === 0) return;
+  throw new SubscriberBootError(
+    name,
+    'could not be subscribed',
+    'keep each @OnResource member a method of the instance',
+    hiddenMethod(instance, hidden[0]!.method),
+    handlerNames(classNameOf(instance), hidden),
+  );
+}
+
+/** The error `subscribeInstance` gives for it: `Class.method` is not a method on the instance. */
+function hiddenMethod(instance: object, method: string | symbol): InvalidError {
+  const value = (instance as Record<string | symbol, unknown>)[method];
+  return new InvalidError(
+    `${classNameOf(instance)}.${String(method)}`,
+    value,
+    `the instance's ${describeValue(value)} hides the decorated method; keep it a method.`,
+  );
+}
+
+function classNameOf(instance: object): string {
+  return (instance.constructor as Function | undefined)?.name || 'anonymous';
+}
+
+/** `['L3Service.preventPortDelete', …]`, each method once. */
+function handlerNames(className: string, handlers: readonly HandlerInfo[]): string[] {
+  return [...new Set(handlers.map((h) => `${className || '(anonymous class)'}.${String(h.method)}`))];
+}
+
+/** The classes a service's bindings name, that have handlers (for a message about a service that failed). */
+function subscriberClasses(bindings: readonly BindingView[], declared: Function | undefined): Function[] {
+  const classes = new Set<Function>();
+  for (const binding of bindings) {
+    const cls = binding.implementationType ?? declared;
+    if (cls !== undefined && hasHandlers(cls)) classes.add(cls);
+  }
+  if (classes.size === 0 && declared !== undefined) classes.add(declared);
+  return [...classes];
+}
+
+/**
+ * `L3Service (handlers: preventPortDelete)`, `Symbol(L3Agent) → L3Service (handlers: …)`, or for a
+ * token with several subscribers `Symbol(Agent) → L3Service (handlers: …), Firewall (handlers: …)`.
+ */
+function subscriberName(serviceId: ServiceIdentifier, classes: readonly Function[]): string {
+  const described = classes
+    .map((cls) => {
+      const methods = [...new Set(handlersOf(cls).map((h) => String(h.method)))].join(', ');
+      return `${cls.name || '(anonymous class)'} (handlers: ${methods})`;
+    })
+    .join(', ');
+  return classes.length === 1 && classes[0] === serviceId ? described : `${describeService(serviceId)} → ${described}`;
 }

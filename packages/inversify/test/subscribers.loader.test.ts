@@ -55,6 +55,22 @@ class QuotaService implements RouterQuota {
   }
 }
 
+/** A second subscriber that implements RouterQuota, after QuotaService. */
+@injectable()
+class FirewallQuota implements RouterQuota {
+  static made = 0;
+  readonly checked: string[] = [];
+
+  constructor() {
+    FirewallQuota.made++;
+  }
+
+  @OnResource(ROUTER, BEFORE_CREATE, { priority: 20 })
+  checkQuota(payload: DBEventPayload<Router>): void {
+    this.checked.push(payload.latestState!.id);
+  }
+}
+
 async function booted(bind: (container: Container) => void) {
   const container = new Container();
   container.load(callbacksModule());
@@ -189,15 +205,71 @@ describe('bootCallbacks: discovery', () => {
     expect(registry.hasSubscribers(ROUTER, BEFORE_CREATE)).toBe(false);
   });
 
-  it('leaves out tokens it cannot resolve without a name or tag, instead of failing the boot', async () => {
+  it('leaves out a token it cannot resolve without a name or tag, instead of failing the boot', async () => {
     const { registry, boot } = await booted((c) => {
       c.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope().whenNamed('edge');
-      c.bind('audits').to(RouterAudit).inSingletonScope();
-      c.bind('audits').to(RouterAudit).inSingletonScope();
     });
     expect(boot.subscriptions).toEqual([]);
     expect(registry.hasSubscribers(ROUTER, BEFORE_CREATE)).toBe(false);
-    expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false);
+  });
+
+  it('subscribes every class bound under one token with plain bind().to(), each bound to its own instance', async () => {
+    const { container, registry, boot } = await booted((c) => {
+      c.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope();
+      c.bind(ROUTER_QUOTA).to(FirewallQuota).inSingletonScope();
+    });
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    const [quota, firewall] = container.getAll<RouterQuota>(ROUTER_QUOTA);
+    expect(quota).toBeInstanceOf(QuotaService);
+    expect(firewall).toBeInstanceOf(FirewallQuota);
+    expect([quota!.checked, firewall!.checked]).toEqual([['r1'], ['r1']]);
+    expect(registry.subscriptions()).toEqual([
+      expect.objectContaining({ owner: quota, priority: 10 }),
+      expect.objectContaining({ owner: firewall, priority: 20 }),
+    ]);
+    expect(boot.subscriptions).toHaveLength(2);
+  });
+
+  it('subscribes every class contributed under one token with bindSubscriber', async () => {
+    const { container, registry } = await booted((c) => {
+      bindSubscriber(c, ROUTER_QUOTA, QuotaService).inSingletonScope();
+      bindSubscriber(c, ROUTER_QUOTA, FirewallQuota).inSingletonScope();
+    });
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    expect(container.getAll<RouterQuota>(ROUTER_QUOTA).map((q) => q.checked)).toEqual([['r1'], ['r1']]);
+    expect((await bootCallbacks(container)).subscriptions).toEqual([]);
+    expect(registry.subscriptions()).toHaveLength(2);
+  });
+
+  it('subscribes each binding of a class bound twice under one token, and the unconstrained ones only', async () => {
+    const { container, registry } = await booted((c) => {
+      c.bind('audits').to(RouterAudit).inSingletonScope();
+      c.bind('audits').to(RouterAudit).inSingletonScope();
+      c.bind('audits').to(RouterAudit).inSingletonScope().whenNamed('edge');
+    });
+    await registry.notify(ROUTER, AFTER_CREATE, 'test', payload());
+    const audits = container.getAll<RouterAudit>('audits');
+    expect(audits).toHaveLength(2);
+    expect(audits.map((a) => a.seen)).toEqual([[AFTER_CREATE], [AFTER_CREATE]]);
+    // Two events each; the binding that needs a name is not resolved, so not subscribed.
+    expect(registry.subscriptions().map((s) => s.owner)).toEqual([audits[0], audits[0], audits[1], audits[1]]);
+  });
+
+  it('gives each subscriber under one token its own scope', async () => {
+    const { container, registry } = await booted((c) => {
+      c.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope();
+      c.bind(ROUTER_QUOTA).to(FirewallQuota); // transient
+    });
+    const [quota] = container.getAll<RouterQuota>(ROUTER_QUOTA);
+    FirewallQuota.made = 0;
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    expect(quota!.checked).toEqual(['r1', 'r1']);
+    expect(FirewallQuota.made).toBe(2); // resolved for each notification
+    expect(registry.subscriptions()).toEqual([
+      expect.objectContaining({ owner: quota }),
+      expect.objectContaining({ id: expect.stringMatching(/^FirewallQuota\.checkQuota#\d+$/) }),
+    ]);
   });
 
   it('counts inherited handlers of a class bound under a decorated base class', async () => {
@@ -242,6 +314,37 @@ describe('bootCallbacks: misconfiguration', () => {
     await expect(registry.notify(ROUTER, AFTER_CREATE, 'test', payload())).rejects.toThrow(/bootCallbacks/);
   });
 
+  it('names each handler that cannot be subscribed as Class.method', async () => {
+    const container = new Container();
+    container.load(callbacksModule());
+    container.bind(RouterLimiter).toSelf().inSingletonScope();
+    const failure = await bootCallbacks(container).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SubscriberBootError);
+    expect((failure as SubscriberBootError).handlers).toEqual(['RouterLimiter.limitRouters']);
+    expect((failure as Error).message).toContain(
+      'RouterLimiter (handlers: limitRouters) could not be resolved from the container (failing handlers: RouterLimiter.limitRouters); ' +
+        'bind what it depends on',
+    );
+  });
+
+  it('names the token and every class bound under it when that token cannot be resolved', async () => {
+    const container = new Container();
+    container.load(callbacksModule());
+    container.bind(ROUTER_QUOTA).to(QuotaService).inSingletonScope();
+    container.bind(ROUTER_QUOTA).to(RouterLimiter as never);
+    const failure = await bootCallbacks(container).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SubscriberBootError);
+    expect((failure as SubscriberBootError).subscriber).toBe(
+      'Symbol(RouterQuota) → QuotaService (handlers: checkQuota), RouterLimiter (handlers: limitRouters)',
+    );
+    expect((failure as SubscriberBootError).handlers).toEqual([
+      'QuotaService.checkQuota',
+      'RouterLimiter.limitRouters',
+    ]);
+    expect((failure as Error).message).toMatch(/Inventory/);
+    expect(container.get(CallbackRegistry).subscriptions()).toEqual([]);
+  });
+
   it('fails when an instance hides a decorated method, naming the class and method', async () => {
     @injectable()
     class Shadowed {
@@ -258,6 +361,7 @@ describe('bootCallbacks: misconfiguration', () => {
     await expect(bootCallbacks(container)).rejects.toThrow(
       /Shadowed \(handlers: onCreate\) could not be subscribed.*Shadowed\.onCreate/,
     );
+    await expect(bootCallbacks(container)).rejects.toMatchObject({ handlers: ['Shadowed.onCreate'] });
     expect(container.get(CallbackRegistry).subscriptions()).toEqual([]);
   });
 

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AFTER_CREATE, CallbackRegistry, DBEventPayload, OnResource, ROUTER } from '@herald/core';
-import { Container, ContainerModule, injectable } from 'inversify';
-import { bootCallbacks, callbacksModule } from '../src/index.js';
+import { AFTER_CREATE, BEFORE_CREATE, CallbackRegistry, DBEventPayload, OnResource, ROUTER } from '@herald/core';
+import { Container, ContainerModule, injectable, type ServiceIdentifier } from 'inversify';
+import { bindSubscriber, bootCallbacks, callbacksModule } from '../src/index.js';
 import type { Router } from './fixtures/network.js';
 
 const router: Router = { id: 'r1', name: 'edge' };
@@ -33,6 +33,19 @@ class TenantWatcher {
     this.handled++;
   }
 }
+
+/** Watches router creation requests; bound under the same token as RouterWatcher in some tests. */
+@injectable()
+class RouterGate {
+  static calls = 0;
+
+  @OnResource(ROUTER, BEFORE_CREATE)
+  onCreate(): void {
+    RouterGate.calls++;
+  }
+}
+
+const WATCHERS: ServiceIdentifier<object> = Symbol('Watchers');
 
 async function booted(bind: (container: Container) => void) {
   const container = new Container();
@@ -127,6 +140,89 @@ describe('teardown of a transient subscriber', () => {
     await registry.notify(ROUTER, AFTER_CREATE, 'test', payload());
     container.bind(RouterWatcher).toSelf();
     expect((await bootCallbacks(container)).subscriptions).toHaveLength(1);
+  });
+});
+
+describe('teardown of several subscribers bound under one token', () => {
+  it('unsubscribes all of them when the token is unbound', async () => {
+    const { container, registry } = await booted((c) => {
+      c.bind(WATCHERS).to(RouterWatcher).inSingletonScope();
+      c.bind(WATCHERS).to(RouterGate).inSingletonScope();
+    });
+    expect(registry.subscriptions()).toHaveLength(2);
+    container.unbind(WATCHERS);
+    expect(registry.subscriptions()).toEqual([]);
+  });
+
+  it('unsubscribes only the one whose binding is unbound by its identifier', async () => {
+    let watcherBinding;
+    const { container, registry } = await booted((c) => {
+      watcherBinding = c.bind(WATCHERS).to(RouterWatcher).inSingletonScope().getIdentifier();
+      c.bind(WATCHERS).to(RouterGate).inSingletonScope();
+    });
+    const [, gate] = container.getAll(WATCHERS);
+    container.unbind(watcherBinding!);
+    expect(registry.subscriptions()).toEqual([expect.objectContaining({ owner: gate, event: BEFORE_CREATE })]);
+  });
+
+  it('unsubscribes all of them when the module that bound them with bindSubscriber is unloaded', async () => {
+    const both = new ContainerModule((options) => {
+      bindSubscriber(options, WATCHERS, RouterWatcher).inSingletonScope();
+      bindSubscriber(options, WATCHERS, RouterGate).inSingletonScope();
+    });
+    const { container, registry } = await booted((c) => c.load(both));
+    expect(registry.subscriptions()).toHaveLength(2);
+    container.unload(both);
+    expect(registry.subscriptions()).toEqual([]);
+  });
+
+  it('stops calling the transient ones once the token is unbound', async () => {
+    const { container, registry } = await booted((c) => {
+      c.bind(WATCHERS).to(RouterWatcher).inSingletonScope();
+      c.bind(WATCHERS).to(RouterGate);
+    });
+    RouterGate.calls = 0;
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    expect(RouterGate.calls).toBe(1);
+    container.unbind(WATCHERS);
+    expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false); // the singleton, at once
+    RouterGate.calls = 0;
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    expect(RouterGate.calls).toBe(0);
+    expect(registry.subscriptions()).toEqual([]); // the transient, at its next notification
+  });
+});
+
+describe('a non-singleton subscriber bound again before any notification', () => {
+  it('is subscribed as its new class at the next boot, and the old subscription is gone', async () => {
+    const { container, registry } = await booted((c) => c.bind(WATCHERS).to(RouterGate));
+    container.unbind(WATCHERS);
+    container.bind(WATCHERS).to(RouterWatcher);
+    const again = await bootCallbacks(container);
+    expect(again.subscriptions.map((s) => s.id)).toEqual([expect.stringMatching(/^RouterWatcher\.onCreate#\d+$/)]);
+    expect(registry.subscriptions().map((s) => s.id)).toEqual(again.subscriptions.map((s) => s.id));
+    RouterWatcher.calls = 0;
+    await registry.notify(ROUTER, AFTER_CREATE, 'test', payload());
+    await registry.notify(ROUTER, BEFORE_CREATE, 'test', payload());
+    expect(RouterWatcher.calls).toBe(1);
+  });
+
+  it('is subscribed as a singleton when bound again as one, and unbinding it then unsubscribes it', async () => {
+    const { container, registry } = await booted((c) => c.bind(RouterWatcher).toSelf());
+    container.unbind(RouterWatcher);
+    container.bind(RouterWatcher).toSelf().inSingletonScope();
+    await bootCallbacks(container);
+    expect(registry.subscriptions()).toEqual([expect.objectContaining({ owner: container.get(RouterWatcher) })]);
+    container.unbind(RouterWatcher);
+    expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false);
+  });
+
+  it('is subscribed again when the same class is bound again', async () => {
+    const { container, registry } = await booted((c) => c.bind(RouterWatcher).toSelf());
+    container.unbind(RouterWatcher);
+    container.bind(RouterWatcher).toSelf().inRequestScope();
+    expect((await bootCallbacks(container)).subscriptions).toHaveLength(1);
+    expect(registry.subscriptions()).toHaveLength(1);
   });
 });
 
