@@ -24,6 +24,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
+import { checkTransport } from './consumers.js';
 import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
 import { createCloudEvent, fromDelivery, toMessage, type CloudEvent } from './envelope.js';
 import type { OutboxEntry } from './outbox.js';
@@ -268,14 +269,7 @@ export class RegistryBridge {
    *   topic that is empty or has whitespace, or a logger without an `error` method
    */
   constructor(transport: Transport, options: RegistryBridgeOptions) {
-    if (
-      transport === null ||
-      typeof transport !== 'object' ||
-      typeof transport.publish !== 'function' ||
-      typeof transport.consume !== 'function'
-    ) {
-      throw new InvalidError('transport', transport, 'pass a Transport, e.g. new InMemoryTransport().');
-    }
+    checkTransport(transport, ['publish', 'consume']);
     if (options === null || typeof options !== 'object') {
       throw new InvalidError(
         'options',

@@ -12,6 +12,7 @@
  */
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
+import { checkTransport } from './consumers.js';
 import { checkMessage, checkTarget, MAX_TIMER_MS, warn } from './transport.kit.js';
 import type { OutgoingMessage, Target, Transport } from './transport.js';
 
@@ -209,9 +210,7 @@ export class OutboxRelay {
    *   `remove`, or options that are not positive whole numbers / a logger
    */
   constructor(transport: Transport, store: OutboxStore, options: OutboxRelayOptions = {}) {
-    if (transport === null || typeof transport !== 'object' || typeof transport.publish !== 'function') {
-      throw new InvalidError('transport', transport, 'pass a Transport, such as an InMemoryTransport.');
-    }
+    checkTransport(transport, ['publish']);
     if (
       store === null ||
       typeof store !== 'object' ||
