@@ -508,8 +508,8 @@ const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   id: undefined,
 });
 
-function resolveOptions(options: number | SubscribeOptions | undefined): Readonly<ResolvedOptions> {
-  if (options === undefined) return DEFAULT_OPTIONS;
+/** The options given to `subscribe` (which takes `undefined` as {@link DEFAULT_OPTIONS} itself, without a call). */
+function resolveOptions(options: number | SubscribeOptions): Readonly<ResolvedOptions> {
   if (typeof options === 'number') {
     if (!Number.isFinite(options))
       throw new InvalidError('priority', options, 'pass a finite number (lower runs first).');

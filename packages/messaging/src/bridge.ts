@@ -24,7 +24,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
-import { checkTransport } from './consumers.js';
+import { checkTransport } from './transport.kit.js';
 import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
 import { createCloudEvent, fromDelivery, toMessage, type CloudEvent } from './envelope.js';
 import type { OutboxEntry } from './outbox.js';

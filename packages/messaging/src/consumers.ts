@@ -1,34 +1,10 @@
 /**
- * What notifiers, notification listeners, RPC clients and servers share: the check of the
- * transport they are given, and a set of consumers started and stopped together. Internal to the
- * package (not exported from its index).
+ * What notification listeners and RPC servers share: a set of consumers started and stopped
+ * together. Internal to the package (not exported from its index).
  * @module
  */
 
-import { InvalidError } from '@herald/core';
 import type { ConsumeOptions, Consumer, DeliveryHandler, Target, Transport } from './transport.js';
-
-/**
- * Checks that `transport` is an object with the `methods` its user calls, so that a wrong
- * argument fails where it was passed (with an `InvalidError` naming `transport`) rather than as
- * a `TypeError` at the first message.
- *
- * @throws InvalidError naming `transport`
- */
-export function checkTransport(transport: unknown, methods: readonly (keyof Transport)[]): void {
-  if (
-    transport === null ||
-    typeof transport !== 'object' ||
-    methods.some((method) => typeof (transport as Record<string, unknown>)[method] !== 'function')
-  ) {
-    throw new InvalidError(
-      'transport',
-      transport,
-      `pass a Transport (an object with ${methods.map((m) => `${m}()`).join(' and ')}), ` +
-        'e.g. new InMemoryTransport() or await AmqpTransport.connect().',
-    );
-  }
-}
 
 /**
  * Consumers of several targets with one handler, started and stopped as one; a start and a stop

@@ -13,7 +13,8 @@
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { randomUUID } from 'node:crypto';
-import { checkTransport, ConsumerSet } from './consumers.js';
+import { ConsumerSet } from './consumers.js';
+import { checkTransport } from './transport.kit.js';
 import type { Delivery, Transport } from './transport.js';
 
 /** The priorities of a notification, lowest to highest, then `sample` (oslo's list). */

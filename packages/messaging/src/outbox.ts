@@ -12,8 +12,7 @@
  */
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
-import { checkTransport } from './consumers.js';
-import { checkMessage, checkTarget, MAX_TIMER_MS, warn } from './transport.kit.js';
+import { checkMessage, checkTarget, checkTransport, MAX_TIMER_MS, warn } from './transport.kit.js';
 import type { OutgoingMessage, Target, Transport } from './transport.js';
 
 /** One message waiting in an outbox: where it goes and what it says, with its id. */

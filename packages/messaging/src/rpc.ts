@@ -15,7 +15,8 @@
  */
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
-import { checkTransport, ConsumerSet } from './consumers.js';
+import { ConsumerSet } from './consumers.js';
+import { checkTransport } from './transport.kit.js';
 import type { Delivery, Target, Transport } from './transport.js';
 
 /** The request context an RPC message carries (oslo's `ctxt`). A JSON object. */

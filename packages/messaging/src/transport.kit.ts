@@ -16,6 +16,7 @@ import type {
   OutgoingMessage,
   RequestOptions,
   Target,
+  Transport,
 } from './transport.js';
 
 /** The longest delay `setTimeout` honours (a longer one fires at once). */
@@ -26,6 +27,28 @@ export const DEFAULT_DRAIN_MS = 5_000;
 
 /** The default number of acknowledged ids a queue remembers to drop duplicates. */
 export const DEFAULT_DEDUPLICATION_WINDOW = 10_000;
+
+/**
+ * Checks that `transport` is an object with the `methods` its user calls, so that a wrong
+ * argument fails where it was passed (with an `InvalidError` naming `transport`) rather than as
+ * a `TypeError` at the first message.
+ *
+ * @throws InvalidError naming `transport`
+ */
+export function checkTransport(transport: unknown, methods: readonly (keyof Transport)[]): void {
+  if (
+    transport === null ||
+    typeof transport !== 'object' ||
+    methods.some((method) => typeof (transport as Record<string, unknown>)[method] !== 'function')
+  ) {
+    throw new InvalidError(
+      'transport',
+      transport,
+      `pass a Transport (an object with ${methods.map((m) => `${m}()`).join(' and ')}), ` +
+        'e.g. new InMemoryTransport() or await AmqpTransport.connect().',
+    );
+  }
+}
 
 /**
  * A frozen copy of a valid target, with only the keys that matter.
