@@ -11,6 +11,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { InvalidError } from '@herald/core';
+import { watchUnhandledRejections } from '../../core/test/support.js';
 import {
   CallTimeoutError,
   DEFAULT_DELIVERY_LIMIT,
@@ -111,26 +112,6 @@ export function track(promise: Promise<unknown>): { readonly settled: boolean } 
     () => (state.settled = true),
   );
   return state;
-}
-
-/**
- * Node's own `process`: Jest gives each test file a copy whose listeners never hear of
- * unhandled rejections; a host function's constructor evaluates in the host realm.
- */
-function hostProcess(): NodeJS.Process {
-  const HostFunction = setImmediate.constructor as FunctionConstructor;
-  return HostFunction('return process')() as NodeJS.Process;
-}
-
-/** Collects the unhandled rejections raised while it listens. */
-export function watchUnhandledRejections(): { readonly reasons: unknown[]; stop(): void } {
-  const host = hostProcess();
-  const reasons: unknown[] = [];
-  const listener = (reason: unknown): void => {
-    reasons.push(reason);
-  };
-  host.prependListener('unhandledRejection', listener);
-  return { reasons, stop: () => host.off('unhandledRejection', listener) };
 }
 
 /** The InvalidError `run` throws synchronously, or a failed expectation. */
