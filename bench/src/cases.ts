@@ -81,6 +81,76 @@ function prepared(handlers: HandlerSet, label: string, op: () => unknown, close?
   };
 }
 
+/**
+ * Herald's timed operations, each built as `peers.ts` builds a peer's: a closure of its own over
+ * its parameters. When the engine optimises a closure made once, it reads the values the closure
+ * captured as constants; a module binding (the imported `ROUTER`, the exported `payload`) it
+ * loads and checks on every use instead. The peers' rows publish `payload` under a name they
+ * captured, so Herald's rows (and the limit rows) capture theirs too: the engine then sees the
+ * same constants in every row, and in particular can fold each handler's check of the payload it
+ * received (an identity comparison with `payload`) alike.
+ */
+const heraldOps = {
+  notifySync: (registry: UntypedRegistry, resource: string, event: string, payload: EventPayload) => () =>
+    registry.notifySync(resource, event, undefined, payload),
+  notify: (registry: UntypedRegistry, resource: string, event: string, payload: EventPayload) => () => {
+    void registry.notify(resource, event, undefined, payload);
+  },
+  notifyAwaited: (registry: UntypedRegistry, resource: string, event: string, payload: EventPayload) => () =>
+    registry.notify(resource, event, undefined, payload),
+  churn: (registry: UntypedRegistry, resource: string, event: string, fn: Handler) => () => {
+    registry.subscribe(fn, resource, event);
+    registry.unsubscribe(fn, resource, event);
+  },
+  churnByHandle: (registry: UntypedRegistry, resource: string, event: string, fn: Handler) => () =>
+    registry.subscribe(fn, resource, event).unsubscribe(),
+  rotateSync: (registry: UntypedRegistry, keys: readonly RotationKey[], payload: EventPayload) => {
+    let i = 0;
+    return () => {
+      const key = keys[i]!;
+      i = i + 1 === keys.length ? 0 : i + 1;
+      registry.notifySync(key.resource, key.event, undefined, payload);
+    };
+  },
+  rotateAwaited: (registry: UntypedRegistry, keys: readonly RotationKey[], payload: EventPayload) => {
+    let i = 0;
+    return () => {
+      const key = keys[i]!;
+      i = i + 1 === keys.length ? 0 : i + 1;
+      return registry.notify(key.resource, key.event, undefined, payload);
+    };
+  },
+};
+
+/** The limit rows' loops, built alike (see {@link heraldOps}). */
+const loops = {
+  calls: (fns: readonly Handler[], payload: unknown) => () => {
+    for (let i = 0; i < fns.length; i++) fns[i]!(payload);
+  },
+  awaits: (fns: readonly Handler[], payload: unknown) => async () => {
+    for (let i = 0; i < fns.length; i++) await fns[i]!(payload);
+  },
+  together: (fns: readonly Handler[], payload: unknown) => () => Promise.all(fns.map((fn) => fn(payload))),
+  rotate: (lists: readonly (readonly Handler[])[], payload: unknown) => {
+    let i = 0;
+    return () => {
+      const fns = lists[i]!;
+      i = i + 1 === lists.length ? 0 : i + 1;
+      for (let j = 0; j < fns.length; j++) fns[j]!(payload);
+    };
+  },
+};
+
+/** Publishing on the emitters this file drives itself (emittery, eventemitter2, Nest), built alike. */
+const emits = {
+  emit: (emitter: { emit(name: string, data: unknown): unknown }, name: string, payload: unknown) => () =>
+    emitter.emit(name, payload),
+  emitSerial: (emitter: { emitSerial(name: string, data: unknown): unknown }, name: string, payload: unknown) => () =>
+    emitter.emitSerial(name, payload),
+  emitAsync: (emitter: { emitAsync(name: string, data: unknown): unknown }, name: string, payload: unknown) => () =>
+    emitter.emitAsync(name, payload),
+};
+
 function heraldWith(fns: readonly Handler[]): UntypedRegistry {
   const registry = untyped(new CallbackRegistry({ name: 'bench' }));
   for (const fn of fns) registry.subscribe(fn, ROUTER, AFTER_CREATE);
@@ -126,10 +196,7 @@ function publishCase(count: number): Case {
       kind: 'limit',
       async prepare() {
         const h = handlers();
-        const fns = h.fns;
-        return prepared(h, this.name, () => {
-          for (let i = 0; i < fns.length; i++) fns[i]!(payload);
-        });
+        return prepared(h, this.name, loops.calls(h.fns, payload));
       },
     },
     {
@@ -155,8 +222,7 @@ function publishCase(count: number): Case {
       kind: 'herald',
       async prepare() {
         const h = handlers();
-        const registry = heraldWith(h.fns);
-        return prepared(h, this.name, () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload));
+        return prepared(h, this.name, heraldOps.notifySync(heraldWith(h.fns), ROUTER, AFTER_CREATE, payload));
       },
     },
     {
@@ -165,10 +231,7 @@ function publishCase(count: number): Case {
       note: 'the cost of `notify` itself: its promise is not awaited (the handlers are synchronous, so the round is over when it returns)',
       async prepare() {
         const h = handlers();
-        const registry = heraldWith(h.fns);
-        return prepared(h, this.name, () => {
-          void registry.notify(ROUTER, AFTER_CREATE, undefined, payload);
-        });
+        return prepared(h, this.name, heraldOps.notify(heraldWith(h.fns), ROUTER, AFTER_CREATE, payload));
       },
     },
     {
@@ -177,8 +240,7 @@ function publishCase(count: number): Case {
       note: 'every publish awaited, as callers of `notify` do: adds one turn of the microtask queue (see `await` alone)',
       async prepare() {
         const h = handlers();
-        const registry = heraldWith(h.fns);
-        return prepared(h, this.name, () => registry.notify(ROUTER, AFTER_CREATE, undefined, payload));
+        return prepared(h, this.name, heraldOps.notifyAwaited(heraldWith(h.fns), ROUTER, AFTER_CREATE, payload));
       },
     },
     {
@@ -206,12 +268,7 @@ function publishCase(count: number): Case {
         const h = handlers();
         const app = await (await import('./nest.js')).nestApp(h.fns, NAME);
         const emitter = app.emitter;
-        return prepared(
-          h,
-          this.name,
-          () => emitter.emit(NAME, payload),
-          () => app.close(),
-        );
+        return prepared(h, this.name, emits.emit(emitter, NAME, payload), () => app.close());
       },
     },
   ];
@@ -232,8 +289,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
     note: mode === 'together' ? 'Herald awaits each callback before the next (rule 5), never together' : undefined,
     async prepare() {
       const h = handlers();
-      const registry = heraldWith(h.fns);
-      return prepared(h, this.name, () => registry.notify(ROUTER, AFTER_CREATE, undefined, payload));
+      return prepared(h, this.name, heraldOps.notifyAwaited(heraldWith(h.fns), ROUTER, AFTER_CREATE, payload));
     },
   };
   const emitteryRow = (method: 'emit' | 'emitSerial'): Row => ({
@@ -243,7 +299,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
       const h = makeHandlers(ASYNC_HANDLERS, payload, { kind: 'async', receives: 'event' });
       const emitter = new Emittery();
       for (const fn of h.fns) emitter.on(NAME, fn);
-      return prepared(h, this.name, () => emitter[method](NAME, payload));
+      return prepared(h, this.name, emits[method](emitter, NAME, payload));
     },
   });
   const rows: Row[] =
@@ -254,10 +310,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
             kind: 'limit',
             async prepare() {
               const h = handlers();
-              const fns = h.fns;
-              return prepared(h, this.name, async () => {
-                for (let i = 0; i < fns.length; i++) await fns[i]!(payload);
-              });
+              return prepared(h, this.name, loops.awaits(h.fns, payload));
             },
           },
           heraldRow,
@@ -269,8 +322,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
             kind: 'limit',
             async prepare() {
               const h = handlers();
-              const fns = h.fns;
-              return prepared(h, this.name, () => Promise.all(fns.map((fn) => fn(payload))));
+              return prepared(h, this.name, loops.together(h.fns, payload));
             },
           },
           heraldRow,
@@ -282,7 +334,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
               const h = handlers();
               const emitter = new EventEmitter2({ maxListeners: 0 });
               for (const fn of h.fns) emitter.on(NAME, fn);
-              return prepared(h, this.name, () => emitter.emitAsync(NAME, payload));
+              return prepared(h, this.name, emits.emitAsync(emitter, NAME, payload));
             },
           },
           {
@@ -292,12 +344,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
               const h = handlers();
               const app = await (await import('./nest.js')).nestApp(h.fns, NAME);
               const emitter = app.emitter;
-              return prepared(
-                h,
-                this.name,
-                () => emitter.emitAsync(NAME, payload),
-                () => app.close(),
-              );
+              return prepared(h, this.name, emits.emitAsync(emitter, NAME, payload), () => app.close());
             },
           },
         ];
@@ -350,10 +397,7 @@ function churnCase(): Case {
         const h = handlers();
         const registry = heraldWith(h.fns.slice(0, CHURN_BASE));
         const extra = h.fns[CHURN_BASE]!;
-        const op = () => {
-          registry.subscribe(extra, ROUTER, AFTER_CREATE);
-          registry.unsubscribe(extra, ROUTER, AFTER_CREATE);
-        };
+        const op = heraldOps.churn(registry, ROUTER, AFTER_CREATE, extra);
         return churnPrepared(h, this.name, op, () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload));
       },
     },
@@ -365,7 +409,7 @@ function churnCase(): Case {
         const h = handlers();
         const registry = heraldWith(h.fns.slice(0, CHURN_BASE));
         const extra = h.fns[CHURN_BASE]!;
-        const op = () => registry.subscribe(extra, ROUTER, AFTER_CREATE).unsubscribe();
+        const op = heraldOps.churnByHandle(registry, ROUTER, AFTER_CREATE, extra);
         return churnPrepared(h, this.name, op, () => registry.notifySync(ROUTER, AFTER_CREATE, undefined, payload));
       },
     },
@@ -433,7 +477,14 @@ const PER_KEY = 3;
  * Like the constants of a real program, each name is one internalized string (the engine then
  * compares keys by identity).
  */
-function rotationKeys(): { resource: string; event: string; name: string }[] {
+/** One key of case (e): Herald's (resource, event), and the peers' single name for it. */
+interface RotationKey {
+  readonly resource: string;
+  readonly event: string;
+  readonly name: string;
+}
+
+function rotationKeys(): RotationKey[] {
   const eventNames = Object.values(heraldEvents).slice(0, EVENTS);
   const keys = [];
   for (let r = 0; r < RESOURCES; r++) {
@@ -476,20 +527,8 @@ function rotationCase(): Case {
       keys.forEach((key, k) => {
         for (const fn of perKey(h.fns, k)) registry.subscribe(fn, key.resource, key.event);
       });
-      let i = 0;
-      const op =
-        method === 'notifySync'
-          ? () => {
-              const key = keys[i]!;
-              i = i + 1 === keys.length ? 0 : i + 1;
-              registry.notifySync(key.resource, key.event, undefined, payload);
-            }
-          : () => {
-              const key = keys[i]!;
-              i = i + 1 === keys.length ? 0 : i + 1;
-              return registry.notify(key.resource, key.event, undefined, payload);
-            };
-      return rotation(h, this.name, op);
+      const rotate = method === 'notifySync' ? heraldOps.rotateSync : heraldOps.rotateAwaited;
+      return rotation(h, this.name, rotate(registry, keys, payload));
     },
   });
   const rows: Row[] = [
@@ -500,12 +539,7 @@ function rotationCase(): Case {
       async prepare() {
         const h = handlers();
         const lists = keys.map((_, k) => perKey(h.fns, k));
-        let i = 0;
-        return rotation(h, this.name, () => {
-          const fns = lists[i]!;
-          i = i + 1 === lists.length ? 0 : i + 1;
-          for (let j = 0; j < fns.length; j++) fns[j]!(payload);
-        });
+        return rotation(h, this.name, loops.rotate(lists, payload));
       },
     },
     heraldRow('notifySync'),
