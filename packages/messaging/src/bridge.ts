@@ -13,6 +13,7 @@
 import {
   CallbackFailure,
   CallbackRegistry,
+  describeValue,
   errorText,
   events as coreEvents,
   InvalidError,
@@ -26,7 +27,7 @@ import {
 } from '@herald/core';
 import { checkTransport } from './transport.kit.js';
 import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
-import { createCloudEvent, fromDelivery, toMessage, type CloudEvent } from './envelope.js';
+import { createCloudEvent, fromDelivery, isTraceparent, toMessage, type CloudEvent } from './envelope.js';
 import type { OutboxEntry } from './outbox.js';
 import type { Consumer, Delivery, OutgoingMessage, Target, Transport } from './transport.js';
 
@@ -49,7 +50,8 @@ export const BRIDGE_EVENT_TYPE_PREFIX = 'herald.';
 
 /**
  * The trigger of a notification that came from another process through a {@link RegistryBridge}:
- * which process sent it (`source`) and the CloudEvent's `id` (`source` + `eventId` identify it).
+ * which process sent it (`source`), the CloudEvent's `id` (`source` + `eventId` identify it), and
+ * the W3C `traceparent` it carried, if any (see {@link RegistryBridgeOptions.traceparent}).
  * Handlers can tell remote events from local ones with `instanceof`; the bridge never forwards a
  * notification whose trigger is one.
  *
@@ -69,12 +71,31 @@ export class RemoteOrigin {
     readonly source: string,
     /** The id of the CloudEvent that carried the notification. */
     readonly eventId: string,
+    /**
+     * The W3C `traceparent` the event carried (`00-<32 hex>-<16 hex>-<2 hex>`), to continue the
+     * sender's trace in the handlers here; `undefined` when it carried none.
+     *
+     * @example
+     * ```ts
+     * registry.subscribe((payload, { trigger }) => {
+     *   if (trigger instanceof RemoteOrigin && trigger.traceparent) startSpanFrom(trigger.traceparent);
+     * }, ROUTER, AFTER_CREATE);
+     * ```
+     */
+    readonly traceparent?: string,
   ) {
     if (typeof source !== 'string' || source === '') {
       throw new InvalidError('source', source, "pass the sending process's source, e.g. 'neutron-server@host-1'.");
     }
     if (typeof eventId !== 'string' || eventId === '') {
       throw new InvalidError('eventId', eventId, "pass the CloudEvent's id.");
+    }
+    if (traceparent !== undefined && !isTraceparent(traceparent)) {
+      throw new InvalidError(
+        'traceparent',
+        traceparent,
+        "pass a W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>') or leave it out.",
+      );
     }
   }
 
@@ -102,6 +123,30 @@ export interface RegistryBridgeOptions {
   readonly topic?: string;
   /** Where failures go (error level) and skipped events (debug level). Default: `console.error` only. */
   readonly logger?: Logger;
+  /**
+   * The W3C `traceparent` to send with each forwarded event (and each {@link
+   * RegistryBridge.outboxEntry}), e.g. the active span's, from OpenTelemetry's context; the
+   * receiving side hands it to its handlers as {@link RemoteOrigin.traceparent}. Return
+   * `undefined` for none. A value that is not a valid traceparent, or a hook that throws, is
+   * logged (warn level) and the event goes without one: W3C Trace Context says to ignore an
+   * invalid traceparent, and tracing must never cost an event.
+   *
+   * @example
+   * ```ts
+   * new RegistryBridge(transport, {
+   *   source: 'neutron-server@host-1',
+   *   traceparent: () => currentTraceparent(), // e.g. built from trace.getActiveSpan()?.spanContext()
+   * });
+   * ```
+   */
+  readonly traceparent?: (event: BridgedEvent) => string | undefined;
+}
+
+/** What {@link RegistryBridgeOptions.traceparent} is asked about: the notification being bridged. */
+export interface BridgedEvent {
+  readonly resource: string;
+  readonly event: string;
+  readonly payload: EventPayload | undefined;
 }
 
 /** Options of {@link RegistryBridge.forward}. */
@@ -249,6 +294,7 @@ export class RegistryBridge {
   readonly #transport: Transport;
   readonly #target: Target;
   readonly #logger: Logger;
+  readonly #traceparent: ((event: BridgedEvent) => string | undefined) | undefined;
   readonly #stats: Mutable<BridgeStats> = {
     forwarded: 0,
     forwardFailures: 0,
@@ -266,7 +312,8 @@ export class RegistryBridge {
 
   /**
    * @throws InvalidError for a transport without `publish` and `consume`, an empty `source`, a
-   *   topic that is empty or has whitespace, or a logger without an `error` method
+   *   topic that is empty or has whitespace, a logger without an `error` method, or a
+   *   `traceparent` that is not a function
    */
   constructor(transport: Transport, options: RegistryBridgeOptions) {
     checkTransport(transport, ['publish', 'consume']);
@@ -274,10 +321,10 @@ export class RegistryBridge {
       throw new InvalidError(
         'options',
         options,
-        "pass { source, topic?, logger? }, e.g. { source: 'l3-agent@host-2' }.",
+        "pass { source, topic?, logger?, traceparent? }, e.g. { source: 'l3-agent@host-2' }.",
       );
     }
-    const { source, topic = BRIDGE_TOPIC, logger = consoleLogger } = options;
+    const { source, topic = BRIDGE_TOPIC, logger = consoleLogger, traceparent } = options;
     if (typeof source !== 'string' || source === '') {
       throw new InvalidError(
         'options.source',
@@ -299,8 +346,16 @@ export class RegistryBridge {
         'pass an object with an error(message, ...meta) method, such as console.',
       );
     }
+    if (traceparent !== undefined && typeof traceparent !== 'function') {
+      throw new InvalidError(
+        'options.traceparent',
+        traceparent,
+        'pass a function ({ resource, event, payload }) => traceparent | undefined, or leave it out.',
+      );
+    }
     this.source = source;
     this.topic = topic;
+    this.#traceparent = traceparent;
     this.#transport = transport;
     this.#target = Object.freeze({ topic, fanout: true });
     this.#logger = logger;
@@ -532,13 +587,38 @@ export class RegistryBridge {
   ): OutgoingMessage & { readonly id: string } {
     const data: BridgeEventData = { resource, event, payload: encodePayload(payload) };
     const resourceId = payload?.resourceId;
+    const traceparent = this.#traceparentFor(resource, event, payload);
     const cloudEvent = createCloudEvent<BridgeEventData>({
       source: this.source,
       type: `${BRIDGE_EVENT_TYPE_PREFIX}${resource}.${event}`,
       data,
       ...(resourceId !== undefined && resourceId !== '' && { subject: String(resourceId) }),
+      ...(traceparent !== undefined && { traceparent }),
     });
     return toMessage(cloudEvent);
+  }
+
+  /** The hook's traceparent for one event; a bad one or a failing hook is logged and ignored. */
+  #traceparentFor(resource: string, event: string, payload: EventPayload | undefined): string | undefined {
+    const hook = this.#traceparent;
+    if (hook === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = hook({ resource, event, payload });
+    } catch (error) {
+      this.#log(
+        'warn',
+        `Herald bridge ${this.source}: the traceparent hook threw for ${resource} ${event}; sent without one`,
+        error,
+      );
+      return undefined;
+    }
+    if (value === undefined || isTraceparent(value)) return value;
+    this.#log(
+      'warn',
+      `Herald bridge ${this.source}: the traceparent hook returned ${describeValue(value)} for ${resource} ${event}, not a W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>'); sent without one`,
+    );
+    return undefined;
   }
 
   /** The bridge's subscriber: starts the publish of one notification. Never throws. */
@@ -591,7 +671,7 @@ export class RegistryBridge {
       return;
     }
     const { resource, event, payload } = parsed;
-    const origin = new RemoteOrigin(cloudEvent.source, cloudEvent.id);
+    const origin = new RemoteOrigin(cloudEvent.source, cloudEvent.id, cloudEvent.traceparent);
     this.#stats.received++;
     try {
       await registry.notify(resource, event, origin, payload);

@@ -598,6 +598,91 @@ describe('RegistryBridge: failures', () => {
   });
 });
 
+describe('RegistryBridge: trace context', () => {
+  const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  /** A → B, where A's bridge asks `hook` for each event's traceparent. */
+  async function traced(hook: NonNullable<ConstructorParameters<typeof RegistryBridge>[1]['traceparent']>) {
+    const transport = new InMemoryTransport();
+    const log = recordingLogger();
+    const a = new CallbackRegistry({ name: 'A' });
+    const b = new CallbackRegistry({ name: 'B' });
+    const sender = new RegistryBridge(transport, {
+      source: 'neutron-server@host-1',
+      logger: log.logger,
+      traceparent: hook,
+    });
+    const receiver = new RegistryBridge(transport, { source: 'l3-agent@host-2' });
+    const headers: Record<string, string>[] = [];
+    await transport.consume({ topic: BRIDGE_TOPIC, fanout: true }, (d) => void headers.push({ ...d.headers }));
+    const events = await tap(transport);
+    sender.forward(a, { resources: [ROUTER] });
+    await receiver.receive(b);
+    const remote = record(b, ROUTER, AFTER_CREATE);
+    const publish = async () => {
+      await a.notify(ROUTER, AFTER_CREATE, 'l3-plugin', created());
+      await sender.flush();
+      await transport.idle();
+    };
+    return { transport, log, remote, events, headers, sender, publish };
+  }
+
+  it("sends the hook's traceparent in the CloudEvent and its header; the receiver hands it to handlers", async () => {
+    const asked: unknown[] = [];
+    const { transport, remote, events, headers, publish } = await traced((event) => {
+      asked.push(event);
+      return TRACEPARENT;
+    });
+    await publish();
+    expect(asked).toEqual([{ resource: ROUTER, event: AFTER_CREATE, payload: expect.any(DBEventPayload) }]);
+    expect(events[0]!.traceparent).toBe(TRACEPARENT);
+    expect(headers[0]!.traceparent).toBe(TRACEPARENT);
+    expect(remote).toHaveLength(1);
+    expect(remote[0]!.notification.trigger).toBeInstanceOf(RemoteOrigin);
+    expect((remote[0]!.notification.trigger as RemoteOrigin).traceparent).toBe(TRACEPARENT);
+    await transport.close();
+  });
+
+  it('sends none when the hook returns undefined', async () => {
+    const { transport, remote, events, headers, log, publish } = await traced(() => undefined);
+    await publish();
+    expect(events[0]!.traceparent).toBeUndefined();
+    expect(headers[0]!.traceparent).toBeUndefined();
+    expect((remote[0]!.notification.trigger as RemoteOrigin).traceparent).toBeUndefined();
+    expect(log.lines).toEqual([]);
+    await transport.close();
+  });
+
+  it('sends the event without a malformed traceparent, and logs a warning naming the value', async () => {
+    const { transport, remote, events, log, sender, publish } = await traced(() => 'not-a-traceparent');
+    await publish();
+    expect(remote).toHaveLength(1);
+    expect(events[0]!.traceparent).toBeUndefined();
+    expect(sender.stats).toMatchObject({ forwarded: 1, forwardFailures: 0 });
+    expect(log.lines).toEqual([{ level: 'warn', message: expect.stringContaining('"not-a-traceparent"') }]);
+    await transport.close();
+  });
+
+  it('sends the event when the hook throws, and logs a warning', async () => {
+    const { transport, remote, events, log, sender, publish } = await traced(() => {
+      throw new Error('no active span');
+    });
+    await publish();
+    expect(remote).toHaveLength(1);
+    expect(events[0]!.traceparent).toBeUndefined();
+    expect(sender.stats).toMatchObject({ forwarded: 1, forwardFailures: 0 });
+    expect(log.lines).toEqual([{ level: 'warn', message: expect.stringContaining('traceparent hook threw') }]);
+    await transport.close();
+  });
+
+  it('puts the traceparent on outbox entries too', () => {
+    const bridge = new RegistryBridge(new InMemoryTransport(), { source: 'a', traceparent: () => TRACEPARENT });
+    const entry = bridge.outboxEntry(ROUTER, AFTER_CREATE, created());
+    expect(entry.message.headers?.traceparent).toBe(TRACEPARENT);
+    expect((entry.message.body as CloudEvent).traceparent).toBe(TRACEPARENT);
+  });
+});
+
 describe('RegistryBridge: flush and close', () => {
   it('flush waits for every publish started so far', async () => {
     const registry = new CallbackRegistry();
@@ -690,6 +775,9 @@ describe('RegistryBridge: input checks', () => {
     expect(element(() => new RegistryBridge(transport, {} as never))).toBe('options.source');
     expect(element(() => new RegistryBridge(transport, { source: 'a', topic: 'two words' }))).toBe('options.topic');
     expect(element(() => new RegistryBridge(transport, { source: 'a', logger: {} as Logger }))).toBe('options.logger');
+    expect(element(() => new RegistryBridge(transport, { source: 'a', traceparent: 'x' as never }))).toBe(
+      'options.traceparent',
+    );
     const bridge = new RegistryBridge(transport, { source: 'a', topic: 'neutron.events' });
     expect([bridge.source, bridge.topic]).toEqual(['a', 'neutron.events']);
     expect(new RegistryBridge(transport, { source: 'a' }).topic).toBe(BRIDGE_TOPIC);
@@ -751,6 +839,9 @@ describe('RegistryBridge: input checks', () => {
   it('checks RemoteOrigin', () => {
     expect(element(() => new RemoteOrigin('', 'e'))).toBe('source');
     expect(element(() => new RemoteOrigin('s', undefined as never))).toBe('eventId');
+    expect(element(() => new RemoteOrigin('s', 'e', '00-zz'))).toBe('traceparent');
+    const traced = new RemoteOrigin('s', 'e', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    expect(traced.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     const origin = new RemoteOrigin('neutron-server@host-1', 'e-1');
     expect(origin).toEqual({ source: 'neutron-server@host-1', eventId: 'e-1' });
     expect(String(origin)).toBe('RemoteOrigin(neutron-server@host-1, e-1)');
