@@ -174,7 +174,8 @@ class Boot {
     readonly state: BootState,
   ) {}
 
-  async add({ serviceId, declared, bindings }: Found): Promise<void> {
+  async add(found: Found): Promise<void> {
+    const { serviceId, bindings } = found;
     const { container } = this;
     // Subscribed per notification by an earlier boot, binding by binding: nothing to resolve.
     const claimed = this.state.resolvedIn(container);
@@ -185,23 +186,19 @@ class Boot {
     try {
       values = several ? await container.getAllAsync(serviceId) : [await container.getAsync(serviceId)];
     } catch (error) {
-      const classes = subscriberClasses(bindings, declared);
-      throw new SubscriberBootError(
-        subscriberName(serviceId, classes),
+      throw serviceFailed(
+        found,
         'could not be resolved from the container',
         'bind what it depends on (in this container or a parent), or unbind it',
         error,
-        classes.flatMap((cls) => handlerNames(cls.name, handlersOf(cls))),
       );
     }
     if (values.length !== bindings.length) {
-      const classes = subscriberClasses(bindings, declared);
-      throw new SubscriberBootError(
-        subscriberName(serviceId, classes),
+      throw serviceFailed(
+        found,
         'could not be told apart',
         'bind each subscriber under an identifier of its own',
         unmatchedValues(serviceId, values.length, bindings.length),
-        classes.flatMap((cls) => handlerNames(cls.name, handlersOf(cls))),
       );
     }
     // The scope is the binding's. A non-singleton is resolved for each notification, synchronously
@@ -375,6 +372,23 @@ function classNameOf(instance: object): string {
 /** `['L3Service.preventPortDelete', …]`, each method once. */
 function handlerNames(className: string, handlers: readonly HandlerInfo[]): string[] {
   return [...new Set(handlers.map((h) => `${className || '(anonymous class)'}.${String(h.method)}`))];
+}
+
+/** The error for a service boot could not set up, naming its subscriber classes and all their handlers. */
+function serviceFailed(
+  { serviceId, declared, bindings }: Found,
+  problem: string,
+  hint: string,
+  cause: unknown,
+): SubscriberBootError {
+  const classes = subscriberClasses(bindings, declared);
+  return new SubscriberBootError(
+    subscriberName(serviceId, classes),
+    problem,
+    hint,
+    cause,
+    classes.flatMap((cls) => handlerNames(cls.name, handlersOf(cls))),
+  );
 }
 
 /** The classes a service's bindings name, that have handlers (for a message about a service that failed). */

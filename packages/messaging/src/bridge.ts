@@ -25,7 +25,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
-import { checkTransport } from './transport.kit.js';
+import { checkTransport, isTopicName } from './transport.kit.js';
 import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
 import { createCloudEvent, fromDelivery, isTraceparent, toMessage, type CloudEvent } from './envelope.js';
 import type { OutboxEntry } from './outbox.js';
@@ -332,7 +332,7 @@ export class RegistryBridge {
         "pass a name unique to this process, e.g. 'neutron-server@host-1': it is how a bridge skips its own events.",
       );
     }
-    if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
+    if (!isTopicName(topic)) {
       throw new InvalidError(
         'options.topic',
         topic,

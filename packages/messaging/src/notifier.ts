@@ -14,7 +14,7 @@
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { randomUUID } from 'node:crypto';
 import { ConsumerSet } from './consumers.js';
-import { checkTransport } from './transport.kit.js';
+import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Transport } from './transport.js';
 
 /** The priorities of a notification, lowest to highest, then `sample` (oslo's list). */
@@ -83,7 +83,7 @@ function requireTopics(value: unknown): readonly string[] {
     throw new InvalidError('topics', value, `pass a non-empty array of topic names, e.g. ['notifications'].`);
   }
   for (const topic of value) {
-    if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
+    if (!isTopicName(topic)) {
       throw new InvalidError('topics', topic, `each topic must be a non-empty string without whitespace.`);
     }
   }

@@ -16,7 +16,7 @@
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { ConsumerSet } from './consumers.js';
-import { checkTransport } from './transport.kit.js';
+import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Target, Transport } from './transport.js';
 
 /** The request context an RPC message carries (oslo's `ctxt`). A JSON object. */
@@ -139,7 +139,7 @@ function requireName(element: string, value: unknown, hint: string): string {
 
 /** A topic: a non-empty string without whitespace, as a transport target's. */
 function requireTopic(value: unknown): string {
-  if (typeof value !== 'string' || value === '' || /\s/.test(value)) {
+  if (!isTopicName(value)) {
     throw new InvalidError('topic', value, `pass a non-empty string without whitespace, e.g. 'dhcp_agent'.`);
   }
   return value;

@@ -51,6 +51,20 @@ export function checkTransport(transport: unknown, methods: readonly (keyof Tran
 }
 
 /**
+ * Whether `value` can name a topic: a non-empty string without whitespace (a broker's routing
+ * keys and queue names are built from it). Every topic Herald takes is checked with it.
+ *
+ * @example
+ * ```ts
+ * isTopicName('dhcp_agent');   // true
+ * isTopicName('dhcp agent');   // false
+ * ```
+ */
+export function isTopicName(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && !/\s/.test(value);
+}
+
+/**
  * A frozen copy of a valid target, with only the keys that matter.
  *
  * @throws InvalidError naming the bad part (`target`, `target.topic`, `target.server`, `target.fanout`)
@@ -64,7 +78,7 @@ export function checkTarget(target: Target): Target {
     throw new InvalidError('target', target, "pass an object such as { topic: 'dhcp_agent' }.");
   }
   const { topic, server, fanout } = target;
-  if (typeof topic !== 'string' || topic === '' || /\s/.test(topic)) {
+  if (!isTopicName(topic)) {
     throw new InvalidError('target.topic', topic, 'pass a non-empty string without whitespace.');
   }
   if (server !== undefined && (typeof server !== 'string' || server === '')) {

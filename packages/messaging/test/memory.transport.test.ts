@@ -4,6 +4,7 @@ import {
   CallTimeoutError,
   DEFAULT_DEDUPLICATION_WINDOW,
   InMemoryTransport,
+  isTopicName,
   RemoteError,
   TransportError,
   type Delivery,
@@ -605,5 +606,19 @@ describe('InMemoryTransport', () => {
     await withTransport(async (transport) => {
       await expectInvalid(transport.request(TOPIC, { body: 1 }, { timeoutMs: 2 ** 31 }), 'options.timeoutMs');
     });
+  });
+});
+
+describe('isTopicName', () => {
+  it('takes what a target takes as its topic, and nothing else', async () => {
+    const transport = new InMemoryTransport();
+    for (const topic of ['dhcp_agent', 'notifications.info', 'a', '', ' ', 'dhcp agent', 'tab\there', 7, null]) {
+      const accepted = await transport.publish({ topic } as never, { body: 1 }).then(
+        () => true,
+        () => false,
+      );
+      expect([topic, isTopicName(topic)]).toEqual([topic, accepted]);
+    }
+    await transport.close();
   });
 });
