@@ -11,6 +11,7 @@
  * @module
  */
 
+import { takesPayloadOnly } from './arity.js';
 import { abortEventFor, BEFORE, isCancellableEvent } from './events.js';
 import { CallbackFailure, errorText, HeraldError, InvalidError, NotificationError, RetryRequest } from './errors.js';
 import { EventPayload } from './payloads.js';
@@ -384,21 +385,28 @@ function prepare(bucket: Bucket): Run {
 /** Makes a compiled {@link Run} from the functions to call, then `incident`. */
 type Factory = (...functionsThenSlot: unknown[]) => Run;
 
-/** One factory per number of callbacks: buckets of one size share their code. */
-const factories = new Map<number, Factory>();
+/**
+ * One factory per shape: the arguments each callback is called with, in order (`p` for the
+ * payload alone, `n` for the payload and the notification). Buckets of one shape share their code.
+ */
+const factories = new Map<string, Factory>();
 
 /**
  * A {@link Run} for `entries` as straight-line code with one call site per callback — the way
  * tseep bakes its listeners. A loop has one call site for every callback, which the engine cannot
  * inline once it has seen a few different functions; here each site sees one function, so small
  * callbacks are inlined. A callback with an owner is called through `bind` (the same `this`, and
- * unlike `.call` the engine inlines it). The generated source holds nothing but digits.
+ * unlike `.call` the engine inlines it). A callback that cannot see a second argument is called
+ * with the payload alone (see arity.ts): a call with more arguments than the callee declares is
+ * slower where it is not inlined. The generated source holds nothing but digits and fixed text.
  */
 function compile(entries: readonly Entry[]): Run | undefined {
   if (!canCompile || entries.length > MAX_COMPILED) return undefined;
   try {
-    let factory = factories.get(entries.length);
-    if (factory === undefined) factories.set(entries.length, (factory = generate(entries.length)));
+    let shape = '';
+    for (const entry of entries) shape += takesPayloadOnly(entry.callback) ? 'p' : 'n';
+    let factory = factories.get(shape);
+    if (factory === undefined) factories.set(shape, (factory = generate(shape)));
     const functions = entries.map((e) => (e.owner === undefined ? e.callback : bind.call(e.callback, e.owner)));
     return factory(...functions, incident);
   } catch (error) {
@@ -408,20 +416,21 @@ function compile(entries: readonly Entry[]): Run | undefined {
 }
 
 /**
- * The factory for `count` callbacks. Every byte of the run counts against the inlining budget
- * (see the top of the file), so each call is as small as it can be: set `i` (which call threw, for
- * the one shared `catch`), call, and go on only while the result is `undefined`; the round then
- * looks at any other result (see {@link Run}). The callbacks are the factory's parameters, not
- * constants: reading a closure's `const` costs a check that it was initialised.
+ * The factory for callbacks called as `shape` says (see {@link factories}). Every byte of the run
+ * counts against the inlining budget (see the top of the file), so each call is as small as it can
+ * be: set `i` (which call threw, for the one shared `catch`), call, and go on only while the result
+ * is `undefined`; the round then looks at any other result (see {@link Run}). The callbacks are
+ * the factory's parameters, not constants: reading a closure's `const` costs a check that it was
+ * initialised.
  */
-function generate(count: number): Factory {
+function generate(shape: string): Factory {
   const names: string[] = [];
   let open = '';
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < shape.length; i++) {
     names.push(`c${i}`);
-    open += `${i ? `i = ${i}; ` : ''}if ((r = c${i}(p, n)) === undefined) {\n`;
+    open += `${i ? `i = ${i}; ` : ''}if ((r = c${i}(${shape[i] === 'p' ? 'p' : 'p, n'})) === undefined) {\n`;
   }
-  const source = `'use strict';\nreturn function compiledRound(p, n) {\nlet i = 0, r;\ntry {\n${open}return 0;\n${'}'.repeat(count)}\n} catch (x) {\ns.value = x;\nreturn -i - 1;\n}\ns.value = r;\nreturn i + 1;\n};`;
+  const source = `'use strict';\nreturn function compiledRound(p, n) {\nlet i = 0, r;\ntry {\n${open}return 0;\n${'}'.repeat(shape.length)}\n} catch (x) {\ns.value = x;\nreturn -i - 1;\n}\ns.value = r;\nreturn i + 1;\n};`;
   return new Function(...names, 's', source) as Factory;
 }
 
