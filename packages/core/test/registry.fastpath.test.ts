@@ -165,3 +165,40 @@ describe('notifySync on a warm bucket', () => {
     expect((error as CallbackFailure).errors[0]!.error).toBeInstanceOf(HeraldError);
   });
 });
+
+describe('the remembered bucket', () => {
+  it('never lets empty names through, before any bucket, with one remembered, and after it is gone', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const expectRefused = async () => {
+      for (const [resource, event] of [
+        ['', ''],
+        ['', AFTER_CREATE],
+        [ROUTER, ''],
+      ] as const) {
+        expect(() => r.notifySync(resource, event, 'test')).toThrow(InvalidError);
+        await expect(r.notify(resource, event, 'test')).rejects.toBeInstanceOf(InvalidError);
+      }
+    };
+    await expectRefused();
+    const calls: string[] = [];
+    const callback = () => void calls.push('called');
+    registry.subscribe(callback, ROUTER, AFTER_CREATE);
+    for (let i = 0; i < 3; i++) r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    await expectRefused();
+    registry.unsubscribe(callback, ROUTER, AFTER_CREATE);
+    await expectRefused();
+    expect(calls).toEqual(['called', 'called', 'called']);
+  });
+
+  it('takes each key published in turn to its own subscribers, and a repeated key to its own', () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    const keys = [AFTER_CREATE, AFTER_UPDATE, BEFORE_CREATE] as const;
+    for (const event of keys) registry.subscribe(() => void calls.push(event), ROUTER, event);
+    const order = [0, 1, 2, 0, 0, 0, 1, 1, 2, 0, 2, 2, 2, 1];
+    for (const k of order) r.notifySync(ROUTER, keys[k]!, 'test', payload);
+    expect(calls).toEqual(order.map((k) => keys[k]));
+  });
+});
