@@ -582,9 +582,10 @@ export class CallbackRegistry {
   readonly #isRetriable: ((error: unknown) => boolean) | undefined;
   #buckets = new Map<string, Map<string, Bucket>>();
   /**
-   * The bucket a round last looked up: publishing the same event again skips the two map
-   * lookups, and takes the fast path if the bucket is prepared. `Bucket.NONE` when forgotten:
-   * whenever a bucket leaves `#buckets`, and for as long as an observer is registered.
+   * The bucket last looked up twice in a row (see {@link #lookedUp}): publishing the same event
+   * again skips the two map lookups, and takes the fast path if the bucket is prepared.
+   * `Bucket.NONE` when forgotten: whenever a bucket leaves `#buckets`, and for as long as an
+   * observer is registered.
    */
   #last: Bucket = Bucket.NONE;
   /**
