@@ -24,12 +24,27 @@ for (let i = 0; i < 20; i++) {
   try { registry.notifySync('router', 'before_create', 't', new DBEventPayload(undefined)); outcomes.push('ok'); }
   catch (e) { outcomes.push(e instanceof CallbackFailure ? e.errors.map((x) => x.callbackId).join() : String(e)); }
 }
-console.log(JSON.stringify({ codegen, calls: calls.slice(0, 4), count: calls.length, outcomes: [...new Set(outcomes)] }));
+const awaited = [];
+const later = new CallbackRegistry({ logger: { error() {} } });
+later.subscribe(async () => { awaited.push('a'); await null; awaited.push('a:end'); }, 'router', 'after_create');
+later.subscribe(() => { awaited.push('b'); throw new Error('b'); }, 'router', 'after_create');
+later.subscribe(async () => { awaited.push('c'); }, 'router', 'after_create');
+for (let i = 0; i < 20; i++) await later.notify('router', 'after_create', 't');
+console.log(JSON.stringify({ codegen, calls: calls.slice(0, 4), count: calls.length, outcomes: [...new Set(outcomes)], awaited: awaited.slice(0, 4), awaitedCount: awaited.length }));
 `;
 
-function run(flags: string[]): { codegen: string; calls: string[]; count: number; outcomes: string[] } {
+interface Outcome {
+  codegen: string;
+  calls: string[];
+  count: number;
+  outcomes: string[];
+  awaited: string[];
+  awaitedCount: number;
+}
+
+function run(flags: string[]): Outcome {
   const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8' });
-  return JSON.parse(out) as { codegen: string; calls: string[]; count: number; outcomes: string[] };
+  return JSON.parse(out) as Outcome;
 }
 
 describe.each([
@@ -43,5 +58,11 @@ describe.each([
     expect(result.calls).toEqual(['first', 'svc:before_create', 'svc:abort_create', 'first']);
     expect(result.count).toBe(20 * 3);
     expect(result.outcomes).toEqual(['veto']);
+  });
+
+  (built ? it : it.skip)('awaits each callback in turn and goes on after a failure, over many rounds', () => {
+    const result = run(flags);
+    expect(result.awaited).toEqual(['a', 'a:end', 'b', 'c']);
+    expect(result.awaitedCount).toBe(20 * 4);
   });
 });
