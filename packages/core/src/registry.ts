@@ -11,7 +11,7 @@
  * @module
  */
 
-import { takesPayloadOnly } from './arity.js';
+import { callLetterOf } from './callee.js';
 import { abortEventFor, BEFORE, isCancellableEvent } from './events.js';
 import { CallbackFailure, errorText, HeraldError, InvalidError, NotificationError, RetryRequest } from './errors.js';
 import { EventPayload } from './payloads.js';
@@ -398,10 +398,9 @@ function prepare(bucket: Bucket): Run {
 }
 
 /**
- * What generated code is made from: how each callback is called (its letter in `shape`: `p` for
- * the payload alone, `n` for the payload and the notification) and the function to call. Code is
- * generated once per shape and per kind ({@link generate}, {@link generateTail}), and shared by
- * every bucket of that shape.
+ * What generated code is made from: how each callback is called (its `CallLetter` in
+ * `shape`) and the function to call. Code is generated once per shape and per kind
+ * ({@link generate}, {@link generateTail}), and shared by every bucket of that shape.
  */
 type Make<T> = (shape: string, functions: readonly Function[]) => T;
 
@@ -409,15 +408,14 @@ type Make<T> = (shape: string, functions: readonly Function[]) => T;
  * Runs `make` for `entries`, or returns `undefined` where the bucket is called by the loops instead:
  * too many callbacks, code generation refused, or a callback that cannot be bound (a revoked proxy).
  * A callback with an owner is called through `bind` (the same `this`, and unlike `.call` the
- * engine inlines it). A callback that cannot see a second argument is called with the payload
- * alone (see arity.ts): a call with more arguments than the callee declares is slower where it
- * is not inlined.
+ * engine inlines it). How each one is called, with the payload alone or not, its result looked
+ * at or not, is read from its source once (see callee.ts).
  */
 function compiled<T>(entries: readonly Entry[], make: Make<T>): T | undefined {
   if (!canCompile || entries.length > MAX_COMPILED) return undefined;
   try {
     let shape = '';
-    for (const entry of entries) shape += takesPayloadOnly(entry.callback) ? 'p' : 'n';
+    for (const entry of entries) shape += callLetterOf(entry.callback);
     const functions = entries.map((e) => (e.owner === undefined ? e.callback : bind.call(e.callback, e.owner)));
     return make(shape, functions);
   } catch (error) {
@@ -448,27 +446,38 @@ function compile(entries: readonly Entry[]): Run | undefined {
   return compiled(entries, (shape, functions) => factoryOf(factories, shape, generate)(...functions, incident));
 }
 
-/** How the generated code calls callback `i` of `shape`. */
+/** How the generated code calls callback `i` of `shape` (see `CallLetter` in callee.ts). */
 function callOf(shape: string, i: number): string {
-  return `c${i}(${shape[i] === 'p' ? 'p' : 'p, n'})`;
+  return `c${i}(${shape[i] === 'p' || shape[i] === 'P' ? 'p' : 'p, n'})`;
+}
+
+/** Whether callback `i` of `shape` returns nothing, so that its result is not looked at. */
+function returnsNothing(shape: string, i: number): boolean {
+  return shape[i] === 'P' || shape[i] === 'N';
 }
 
 /**
  * The factory for callbacks called as `shape` says (see {@link Make}). Every byte of the run
  * counts against the inlining budget (see the top of the file), so each call is as small as it can
  * be: set `i` (which call threw, for the one shared `catch`), call, and go on only while the result
- * is `undefined`; the round then looks at any other result (see {@link Run}). The callbacks are
- * the factory's parameters, not constants: reading a closure's `const` costs a check that it was
- * initialised.
+ * is `undefined`; the round then looks at any other result (see {@link Run}). A callback that
+ * returns nothing is called without looking at its result at all. The callbacks are the factory's
+ * parameters, not constants: reading a closure's `const` costs a check that it was initialised.
  */
 function generate(shape: string): Factory {
   const names: string[] = [];
-  let open = '';
+  let body = '';
+  let open = 0;
   for (let i = 0; i < shape.length; i++) {
     names.push(`c${i}`);
-    open += `${i ? `i = ${i}; ` : ''}if ((r = ${callOf(shape, i)}) === undefined) {\n`;
+    const set = i ? `i = ${i}; ` : '';
+    if (returnsNothing(shape, i)) body += `${set}${callOf(shape, i)};\n`;
+    else {
+      body += `${set}if ((r = ${callOf(shape, i)}) === undefined) {\n`;
+      open++;
+    }
   }
-  const source = `'use strict';\nreturn function compiledRound(p, n) {\nlet i = 0, r;\ntry {\n${open}return 0;\n${'}'.repeat(shape.length)}\n} catch (x) {\ns.value = x;\nreturn -i - 1;\n}\ns.value = r;\nreturn i + 1;\n};`;
+  const source = `'use strict';\nreturn function compiledRound(p, n) {\nlet i = 0, r;\ntry {\n${body}return 0;\n${'}'.repeat(open)}\n} catch (x) {\ns.value = x;\nreturn -i - 1;\n}\ns.value = r;\nreturn i + 1;\n};`;
   return new Function(...names, 's', source) as Factory;
 }
 
@@ -523,8 +532,10 @@ function tailOf(bucket: Bucket): Tail | null {
     return errors;
   };
   const end: End = (payload, notification, errors) => concludeRound(registry, notification, payload, entries, errors);
+  // The tail looks at every result (which costs little beside an `await`): one factory serves a
+  // shape whatever its callbacks return.
   const make: Make<Tail> = (shape, functions) =>
-    factoryOf(tailFactories, shape, generateTail)(...functions, isPromiseLike, failed, end, incident);
+    factoryOf(tailFactories, shape.toLowerCase(), generateTail)(...functions, isPromiseLike, failed, end, incident);
   return (bucket.tail = compiled(entries, make) ?? null);
 }
 
