@@ -98,7 +98,7 @@ export function errorText(error: unknown): string {
  * ```
  */
 export class CallbackFailure extends HeraldError {
-  /** The failed callbacks, in call order. */
+  /** The failed callbacks, in call order (frozen). */
   readonly errors: readonly NotificationError[];
   /** The resource of the failed notification. */
   readonly resource: string;
@@ -109,7 +109,7 @@ export class CallbackFailure extends HeraldError {
     super(`${errors.map(String).join(', ')} (${resource} ${event})`);
     this.resource = resource;
     this.event = event;
-    this.errors = errors;
+    this.errors = Object.isFrozen(errors) ? errors : Object.freeze([...errors]);
   }
 
   /** What each failed callback threw, in call order. */

@@ -11,12 +11,12 @@ export type ResourceId = string | number;
 
 /** What every payload may carry. */
 export interface EventPayloadOptions<State> {
-  /** Unstructured extra data (kept by reference; defaults to `{}`). */
-  metadata?: Record<string, unknown>;
+  /** Unstructured extra data (kept by reference; `{}` when left out or `null`, as Neutron's `None`). */
+  metadata?: Record<string, unknown> | null;
   /** The API request body that caused the event, if any. */
   requestBody?: Partial<State>;
-  /** States of the resource, oldest first; the last one is `latestState`. */
-  states?: readonly State[];
+  /** States of the resource, oldest first; the last one is `latestState` (`[]` when left out or `null`). */
+  states?: readonly State[] | null;
   /** The id of the resource, when it has one yet. */
   resourceId?: ResourceId;
 }
@@ -63,10 +63,11 @@ export class EventPayload<State = unknown, Context = unknown> {
       throw new InvalidError('payload options', options, 'pass an object such as { states, resourceId }, or nothing.');
     }
     const { metadata, requestBody, states, resourceId } = options;
-    if (states !== undefined && !Array.isArray(states)) {
+    // `null` is "none given", as Neutron's `metadata or {}` and `states or []` read `None`.
+    if (states != null && !Array.isArray(states)) {
       throw new InvalidError('states', states, 'pass an array of states, oldest first.');
     }
-    if (metadata !== undefined && (metadata === null || typeof metadata !== 'object')) {
+    if (metadata != null && typeof metadata !== 'object') {
       throw new InvalidError('metadata', metadata, 'pass an object of extra key/value pairs.');
     }
     this.context = context;

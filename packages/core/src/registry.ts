@@ -726,6 +726,8 @@ export class CallbackRegistry {
   #byCallback = new WeakMap<Function, Held>();
   #customIds = new Map<string, Entry>();
   #serial = 0;
+  /** Numbers the observers' handles, apart from the subscriptions' ids. */
+  #observerSerial = 0;
   /** `undefined` while none is registered: one check on the fast path. */
   #observers: readonly Observer[] | undefined = undefined;
 
@@ -734,6 +736,7 @@ export class CallbackRegistry {
       throw new InvalidError('options', options, 'pass { logger, isRetriable, name } or nothing.');
     }
     const { logger = consoleLogger, isRetriable, name = 'registry' } = options;
+    if (typeof name !== 'string') throw new InvalidError('name', name, 'pass a string to name the registry in logs.');
     if (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function') {
       throw new InvalidError(
         'logger',
@@ -1012,7 +1015,7 @@ export class CallbackRegistry {
     }
     this.#observers = [...(this.#observers ?? []), observer];
     this.#last = Bucket.NONE; // observed rounds take the slow path: no bucket is cached meanwhile
-    const id = `observer#${++this.#serial}`;
+    const id = `observer#${++this.#observerSerial}`;
     const stop = () => {
       const rest = this.#observers?.filter((o) => o !== observer) ?? [];
       this.#observers = rest.length === 0 ? undefined : rest;
@@ -1312,6 +1315,7 @@ export class CallbackRegistry {
   ): CallbackFailure | RetryRequest | undefined {
     let failure: CallbackFailure | RetryRequest | undefined;
     if (errors !== undefined) {
+      Object.freeze(errors); // the failure and the observers' record share it, read-only
       const vetoes = abortOf === undefined && (isCancellableEvent(event) || errors.some((e) => e.cancellable));
       for (const e of errors) {
         if (vetoes)

@@ -70,6 +70,15 @@ describe('CallbackFailure', () => {
     expect(failure.innerErrors).toEqual([first.error, 'second']);
   });
 
+  it('keeps its errors frozen, apart from the array it was given', () => {
+    const given = [first];
+    const failure = new CallbackFailure('port', 'before_delete', given);
+    given.push(second);
+    expect(failure.errors).toEqual([first]);
+    expect(Object.isFrozen(failure.errors)).toBe(true);
+    expect(() => (failure.errors as NotificationError[]).push(second)).toThrow(TypeError);
+  });
+
   it('lists each failed callback id and its error in its message', () => {
     const failure = new CallbackFailure('port', 'before_delete', [first, second]);
     expect(failure.message).toBe(

@@ -236,6 +236,14 @@ describe('observe', () => {
     expect(records).toHaveLength(1);
   });
 
+  it('takes no number from the ids of subscriptions', () => {
+    const registry = new CallbackRegistry();
+    const tap = registry.observe(() => undefined);
+    function audit(): void {}
+    expect(registry.subscribe(audit, ROUTER, AFTER_CREATE).id).toBe('audit#1');
+    expect(registry.observe(() => undefined).id).not.toBe(tap.id);
+  });
+
   it('refuses an observer that is not a function', () => {
     const registry = new CallbackRegistry();
     expect(() => registry.observe('log' as never)).toThrow(InvalidError);

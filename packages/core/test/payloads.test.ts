@@ -39,6 +39,15 @@ describe('EventPayload', () => {
     expect(payload.latestState).toBe('s3');
   });
 
+  it('reads null metadata and states as none given, as Neutron reads None', () => {
+    const payload = new EventPayload(undefined, { metadata: null, states: null });
+    expect(payload.metadata).toEqual({});
+    expect(payload.states).toEqual([]);
+    expect(payload.hasStates).toBe(false);
+    expect(payload.latestState).toBeUndefined();
+    expect(new DBEventPayload(undefined, { states: null, resourceId: 'r1' }).isPersisted).toBe(false);
+  });
+
   it('takes a numeric resource id', () => {
     expect(new EventPayload(undefined, { resourceId: 0 }).resourceId).toBe(0);
   });
@@ -47,7 +56,6 @@ describe('EventPayload', () => {
     ['options that are not an object', 'ctx', 'payload options', 'states'],
     ['states that are not an array', { states: 's1' }, 'states', 's1'],
     ['metadata that is not an object', { metadata: 'm' }, 'metadata', 'm'],
-    ['null metadata', { metadata: null }, 'metadata', null],
   ])('rejects %s with an InvalidError', (_what, options, element, value) => {
     const bad = typeof options === 'string' ? value : options;
     let thrown: unknown;

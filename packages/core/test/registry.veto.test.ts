@@ -333,6 +333,9 @@ describe('logging', () => {
     expect(() => new CallbackRegistry({ isRetriable: 'yes' as never })).toThrow(
       expect.objectContaining({ name: 'InvalidError', element: 'isRetriable' }),
     );
+    expect(() => new CallbackRegistry({ name: 5 as never })).toThrow(
+      expect.objectContaining({ name: 'InvalidError', element: 'name', value: 5 }),
+    );
   });
 });
 
