@@ -202,3 +202,64 @@ describe('the remembered bucket', () => {
     expect(calls).toEqual(order.map((k) => keys[k]));
   });
 });
+
+describe('names that objects use themselves', () => {
+  // A name must be a key like any other, whatever an object would make of it: the registry may
+  // index buckets in objects as well as maps (docs/performance.md, "The lookup folded").
+  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '0', '42', 'length', 'then'];
+
+  it.each(names)('subscribes, notifies, lists, unsubscribes and clears %p as any name', async (name) => {
+    const prototypeNames = Object.getOwnPropertyNames(Object.prototype);
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    const asResource = () => void calls.push(`resource:${name}`);
+    const asEvent = () => void calls.push(`event:${name}`);
+    r.subscribe(asResource, name, AFTER_CREATE);
+    r.subscribe(asEvent, ROUTER, name);
+    for (let i = 0; i < 3; i++) {
+      r.notifySync(name, AFTER_CREATE, 'test');
+      await r.notify(ROUTER, name, 'test');
+    }
+    r.notifySync(name, name, 'test'); // a bucket of neither
+    expect(calls).toEqual(Array.from({ length: 3 }, () => [`resource:${name}`, `event:${name}`]).flat());
+    expect(registry.hasSubscribers(name as never, AFTER_CREATE)).toBe(true);
+    expect(registry.subscriptions().map((s) => [s.resource, s.event])).toEqual([
+      [name, AFTER_CREATE],
+      [ROUTER, name],
+    ]);
+    r.unsubscribe(asResource, name, AFTER_CREATE);
+    registry.clear();
+    calls.length = 0;
+    r.notifySync(name, AFTER_CREATE, 'test');
+    await r.notify(ROUTER, name, 'test');
+    expect(calls).toEqual([]);
+    r.subscribe(asEvent, ROUTER, name);
+    await r.notify(ROUTER, name, 'test');
+    expect(calls).toEqual([`event:${name}`]);
+    expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(prototypeNames); // nothing leaked there
+  });
+
+  it('refuses a name that is not a string without converting it, even one that converts to a known name', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    registry.subscribe(() => void calls.push('called'), ROUTER, AFTER_CREATE);
+    for (let i = 0; i < 3; i++) r.notifySync(ROUTER, AFTER_CREATE, 'test');
+    let converted = 0;
+    const lookalike = {
+      toString: () => {
+        converted++;
+        return ROUTER;
+      },
+    };
+    const eventLookalike = { [Symbol.toPrimitive]: () => (converted++, AFTER_CREATE) };
+    expect(() => r.notifySync(lookalike, AFTER_CREATE, 'test')).toThrow(InvalidError);
+    expect(() => r.notifySync(ROUTER, eventLookalike, 'test')).toThrow(InvalidError);
+    await expect(r.notify(lookalike, AFTER_CREATE, 'test')).rejects.toMatchObject({ element: 'resource' });
+    await expect(r.notify(ROUTER, eventLookalike, 'test')).rejects.toMatchObject({ element: 'event' });
+    expect(() => r.subscribe(() => undefined, lookalike, AFTER_CREATE)).toThrow(InvalidError);
+    expect(converted).toBe(0);
+    expect(calls).toEqual(['called', 'called', 'called']);
+  });
+});
