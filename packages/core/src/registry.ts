@@ -483,10 +483,11 @@ function generate(shape: string): Factory {
 
 /**
  * The rest of an unobserved asynchronous round of a compiled bucket, once its {@link Run} stopped
- * on a callback: what the run returned and left in {@link incident} (`value`) is passed in
- * `incident.at` too. It awaits that callback's promise (or records its error), then calls and
- * awaits each later callback in turn, and resolves when the round is over; with errors, through
- * the round's end ({@link CallbackRegistry.#conclude}), which rejects with the failure.
+ * on a callback: where it stopped (what the run returned) comes in `incident.at`, and what that
+ * callback returned or threw in `incident.value`. It awaits that callback's promise (or records
+ * its error), then calls and awaits each later callback in turn, and resolves when the round is
+ * over; with errors, through the round's end ({@link CallbackRegistry.#conclude}), which rejects
+ * with the failure.
  *
  * Generated, like the run, as straight-line code with one call site per callback: a `switch`
  * enters it after the callback the run stopped on. What it keeps across each `await` is what
@@ -513,6 +514,7 @@ type End = (
   errors: NotificationError[],
 ) => Promise<void>;
 
+/** A tail's way into the registry's private `#conclude` (set in the class's static block). */
 let concludeRound: (
   registry: CallbackRegistry,
   notification: Notification,
