@@ -512,18 +512,18 @@ const RESOURCES = 50;
 const EVENTS = 20;
 const PER_KEY = 3;
 
-/**
- * 1,000 (resource, event) keys: 50 resources × 20 of Neutron's events, in a fixed shuffled order.
- * Like the constants of a real program, each name is one internalized string (the engine then
- * compares keys by identity).
- */
-/** One key of case (e): Herald's (resource, event), and the peers' single name for it. */
+/** One key of cases (e) and (g): Herald's (resource, event), and the peers' single name for it. */
 interface RotationKey {
   readonly resource: string;
   readonly event: string;
   readonly name: string;
 }
 
+/**
+ * 1,000 (resource, event) keys: 50 resources × 20 of Neutron's events, in a fixed shuffled order.
+ * Like the constants of a real program, each name is one internalized string (the engine then
+ * compares keys by identity).
+ */
 function rotationKeys(): RotationKey[] {
   const eventNames = Object.values(heraldEvents).slice(0, EVENTS);
   const keys = [];

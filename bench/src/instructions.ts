@@ -80,7 +80,7 @@ function perOperation(caseId: string, rowName: string, times: number): number {
 function reasonOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const telling = text.split('\n').find((line) => /VG_|valgrind:|Error|error/.test(line)) ?? text.split('\n')[0]!;
-  return telling.replace(/^==\d+==\s*/, '').trim();
+  return telling.replace(/^(?:==\d+==|--\d+:\d+:)\s*(?:aspacem\s+)?/, '').trim(); // valgrind's own prefixes
 }
 
 const only = args.only.split(',');
