@@ -504,6 +504,12 @@ type TailFactory = (...functionsThenHelpers: unknown[]) => Tail;
 
 const tailFactories = new Map<string, TailFactory>();
 
+/** `errors` (made if there are none yet) with the failure of `entry` added. */
+function withFailure(errors: NotificationError[] | undefined, entry: Entry, error: unknown): NotificationError[] {
+  (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
+  return errors;
+}
+
 /** Records the error of callback `at` of a tail's bucket; returns the errors so far. */
 type Failed = (errors: NotificationError[] | undefined, at: number, error: unknown) => NotificationError[];
 
@@ -528,11 +534,7 @@ function tailOf(bucket: Bucket): Tail | null {
   if (bucket.tail !== undefined) return bucket.tail;
   const entries = bucket.snapshot;
   const registry = bucket.registry;
-  const failed: Failed = (errors, at, error) => {
-    const entry = entries[at]!;
-    (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
-    return errors;
-  };
+  const failed: Failed = (errors, at, error) => withFailure(errors, entries[at]!, error);
   const end: End = (payload, notification, errors) => concludeRound(registry, notification, payload, entries, errors);
   // The tail looks at every result (which costs little beside an `await`): one factory serves a
   // shape whatever its callbacks return.
@@ -1180,7 +1182,7 @@ export class CallbackRegistry {
       const i = at > 0 ? at - 1 : -at - 1;
       const entry = entries[i]!;
       const value = takeIncident();
-      if (at < 0) (errors ??= []).push(new NotificationError(entry.id, value, entry.cancellable));
+      if (at < 0) errors = withFailure(errors, entry, value);
       else {
         const error = this.#returnedInSync(entry, value);
         if (error !== undefined) (errors ??= []).push(error);
@@ -1265,16 +1267,14 @@ export class CallbackRegistry {
     let result = at === 0 ? undefined : takeIncident();
     if (at < 0) {
       at = -at; // callback at - 1 threw: recorded, nothing to await
-      const entry = entries[at - 1]!;
-      errors = [new NotificationError(entry.id, result, entry.cancellable)];
+      errors = withFailure(undefined, entries[at - 1]!, result);
       result = undefined;
     } else if (at === 0) at = entries.length; // an observed round that ran through
     for (;;) {
       try {
         if (isPromiseLike(result)) await result; // any other value a callback returns is ignored
       } catch (error) {
-        const entry = entries[at - 1]!;
-        (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
+        errors = withFailure(errors, entries[at - 1]!, error);
       }
       if (at === entries.length) break;
       const entry = entries[at]!;
@@ -1282,7 +1282,7 @@ export class CallbackRegistry {
         result = entry.callback.call(entry.owner, payload, notification);
       } catch (error) {
         result = undefined;
-        (errors ??= []).push(new NotificationError(entry.id, error, entry.cancellable));
+        errors = withFailure(errors, entry, error);
       }
       at++;
     }
