@@ -114,23 +114,8 @@ const EMPTY: readonly Entry[] = Object.freeze([]);
 
 const EMPTY_OBSERVERS: readonly Observer[] = [];
 
-/** Numbers the buckets, for {@link CallbackRegistry.#lookedUp}. */
-let bucketSerial = 0;
-
 /** The subscriptions of one (resource, event), in call order. */
 class Bucket {
-  /**
-   * Holds the last-lookup cache's place when it remembers no bucket. Its names are empty, which
-   * no valid publish has; one with empty names that matches them still finds no `run` here, and
-   * takes the general round, which checks the names. (Strings, not a symbol that no caller could
-   * pass: comparing a published name with a symbol takes the engine's generic comparison, about
-   * 36 instructions, where two strings compare in a few.)
-   */
-  static readonly NONE = new Bucket(undefined as unknown as CallbackRegistry, '', '');
-
-  /** Tells buckets apart without holding one (see {@link CallbackRegistry.#lookedUp}). */
-  readonly serial = ++bucketSerial;
-
   /** Sorted by priority, then by first subscription; changed in place (rounds call `snapshot`). */
   subs: Entry[] = [];
   /**
@@ -159,6 +144,33 @@ class Bucket {
     this.snapshot = EMPTY; // keeps no unsubscribed owner alive (rule 12)
   }
 }
+
+/**
+ * What the fast paths find buckets in: resource → event → bucket, as properties of plain objects
+ * (see {@link CallbackRegistry.#index}). Made by {@link newIndex}, added to by {@link define} only.
+ */
+type Index<T> = { readonly [name: string]: T | undefined };
+
+/**
+ * An empty {@link Index}: an object with no prototype, so that no name (`constructor`,
+ * `__proto__`, `toString`) finds anything it was not given. Made from a literal, not with
+ * `Object.create(null)`, which the engine makes a hash table from the start.
+ */
+function newIndex<T>(): Index<T> {
+  return Object.setPrototypeOf({}, null) as Index<T>;
+}
+
+/**
+ * Adds `name` to `index`. Defined, not assigned: the engine turns an object into a hash table
+ * after about a dozen properties assigned under computed names, but keeps defined ones in its
+ * fast layout (up to about a thousand), which is what lets it fold a lookup with constant names.
+ */
+function define<T>(index: Index<T>, name: string, value: T): void {
+  Object.defineProperty(index, name, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** The index while an observer is registered: every round takes the slow path, which reports. */
+const UNINDEXED: Index<Index<Bucket>> = Object.freeze(newIndex<Index<Bucket>>());
 
 /** What a subscription with an owner, a priority or the cancellable flag keeps (see {@link Entry}). */
 class Options {
@@ -384,6 +396,9 @@ function runFrom(
   }
   return 0;
 }
+
+/** How many buckets that left the index may stay in it at least (see {@link CallbackRegistry.#live}). */
+const STALE_MIN = 64;
 
 /** Buckets with more callbacks are called by the loop ({@link runFrom}). */
 const MAX_COMPILED = 256;
@@ -712,20 +727,22 @@ export class CallbackRegistry {
   readonly #isRetriable: ((error: unknown) => boolean) | undefined;
   #buckets = new Map<string, Map<string, Bucket>>();
   /**
-   * The bucket last looked up twice in a row (see {@link #lookedUp}): publishing the same event
-   * again skips the two map lookups, and takes the fast path if the bucket is prepared.
-   * `Bucket.NONE` when forgotten: whenever a bucket leaves `#buckets`, and for as long as an
-   * observer is registered.
+   * The buckets of {@link #buckets} again, found by property lookups instead of map lookups, for
+   * the fast paths of `notify` and `notifySync`. Where a call site publishes constant names (as
+   * `notifySync(ROUTER, AFTER_CREATE, …)` does) of a registry the engine knows, it folds both
+   * lookups into a constant, as it folds tseep's one: no name is compared on such a publish.
+   * A bucket stays here after it leaves `#buckets` (removing a property would turn the object
+   * into a hash table); it has no `run` then, so the fast path passes it to the slow one, which
+   * finds nothing. {@link #stale} counts these, and the index is rebuilt when they outnumber the
+   * live ones.
    */
-  #last: Bucket = Bucket.NONE;
-  /**
-   * The serial of the bucket looked up last. A lookup remembers its bucket in {@link #last} only
-   * when it is the one looked up the time before (the same key published twice in a row): storing
-   * an object into the registry costs the engine's write barrier, about 37 instructions, on every
-   * lookup of a workload that publishes many keys in turn (case (e) of the benchmark), where a
-   * number stores without one.
-   */
-  #lookedUp = 0;
+  #live = newIndex<Index<Bucket>>();
+  /** What the fast paths read: {@link #live}, or {@link UNINDEXED} while an observer is registered. */
+  #index = this.#live;
+  /** How many buckets {@link #buckets} holds. */
+  #bucketCount = 0;
+  /** How many buckets {@link #live} holds that {@link #buckets} no longer does. */
+  #stale = 0;
   /**
    * Every subscription of each callback, whatever its owner, resource and event (see
    * {@link Held}). Weak, so that keeping a callback's key here does not keep the callback alive
@@ -893,7 +910,7 @@ export class CallbackRegistry {
       for (const bucket of events.values())
         for (const entry of bucket.subs) if (typeof entry.data === 'object') retire(entry);
     this.#buckets = new Map();
-    this.#last = Bucket.NONE;
+    this.#reindex();
     this.#byCallback = new WeakMap();
     this.#customIds = new Map();
   }
@@ -916,22 +933,26 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): Promise<void>;
   notify(resource: string, event: string, trigger: unknown, payload?: EventPayload): Promise<void> {
-    // The fast path (see the top of the file): the bucket looked up last (never one while an
-    // observer is registered), already prepared, and a valid payload. The rest, and every check,
-    // is in #round.
-    const last = this.#last;
-    const run = last.run;
-    if (
-      resource !== last.resource ||
-      event !== last.event ||
-      run === undefined ||
-      (payload !== undefined && !(payload instanceof Payload))
-    )
-      return this.#round(resource, event, trigger, payload);
-    const entries = last.snapshot; // before the run: a callback may change the bucket
-    const notification: Notification = { resource, event, trigger };
-    const at = run(payload, notification);
-    return at === 0 ? RESOLVED : this.#goOn(last, notification, payload, entries, at);
+    // The fast path (see the top of the file): a prepared bucket found in #index (which finds
+    // none while an observer is registered), and a valid payload. The rest, and every check, is
+    // in #round. Written as a block left by `break`, not as one condition, on purpose: a value
+    // that comes out of `?.` or `? :` joins two paths, and the engine then neither folds the
+    // lookups nor drops the check of the bucket's layout (see "Reading the optimised code" in
+    // docs/performance.md).
+    fast: {
+      if (typeof resource !== 'string' || typeof event !== 'string') break fast; // never converted
+      const events = this.#index[resource];
+      if (events === undefined) break fast;
+      const bucket = events[event];
+      if (bucket === undefined) break fast;
+      const run = bucket.run;
+      if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
+      const entries = bucket.snapshot; // before the run: a callback may change the bucket
+      const notification: Notification = { resource, event, trigger };
+      const at = run(payload, notification);
+      return at === 0 ? RESOLVED : this.#goOn(bucket, notification, payload, entries, at);
+    }
+    return this.#round(resource, event, trigger, payload);
   }
 
   /**
@@ -951,23 +972,25 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): void;
   notifySync(resource: string, event: string, trigger: unknown, payload?: EventPayload): void {
-    // The fast path, as in notify; the rest, and every check, is in #roundSync. The condition is
-    // written out in both methods on purpose: moved into a shared helper, it took 12.5 ns instead
-    // of 6.7 ns per round of 10 callbacks in a scratch benchmark, and the helper's 50 bytes of
-    // bytecode count against the inlining budget too.
-    const last = this.#last;
-    const run = last.run;
-    if (
-      resource !== last.resource ||
-      event !== last.event ||
-      run === undefined ||
-      (payload !== undefined && !(payload instanceof Payload))
-    )
-      return raise(this.#roundSync(resource, event, trigger, payload));
-    const entries = last.snapshot; // before the run: a callback may change the bucket
-    const notification: Notification = { resource, event, trigger };
-    const at = run(payload, notification);
-    if (at !== 0) raise(this.#concludeSync(notification, payload, entries, at));
+    // The fast path, as in notify; the rest, and every check, is in #roundSync. It is written out
+    // in both methods on purpose: moved into a shared helper, it took 12.5 ns instead of 6.7 ns
+    // per round of 10 callbacks in a scratch benchmark, and the helper's bytecode counts against
+    // the inlining budget too.
+    fast: {
+      if (typeof resource !== 'string' || typeof event !== 'string') break fast; // never converted
+      const events = this.#index[resource];
+      if (events === undefined) break fast;
+      const bucket = events[event];
+      if (bucket === undefined) break fast;
+      const run = bucket.run;
+      if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
+      const entries = bucket.snapshot; // before the run: a callback may change the bucket
+      const notification: Notification = { resource, event, trigger };
+      const at = run(payload, notification);
+      if (at !== 0) raise(this.#concludeSync(notification, payload, entries, at));
+      return;
+    }
+    raise(this.#roundSync(resource, event, trigger, payload));
   }
 
   /**
@@ -1025,11 +1048,12 @@ export class CallbackRegistry {
       throw new InvalidError('observer', observer, 'pass a function (record) => void.');
     }
     this.#observers = [...(this.#observers ?? []), observer];
-    this.#last = Bucket.NONE; // observed rounds take the slow path: no bucket is cached meanwhile
+    this.#index = UNINDEXED; // observed rounds take the slow path, which reports them
     const id = `observer#${++this.#observerSerial}`;
     const stop = () => {
       const rest = this.#observers?.filter((o) => o !== observer) ?? [];
       this.#observers = rest.length === 0 ? undefined : rest;
+      if (rest.length === 0) this.#index = this.#live;
     };
     return { id, unsubscribe: stop, [Symbol.dispose]: stop };
   }
@@ -1039,6 +1063,11 @@ export class CallbackRegistry {
     if (events === undefined) this.#buckets.set(resource, (events = new Map()));
     const bucket = new Bucket(this, resource, event);
     events.set(event, bucket);
+    this.#bucketCount++;
+    const indexed = this.#live[resource];
+    if (indexed === undefined) define(this.#live, resource, newIndex<Bucket>());
+    if (indexed?.[event] !== undefined) this.#stale--; // a bucket that left #buckets is replaced
+    define(this.#live[resource]!, event, bucket);
     return bucket;
   }
 
@@ -1076,9 +1105,10 @@ export class CallbackRegistry {
   #forgetBucket(bucket: Bucket): void {
     const events = this.#buckets.get(bucket.resource);
     if (events?.get(bucket.event) !== bucket) return;
-    if (this.#last === bucket) this.#last = Bucket.NONE;
     events.delete(bucket.event);
     if (events.size === 0) this.#buckets.delete(bucket.resource);
+    this.#bucketCount--;
+    if (++this.#stale > Math.max(STALE_MIN, this.#bucketCount)) this.#reindex();
   }
 
   /** Makes `entries` the callback's, in its {@link Slot} if it has one (`held`: what the map holds now). */
@@ -1099,28 +1129,35 @@ export class CallbackRegistry {
       registry.#conclude(notification, payload, entries, errors, undefined);
   }
 
+  /** The bucket of (resource, event) for `subscribe`, which has checked the names. */
   #bucketOf(resource: string, event: string): Bucket | undefined {
-    const last = this.#last;
-    return resource === last.resource && event === last.event ? last : this.#lookUp(resource, event);
+    const bucket = this.#live[resource]?.[event];
+    return bucket !== undefined && bucket.subs.length > 0 ? bucket : undefined; // none: it left #buckets
   }
 
-  /**
-   * The bucket of (resource, event), remembered for the next lookup when it was also the one
-   * looked up before (see {@link #lookedUp}); checks the names when there is none (only valid
-   * names have a bucket, so a found one needs no checking). Rounds come here directly: their fast
-   * path has compared the names with {@link #last} already.
-   */
+  /** The bucket of (resource, event), if any; checks the names when there is none. */
   #lookUp(resource: string, event: string): Bucket | undefined {
     const bucket = this.#buckets.get(resource)?.get(event);
-    if (bucket === undefined) {
-      checkNames(resource, event);
-      return undefined;
-    }
-    if (this.#observers === undefined) {
-      if (bucket.serial === this.#lookedUp) this.#last = bucket;
-      else this.#lookedUp = bucket.serial;
-    }
+    if (bucket === undefined) checkNames(resource, event);
     return bucket;
+  }
+
+  /** Makes {@link #live} again from {@link #buckets}, without the buckets that left it. */
+  #reindex(): void {
+    const live = newIndex<Index<Bucket>>();
+    let count = 0;
+    for (const [resource, events] of this.#buckets) {
+      const indexed = newIndex<Bucket>();
+      define(live, resource, indexed);
+      for (const [event, bucket] of events) {
+        define(indexed, event, bucket);
+        count++;
+      }
+    }
+    this.#live = live;
+    this.#bucketCount = count;
+    this.#stale = 0;
+    if (this.#observers === undefined) this.#index = live;
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * The fast path of `notify` / `notifySync` (the bucket looked up last, prepared, no observer, a
- * valid payload) and the compiled runs it calls must keep every rule of the slow path. Each test
+ * The fast path of `notify` / `notifySync` (a prepared bucket found in the registry's index, no
+ * observer, a valid payload) and the compiled runs it calls must keep every rule of the slow path. Each test
  * publishes a few rounds first, so that the bucket is cached and compiled before the case starts.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -166,8 +166,8 @@ describe('notifySync on a warm bucket', () => {
   });
 });
 
-describe('the remembered bucket', () => {
-  it('never lets empty names through, before any bucket, with one remembered, and after it is gone', async () => {
+describe('the bucket index', () => {
+  it('never lets empty names through, before any bucket, with one indexed, and after it is gone', async () => {
     const { registry } = quietRegistry();
     const r = untyped(registry);
     const expectRefused = async () => {
@@ -200,6 +200,80 @@ describe('the remembered bucket', () => {
     const order = [0, 1, 2, 0, 0, 0, 1, 1, 2, 0, 2, 2, 2, 1];
     for (const k of order) r.notifySync(ROUTER, keys[k]!, 'test', payload);
     expect(calls).toEqual(order.map((k) => keys[k]));
+  });
+
+  it('calls nobody on a key whose last subscriber left, and calls a new subscriber there', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    const first = () => void calls.push('first');
+    const second = () => void calls.push('second');
+    registry.subscribe(first, ROUTER, AFTER_CREATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    registry.unsubscribe(first, ROUTER, AFTER_CREATE);
+    r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    await r.notify(ROUTER, AFTER_CREATE, 'test', payload);
+    expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false);
+    registry.subscribe(second, ROUTER, AFTER_CREATE);
+    r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    await r.notify(ROUTER, AFTER_CREATE, 'test', payload);
+    expect(calls).toEqual([...Array.from({ length: WARM_ROUNDS }, () => 'first'), 'second', 'second']);
+  });
+
+  it('keeps every live key while hundreds of others come and go', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls = new Map<string, number>();
+    const count = (key: string) => () => void calls.set(key, (calls.get(key) ?? 0) + 1);
+    const live = ['port', 'network', 'subnet'].map((resource) => ({
+      resource,
+      sub: r.subscribe(count(resource), resource, AFTER_CREATE),
+    }));
+    const gone: string[] = [];
+    for (let k = 0; k < 300; k++) {
+      const resource = `transient${k}`;
+      const sub = r.subscribe(count(resource), resource, k % 2 ? AFTER_CREATE : AFTER_UPDATE);
+      r.notifySync(resource, k % 2 ? AFTER_CREATE : AFTER_UPDATE, 'test', payload);
+      for (const { resource: name } of live) r.notifySync(name, AFTER_CREATE, 'test', payload);
+      sub.unsubscribe();
+      r.notifySync(resource, k % 2 ? AFTER_CREATE : AFTER_UPDATE, 'test', payload); // nobody now
+      gone.push(resource);
+    }
+    for (const { resource } of live) expect(calls.get(resource)).toBe(300);
+    for (const resource of gone) expect(calls.get(resource)).toBe(1);
+    expect(registry.subscriptions().map((s) => s.resource)).toEqual(['port', 'network', 'subnet']);
+    // A key that came and went long ago takes a new subscriber like any other.
+    r.subscribe(count('again'), gone[0]!, AFTER_UPDATE);
+    await r.notify(gone[0]!, AFTER_UPDATE, 'test', payload);
+    expect(calls.get('again')).toBe(1);
+    live[1]!.sub.unsubscribe();
+    r.notifySync('network', AFTER_CREATE, 'test', payload);
+    expect(calls.get('network')).toBe(300);
+  });
+
+  it('finds no bucket for a number, even where a name is its digits', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    registry.subscribe(() => void calls.push('called'), '42' as never, '7' as never);
+    for (let i = 0; i < WARM_ROUNDS; i++) r.notifySync('42', '7', 'test');
+    expect(() => r.notifySync(42, '7', 'test')).toThrow(InvalidError);
+    expect(() => r.notifySync('42', 7, 'test')).toThrow(InvalidError);
+    await expect(r.notify(42, '7', 'test')).rejects.toBeInstanceOf(InvalidError);
+    expect(calls).toHaveLength(WARM_ROUNDS);
+  });
+
+  it('calls no subscriber that clear() removed, from a key published before and after', () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    registry.subscribe(() => void calls.push('old'), ROUTER, AFTER_CREATE);
+    for (let i = 0; i < WARM_ROUNDS; i++) r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    registry.clear();
+    r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    registry.subscribe(() => void calls.push('new'), ROUTER, AFTER_CREATE);
+    r.notifySync(ROUTER, AFTER_CREATE, 'test', payload);
+    expect(calls).toEqual([...Array.from({ length: WARM_ROUNDS }, () => 'old'), 'new']);
   });
 });
 
