@@ -277,6 +277,66 @@ describe('the bucket index', () => {
   });
 });
 
+describe.each(['notifySync', 'notify'] as const)('%s: the notification', (method) => {
+  async function publish(r: ReturnType<typeof untyped>, trigger: unknown): Promise<unknown> {
+    try {
+      if (method === 'notifySync') r.notifySync(ROUTER, BEFORE_CREATE, trigger, payload);
+      else await r.notify(ROUTER, BEFORE_CREATE, trigger, payload);
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  }
+
+  // Compiled runs make the notification only where a callback takes it (registry.ts, `Run`).
+  it.each([
+    ['every callback takes it', 3, 0],
+    ['only callbacks after the failure take it', 3, 2],
+    ['more callbacks than are compiled', 300, 0],
+  ])('is one object per round, the same before and after a failure, when %s', async (_, count, from) => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const seen: unknown[] = [];
+    let takers = 0;
+    for (let i = 0; i < count; i++) {
+      if (i === 1) {
+        registry.subscribe(
+          () => {
+            throw new Error('veto');
+          },
+          ROUTER,
+          BEFORE_CREATE,
+        );
+      } else if (i >= from) {
+        registry.subscribe((_p: unknown, n: unknown) => void seen.push(n), ROUTER, BEFORE_CREATE);
+        takers++;
+      } else registry.subscribe((_p: unknown) => void seen.push('payload only'), ROUTER, BEFORE_CREATE);
+    }
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+      seen.length = 0;
+      const trigger = { round };
+      const error = await publish(r, trigger);
+      expect(error).toBeInstanceOf(CallbackFailure);
+      const notifications = seen.filter((n) => n !== 'payload only');
+      expect(notifications).toHaveLength(takers);
+      expect(notifications[0]).toEqual({ resource: ROUTER, event: BEFORE_CREATE, trigger });
+      for (const n of notifications) expect(n).toBe(notifications[0]);
+    }
+  });
+
+  it('is a new object each round, which a callback may keep', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const kept: unknown[] = [];
+    registry.subscribe((_p: unknown, n: unknown) => void kept.push(n), ROUTER, BEFORE_CREATE);
+    for (let round = 0; round < WARM_ROUNDS; round++) await publish(r, round);
+    expect(kept).toEqual(
+      Array.from({ length: WARM_ROUNDS }, (_, round) => ({ resource: ROUTER, event: BEFORE_CREATE, trigger: round })),
+    );
+    expect(new Set(kept).size).toBe(WARM_ROUNDS);
+  });
+});
+
 describe('names that objects use themselves', () => {
   // A name must be a key like any other, whatever an object would make of it: the registry may
   // index buckets in objects as well as maps (docs/performance.md, "The lookup folded").
