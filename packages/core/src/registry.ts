@@ -981,8 +981,7 @@ export class CallbackRegistry {
       if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
       const entries = bucket.snapshot; // before the run: a callback may change the bucket
       const at = run(payload, trigger);
-      if (at === 0) return RESOLVED;
-      return this.#goOn(bucket, takeNotification() ?? { resource, event, trigger }, payload, entries, at);
+      return at === 0 ? RESOLVED : this.#goOn(bucket, resource, event, trigger, payload, entries, at);
     }
     return this.#round(resource, event, trigger, payload);
   }
@@ -1018,9 +1017,29 @@ export class CallbackRegistry {
       if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
       const entries = bucket.snapshot; // before the run: a callback may change the bucket
       const at = run(payload, trigger);
-      if (at !== 0) raise(this.#concludeSync(takeNotification() ?? { resource, event, trigger }, payload, entries, at));
+      if (at !== 0) this.#stoppedSync(resource, event, trigger, payload, entries, at);
       return;
     }
+    this.#slowSync(resource, event, trigger, payload);
+  }
+
+  // What notifySync calls off its fast path, each in one call: the fewer bytes notifySync has,
+  // the more of the publisher's code the engine inlines along with it (see the top of the file).
+
+  /** Throws the failure, if any, of a round whose run stopped at `at` (see {@link Run}). */
+  #stoppedSync(
+    resource: string,
+    event: string,
+    trigger: unknown,
+    payload: EventPayload | undefined,
+    entries: readonly Entry[],
+    at: number,
+  ): void {
+    raise(this.#concludeSync(takeNotification() ?? { resource, event, trigger }, payload, entries, at));
+  }
+
+  /** {@link #roundSync}, throwing its failure. */
+  #slowSync(resource: string, event: string, trigger: unknown, payload: EventPayload | undefined): void {
     raise(this.#roundSync(resource, event, trigger, payload));
   }
 
@@ -1292,7 +1311,8 @@ export class CallbackRegistry {
     }
     if (at === 0 && started === UNOBSERVED) return RESOLVED;
     // `at` is not 0 here only when a bucket ran; an observed or abort round takes the loop.
-    if (started === UNOBSERVED && abortOf === undefined) return this.#goOn(bucket!, notification, payload, entries, at);
+    if (started === UNOBSERVED && abortOf === undefined)
+      return this.#goOnWith(bucket!, notification, payload, entries, at);
     return this.#finishAsync(notification, payload, entries, at, { started, abortOf });
   }
 
@@ -1301,6 +1321,19 @@ export class CallbackRegistry {
    * the bucket's {@link Tail}, or the loop where it has none or changed during the run.
    */
   #goOn(
+    bucket: Bucket,
+    resource: string,
+    event: string,
+    trigger: unknown,
+    payload: EventPayload | undefined,
+    entries: readonly Entry[],
+    at: number,
+  ): Promise<void> {
+    return this.#goOnWith(bucket, takeNotification() ?? { resource, event, trigger }, payload, entries, at);
+  }
+
+  /** {@link #goOn} with the notification the run's callbacks saw, or a new one. */
+  #goOnWith(
     bucket: Bucket,
     notification: Notification,
     payload: EventPayload | undefined,
