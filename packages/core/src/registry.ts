@@ -373,16 +373,29 @@ type Run = (payload: EventPayload | undefined, trigger: unknown) => number;
  * Where a {@link Run} leaves what it stopped on; the round takes it at once (nothing runs in
  * between). `at` is where a {@link Tail} starts (the run's result), set just before it is called.
  */
-const incident: { value: unknown; at: number; notification: Notification | undefined } = {
+const incident: {
+  value: unknown;
+  at: number;
+  notification: Notification | undefined;
+  entries: readonly Entry[];
+} = {
   value: undefined,
   at: 0,
   notification: undefined,
+  entries: EMPTY,
 };
 
 function takeIncident(): unknown {
   const value = incident.value;
   incident.value = undefined; // never keep a caller's error or promise alive
   return value;
+}
+
+/** The entries of the {@link Run} that stopped (taken at once, as the incident). */
+function takeEntries(): readonly Entry[] {
+  const entries = incident.entries;
+  incident.entries = EMPTY; // never keep an unsubscribed owner alive
+  return entries;
 }
 
 /** The notification a stopped {@link Run} made, if it made one (taken at once, as the incident). */
@@ -433,7 +446,10 @@ function prepare(bucket: Bucket): Run {
     ((payload, trigger) => {
       const notification: Notification = { resource, event, trigger };
       const at = runFrom(entries, 0, payload, notification);
-      if (at !== 0) incident.notification = notification;
+      if (at !== 0) {
+        incident.notification = notification;
+        incident.entries = entries;
+      }
       return at;
     }));
 }
@@ -485,7 +501,7 @@ const factories = new Map<string, Factory>();
  */
 function compile(entries: readonly Entry[], resource: string, event: string): Run | undefined {
   return compiled(entries, (shape, functions) =>
-    factoryOf(factories, shape, generate)(...functions, incident, resource, event),
+    factoryOf(factories, shape, generate)(...functions, incident, resource, event, entries),
   );
 }
 
@@ -523,9 +539,9 @@ function generate(shape: string): Factory {
   // The notification, only where a callback takes it (see Run); R and E are the bucket's names.
   const wanted = /[nN]/.test(shape);
   const make = wanted ? 'const n = { resource: R, event: E, trigger: t };\n' : '';
-  const leave = wanted ? '\ns.notification = n;' : '';
+  const leave = wanted ? '\ns.entries = Q; s.notification = n;' : '\ns.entries = Q;';
   const source = `'use strict';\nreturn function compiledRound(p, t) {\n${make}let i = 0, r;\ntry {\n${body}return 0;\n${'}'.repeat(open)}\n} catch (x) {\ns.value = x;${leave}\nreturn -i - 1;\n}\ns.value = r;${leave}\nreturn i + 1;\n};`;
-  return new Function(...names, 's', 'R', 'E', source) as Factory;
+  return new Function(...names, 's', 'R', 'E', 'Q', source) as Factory;
 }
 
 /**
@@ -979,9 +995,8 @@ export class CallbackRegistry {
       if (bucket === undefined) break fast;
       const run = bucket.run;
       if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
-      const entries = bucket.snapshot; // before the run: a callback may change the bucket
       const at = run(payload, trigger);
-      return at === 0 ? RESOLVED : this.#goOn(bucket, resource, event, trigger, payload, entries, at);
+      return at === 0 ? RESOLVED : this.#goOn(bucket, resource, event, trigger, payload, at);
     }
     return this.#round(resource, event, trigger, payload);
   }
@@ -1015,9 +1030,8 @@ export class CallbackRegistry {
       if (bucket === undefined) break fast;
       const run = bucket.run;
       if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
-      const entries = bucket.snapshot; // before the run: a callback may change the bucket
       const at = run(payload, trigger);
-      if (at !== 0) this.#stoppedSync(resource, event, trigger, payload, entries, at);
+      if (at !== 0) this.#stoppedSync(resource, event, trigger, payload, at);
       return;
     }
     this.#slowSync(resource, event, trigger, payload);
@@ -1027,14 +1041,8 @@ export class CallbackRegistry {
   // the more of the publisher's code the engine inlines along with it (see the top of the file).
 
   /** Throws the failure, if any, of a round whose run stopped at `at` (see {@link Run}). */
-  #stoppedSync(
-    resource: string,
-    event: string,
-    trigger: unknown,
-    payload: EventPayload | undefined,
-    entries: readonly Entry[],
-    at: number,
-  ): void {
+  #stoppedSync(resource: string, event: string, trigger: unknown, payload: EventPayload | undefined, at: number): void {
+    const entries = takeEntries(); // the run's own: the bucket may have changed during it
     raise(this.#concludeSync(takeNotification() ?? { resource, event, trigger }, payload, entries, at));
   }
 
@@ -1232,6 +1240,7 @@ export class CallbackRegistry {
     const run = bucket.run ?? prepare(bucket);
     const entries = bucket.snapshot;
     const at = run(payload, trigger);
+    if (at !== 0) takeEntries(); // the same as `entries`
     if (at === 0 && started === UNOBSERVED) return undefined;
     const seen = at === 0 ? notification : (takeNotification() ?? notification); // what callbacks saw
     return this.#concludeSync(seen, payload, entries, at, started, abortOf);
@@ -1307,6 +1316,7 @@ export class CallbackRegistry {
       const run = bucket.run ?? prepare(bucket);
       entries = bucket.snapshot;
       at = run(payload, trigger);
+      if (at !== 0) takeEntries(); // the same as `entries`
       if (at !== 0) notification = takeNotification() ?? notification; // what callbacks saw
     }
     if (at === 0 && started === UNOBSERVED) return RESOLVED;
@@ -1326,9 +1336,9 @@ export class CallbackRegistry {
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
-    entries: readonly Entry[],
     at: number,
   ): Promise<void> {
+    const entries = takeEntries(); // the run's own: the bucket may have changed during it
     return this.#goOnWith(bucket, takeNotification() ?? { resource, event, trigger }, payload, entries, at);
   }
 

@@ -213,6 +213,39 @@ describe('retention', () => {
   });
 });
 
+describe.each(['notifySync', 'notify'] as const)('retention after the last failed round (%s)', (method) => {
+  // A run that stops on a callback leaves its subscriptions for the round in a module-level slot
+  // (registry.ts, `incident`); the round must take them, or they keep their owners until the
+  // next failure anywhere in the process.
+  it.each([
+    ['unobserved', false],
+    ['observed', true],
+  ])('keeps no owner or trigger of a failed %s round once it is unsubscribed', async (_, observed) => {
+    const { registry } = quietRegistry();
+    using _tap = observed ? registry.observe(() => undefined) : undefined;
+    const ref = weakly(
+      () => new Service(),
+      (service) => {
+        const sub = registry.subscribe(Service.prototype.veto, ROUTER, BEFORE_CREATE, { owner: service });
+        // Takes the notification, which holds the trigger: the run makes one and leaves it too.
+        const seesTrigger = (_payload: unknown, notification: unknown) => {
+          if (notification !== undefined) throw new Error('no');
+        };
+        registry.subscribe(seesTrigger, ROUTER, BEFORE_CREATE);
+        for (let i = 0; i < 3; i++) {
+          if (method === 'notifySync') expect(() => registry.notifySync(ROUTER, BEFORE_CREATE, service)).toThrow();
+          else void registry.notify(ROUTER, BEFORE_CREATE, service).catch(() => undefined);
+        }
+        sub.unsubscribe();
+        registry.unsubscribe(seesTrigger, ROUTER, BEFORE_CREATE);
+      },
+    );
+    await nextTurn();
+    await collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+  });
+});
+
 describe('no unhandled rejection, no timer', () => {
   let unhandled: ReturnType<typeof watchUnhandledRejections>;
   beforeEach(() => {
