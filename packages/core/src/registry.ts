@@ -1122,10 +1122,10 @@ export class CallbackRegistry {
     const bucket = new Bucket(this, resource, event);
     events.set(event, bucket);
     this.#bucketCount++;
-    const indexed = this.#live[resource];
-    if (indexed === undefined) define(this.#live, resource, newIndex<Bucket>());
-    if (indexed?.[event] !== undefined) this.#stale--; // a bucket that left #buckets is replaced
-    define(this.#live[resource]!, event, bucket);
+    let indexed = this.#live[resource];
+    if (indexed === undefined) define(this.#live, resource, (indexed = newIndex<Bucket>()));
+    else if (indexed[event] !== undefined) this.#stale--; // a bucket that left #buckets is replaced
+    define(indexed, event, bucket);
     return bucket;
   }
 
@@ -1232,7 +1232,7 @@ export class CallbackRegistry {
     const bucket = this.#lookUp(resource, event); // checks the names when it has no bucket for them
     if (payload !== undefined && !(payload instanceof Payload)) throw badPayload(payload);
     const started = this.#observers !== undefined ? performance.now() : UNOBSERVED;
-    const notification: Notification = { resource, event, trigger };
+    let notification: Notification = { resource, event, trigger };
     if (bucket === undefined) {
       if (started === UNOBSERVED) return undefined;
       return this.#concludeSync(notification, payload, EMPTY, 0, started, abortOf);
@@ -1240,10 +1240,12 @@ export class CallbackRegistry {
     const run = bucket.run ?? prepare(bucket);
     const entries = bucket.snapshot;
     const at = run(payload, trigger);
-    if (at !== 0) takeEntries(); // the same as `entries`
     if (at === 0 && started === UNOBSERVED) return undefined;
-    const seen = at === 0 ? notification : (takeNotification() ?? notification); // what callbacks saw
-    return this.#concludeSync(seen, payload, entries, at, started, abortOf);
+    if (at !== 0) {
+      takeEntries(); // the same as `entries`
+      notification = takeNotification() ?? notification; // the one the callbacks saw
+    }
+    return this.#concludeSync(notification, payload, entries, at, started, abortOf);
   }
 
   /**
@@ -1316,8 +1318,10 @@ export class CallbackRegistry {
       const run = bucket.run ?? prepare(bucket);
       entries = bucket.snapshot;
       at = run(payload, trigger);
-      if (at !== 0) takeEntries(); // the same as `entries`
-      if (at !== 0) notification = takeNotification() ?? notification; // what callbacks saw
+      if (at !== 0) {
+        takeEntries(); // the same as `entries`
+        notification = takeNotification() ?? notification; // the one the callbacks saw
+      }
     }
     if (at === 0 && started === UNOBSERVED) return RESOLVED;
     // `at` is not 0 here only when a bucket ran; an observed or abort round takes the loop.
