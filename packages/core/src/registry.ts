@@ -363,9 +363,10 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * A run makes the round's notification itself, from its bucket's names and `trigger`, and only
  * where one of its callbacks takes it: where the run is not inlined into the publisher (100
  * callbacks), a notification passed to it would be allocated on every round even when nobody
- * reads it (4 % of such a round). When it stops, it leaves the notification its callbacks saw
- * in {@link incident} for the round to go on with ({@link takeNotification}); a round whose
- * callbacks take none makes one then.
+ * reads it (4 % of such a round). When it stops, it leaves in {@link incident} the notification
+ * its callbacks saw ({@link takeNotification}; a round whose callbacks take none makes one then)
+ * and the entries it was made from ({@link takeEntries}), for the round to go on with: the
+ * publisher need not read the bucket's snapshot before every run.
  */
 type Run = (payload: EventPayload | undefined, trigger: unknown) => number;
 
@@ -1019,9 +1020,10 @@ export class CallbackRegistry {
   ): void;
   notifySync(resource: string, event: string, trigger: unknown, payload?: EventPayload): void {
     // The fast path, as in notify; the rest, and every check, is in #roundSync. It is written out
-    // in both methods on purpose: moved into a shared helper, it took 12.5 ns instead of 6.7 ns
-    // per round of 10 callbacks in a scratch benchmark, and the helper's bytecode counts against
-    // the inlining budget too.
+    // in both methods on purpose: a shared helper that returned the bucket would join its
+    // returns, which is what the block avoids (see notify); its bytecode would count against the
+    // inlining budget too; and the last such helper took 12.5 ns instead of 6.7 ns per round of
+    // 10 callbacks in a scratch benchmark.
     fast: {
       if (typeof resource !== 'string' || typeof event !== 'string') break fast; // never converted
       const events = this.#index[resource];
