@@ -130,6 +130,8 @@ class Bucket {
    * made on the first such round after a change, `null` where it cannot be compiled.
    */
   tail: Tail | null | undefined = undefined;
+  /** The object of the registry's index of runs that has this bucket's name, once it was prepared. */
+  runs: Writable<Run> | undefined = undefined;
 
   constructor(
     readonly registry: CallbackRegistry,
@@ -137,40 +139,92 @@ class Bucket {
     readonly event: string,
   ) {}
 
-  /** `subs` is about to change: the next round needs a new snapshot. */
+  /** `subs` is about to change: the next round needs a new snapshot, and a new run. */
   changed(): void {
-    this.run = undefined;
+    if (this.run !== undefined) {
+      this.runs![this.event] = undefined; // out of the index (see CallbackRegistry.#runs)
+      this.run = undefined;
+    }
     this.tail = undefined;
     this.snapshot = EMPTY; // keeps no unsubscribed owner alive (rule 12)
   }
 }
 
 /**
- * What the fast paths find buckets in: resource → event → bucket, as properties of plain objects
- * (see {@link CallbackRegistry.#index}). Made by {@link newIndex}, added to by {@link define} only.
+ * Names → values as the properties of a plain object without a prototype, so that no name
+ * (`constructor`, `__proto__`, `toString`) finds anything it was not given. The registry keeps
+ * two, each resource → event → value: {@link CallbackRegistry.#live} (buckets, for `subscribe`)
+ * and {@link CallbackRegistry.#runs} (runs, for the fast paths). Made by {@link newIndex} and {@link newRuns}.
  */
 type Index<T> = { readonly [name: string]: T | undefined };
 
+/** An {@link Index} the registry writes to. */
+type Writable<T> = { [name: string]: T | undefined };
+
 /**
- * An empty {@link Index}: an object with no prototype, so that no name (`constructor`,
- * `__proto__`, `toString`) finds anything it was not given. Made from a literal, not with
- * `Object.create(null)`, which the engine makes a hash table from the start.
+ * How many names an object of {@link CallbackRegistry.#runs} keeps in the engine's fast layout
+ * at most; one more, and it becomes a hash table (see {@link withName}). Where a call site has
+ * published one key only, the engine folds a lookup in the fast layout into a constant, as it
+ * folds tseep's one. Where it has seen several keys, as in any application, it looks each name
+ * up: in the fast layout by searching the names, one by one up to 8 (the engine's limit for that)
+ * and by bisection past it; in a hash table, with a probe or two: as cheap at 2 names, cheaper
+ * from 8 on, and far cheaper at 50 (docs/performance.md, "The index of runs").
+ */
+const LINEAR = 8;
+
+/**
+ * An empty {@link Index} in the fast layout. Made from a literal, not with `Object.create(null)`,
+ * which the engine makes a hash table from the start.
  */
 function newIndex<T>(): Index<T> {
   return Object.setPrototypeOf({}, null) as Index<T>;
 }
 
+/** The objects of {@link CallbackRegistry.#runs} in the fast layout, with how many names each holds. */
+const fastSizes = new WeakMap<object, number>();
+
+/** An empty object of {@link CallbackRegistry.#runs}, in the fast layout until {@link withName} moves it. */
+function newRuns<T>(): Index<T> {
+  const index = newIndex<T>();
+  fastSizes.set(index, 0);
+  return index;
+}
+
 /**
- * Adds `name` to `index`. Defined, not assigned: the engine turns an object into a hash table
- * after about a dozen properties assigned under computed names, but keeps defined ones in its
- * fast layout (up to about a thousand), which is what lets it fold a lookup with constant names.
+ * Sets `name` in `index` to `value`, and returns the index to keep: `index` itself, or, when it
+ * outgrows {@link LINEAR} names, a hash table with all of them (`Object.create(null)`, which the
+ * engine never turns back). In the fast layout, a name is defined, not assigned: assigned under
+ * computed names, properties turn an object into a hash table too, but at a count of the
+ * engine's choosing.
  */
-function define<T>(index: Index<T>, name: string, value: T): void {
+function withName<T>(index: Index<T>, name: string, value: T | undefined): Index<T> {
+  const size = fastSizes.get(index);
+  if (size === undefined || Object.hasOwn(index, name)) {
+    (index as Writable<T>)[name] = value;
+    return index;
+  }
+  if (size < LINEAR) {
+    define(index, name, value);
+    fastSizes.set(index, size + 1);
+    return index;
+  }
+  const table = Object.create(null) as Writable<T>;
+  for (const key of Object.keys(index)) table[key] = index[key];
+  table[name] = value;
+  return table;
+}
+
+/**
+ * Adds `name` to `index`, keeping it in the fast layout whatever its size (up to about a
+ * thousand names): for {@link CallbackRegistry.#live}, which `subscribe` reads where the names
+ * are most often constant, and the small objects of {@link CallbackRegistry.#runs}.
+ */
+function define<T>(index: Index<T>, name: string, value: T | undefined): void {
   Object.defineProperty(index, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The index while an observer is registered: every round takes the slow path, which reports. */
-const UNINDEXED: Index<Index<Bucket>> = Object.freeze(newIndex<Index<Bucket>>());
+const UNINDEXED: Index<Index<Run>> = Object.freeze(newIndex<Index<Run>>());
 
 /** What a subscription with an owner, a priority or the cancellable flag keeps (see {@link Entry}). */
 class Options {
@@ -364,9 +418,9 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * where one of its callbacks takes it: where the run is not inlined into the publisher (100
  * callbacks), a notification passed to it would be allocated on every round even when nobody
  * reads it (4 % of such a round). When it stops, it leaves in {@link incident} the notification
- * its callbacks saw ({@link takeNotification}; a round whose callbacks take none makes one then)
- * and the entries it was made from ({@link takeEntries}), for the round to go on with: the
- * publisher need not read the bucket's snapshot before every run.
+ * its callbacks saw ({@link takeNotification}; a round whose callbacks take none makes one then),
+ * the entries it was made from and its bucket ({@link takeEntries}), for the round to go on with:
+ * the publisher, which finds the run itself in the index, need not read the bucket at all.
  */
 type Run = (payload: EventPayload | undefined, trigger: unknown) => number;
 
@@ -379,11 +433,13 @@ const incident: {
   at: number;
   notification: Notification | undefined;
   entries: readonly Entry[];
+  bucket: Bucket | undefined;
 } = {
   value: undefined,
   at: 0,
   notification: undefined,
   entries: EMPTY,
+  bucket: undefined,
 };
 
 function takeIncident(): unknown {
@@ -392,11 +448,20 @@ function takeIncident(): unknown {
   return value;
 }
 
-/** The entries of the {@link Run} that stopped (taken at once, as the incident). */
+/**
+ * The entries of the {@link Run} that stopped, and its bucket (taken at once, as the incident):
+ * the round goes on with the entries the run was made from, whatever happened to the bucket.
+ */
 function takeEntries(): readonly Entry[] {
   const entries = incident.entries;
   incident.entries = EMPTY; // never keep an unsubscribed owner alive
+  incident.bucket = undefined;
   return entries;
+}
+
+/** The bucket of the {@link Run} that stopped; {@link takeEntries} must follow (it lets go of it). */
+function stoppedBucket(): Bucket {
+  return incident.bucket!;
 }
 
 /** The notification a stopped {@link Run} made, if it made one (taken at once, as the incident). */
@@ -438,18 +503,22 @@ const MAX_COMPILED = 256;
 let canCompile = true;
 const bind = Function.prototype.bind;
 
-/** Takes the snapshot of `bucket`'s subscribers and makes its `run`: compiled, or else the loop. */
+/**
+ * Takes the snapshot of `bucket`'s subscribers and makes its `run`: compiled, or else the loop.
+ * The registry then puts it in its index (see `CallbackRegistry.#prepare`).
+ */
 function prepare(bucket: Bucket): Run {
   const entries = (bucket.snapshot = bucket.subs.slice());
   const { resource, event } = bucket;
   return (bucket.run =
-    compile(entries, resource, event) ??
+    compile(entries, bucket) ??
     ((payload, trigger) => {
       const notification: Notification = { resource, event, trigger };
       const at = runFrom(entries, 0, payload, notification);
       if (at !== 0) {
         incident.notification = notification;
         incident.entries = entries;
+        incident.bucket = bucket;
       }
       return at;
     }));
@@ -489,7 +558,7 @@ function factoryOf<F>(cache: Map<string, F>, shape: string, generate: (shape: st
   return factory;
 }
 
-/** Makes a compiled {@link Run} from the functions to call, then `incident` and the bucket's names. */
+/** Makes a compiled {@link Run} from the functions to call, then `incident`, the bucket's names, its entries and itself. */
 type Factory = (...functionsThenSlot: unknown[]) => Run;
 
 const factories = new Map<string, Factory>();
@@ -500,9 +569,9 @@ const factories = new Map<string, Factory>();
  * inline once it has seen a few different functions; here each site sees one function, so small
  * callbacks are inlined. The generated source holds nothing but digits and fixed text.
  */
-function compile(entries: readonly Entry[], resource: string, event: string): Run | undefined {
+function compile(entries: readonly Entry[], bucket: Bucket): Run | undefined {
   return compiled(entries, (shape, functions) =>
-    factoryOf(factories, shape, generate)(...functions, incident, resource, event, entries),
+    factoryOf(factories, shape, generate)(...functions, incident, bucket.resource, bucket.event, entries, bucket),
   );
 }
 
@@ -540,9 +609,9 @@ function generate(shape: string): Factory {
   // The notification, only where a callback takes it (see Run); R and E are the bucket's names.
   const wanted = /[nN]/.test(shape);
   const make = wanted ? 'const n = { resource: R, event: E, trigger: t };\n' : '';
-  const leave = wanted ? '\ns.entries = Q; s.notification = n;' : '\ns.entries = Q;';
+  const leave = wanted ? '\ns.entries = Q; s.bucket = B; s.notification = n;' : '\ns.entries = Q; s.bucket = B;';
   const source = `'use strict';\nreturn function compiledRound(p, t) {\n${make}let i = 0, r;\ntry {\n${body}return 0;\n${'}'.repeat(open)}\n} catch (x) {\ns.value = x;${leave}\nreturn -i - 1;\n}\ns.value = r;${leave}\nreturn i + 1;\n};`;
-  return new Function(...names, 's', 'R', 'E', 'Q', source) as Factory;
+  return new Function(...names, 's', 'R', 'E', 'Q', 'B', source) as Factory;
 }
 
 /**
@@ -777,17 +846,24 @@ export class CallbackRegistry {
   #buckets = new Map<string, Map<string, Bucket>>();
   /**
    * The buckets of {@link #buckets} again, found by property lookups instead of map lookups, for
-   * the fast paths of `notify` and `notifySync`. Where a call site publishes constant names (as
-   * `notifySync(ROUTER, AFTER_CREATE, …)` does) of a registry the engine knows, it folds both
-   * lookups into a constant, as it folds tseep's one: no name is compared on such a publish.
-   * A bucket stays here after it leaves `#buckets` (removing a property would turn the object
-   * into a hash table); it has no `run` then, so the fast path passes it to the slow one, which
-   * finds nothing. {@link #stale} counts these, and the index is rebuilt when they outnumber the
-   * live ones.
+   * `subscribe`: where a call site subscribes under constant names, the engine folds both lookups
+   * into a constant. A bucket stays here after it leaves `#buckets` (removing a property would
+   * turn the object into a hash table); {@link #bucketOf} passes over it. {@link #stale} counts
+   * these, and both indexes are rebuilt when they outnumber the live ones.
    */
   #live = newIndex<Index<Bucket>>();
-  /** What the fast paths read: {@link #live}, or {@link UNINDEXED} while an observer is registered. */
-  #index = this.#live;
+  /**
+   * The runs of the prepared buckets, by resource and event, for the fast paths of `notify` and
+   * `notifySync`: a bucket's run is put here when it is prepared ({@link #prepare}), and taken out
+   * when its subscribers change ({@link Bucket.changed}). The fast path calls what it finds and
+   * reads nothing else of the registry's: with 1,000 keys in turn, the bucket it read before was
+   * one more object to fetch from memory per publish (see docs/performance.md, "The index of
+   * runs"). A name stays here after its bucket leaves, as in {@link #live}; objects past
+   * {@link LINEAR} names are hash tables.
+   */
+  #runs = newRuns<Index<Run>>();
+  /** What the fast paths read: {@link #runs}, or {@link UNINDEXED} while an observer is registered. */
+  #index = this.#runs;
   /** How many buckets {@link #buckets} holds. */
   #bucketCount = 0;
   /** How many buckets {@link #live} holds that {@link #buckets} no longer does. */
@@ -982,22 +1058,20 @@ export class CallbackRegistry {
     ...payload: PayloadArgs<PayloadOf<R, E>>
   ): Promise<void>;
   notify(resource: string, event: string, trigger: unknown, payload?: EventPayload): Promise<void> {
-    // The fast path (see the top of the file): a prepared bucket found in #index (which finds
-    // none while an observer is registered), and a valid payload. The rest, and every check, is
-    // in #round. Written as a block left by `break`, not as one condition, on purpose: a value
-    // that comes out of `?.` or `? :` joins two paths, and the engine then neither folds the
-    // lookups nor drops the check of the bucket's layout (see "Reading the optimised code" in
+    // The fast path (see the top of the file): a run found in #index (which finds none while an
+    // observer is registered), and a valid payload. The rest, and every check, is in #round.
+    // Written as a block left by `break`, not as one condition, on purpose: a value that comes
+    // out of `?.` or `? :` joins two paths, and the engine then neither folds the lookups nor
+    // drops the checks of the index's layout (see "Reading the optimised code" in
     // docs/performance.md).
     fast: {
       if (typeof resource !== 'string' || typeof event !== 'string') break fast; // never converted
       const events = this.#index[resource];
       if (events === undefined) break fast;
-      const bucket = events[event];
-      if (bucket === undefined) break fast;
-      const run = bucket.run;
+      const run = events[event];
       if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
       const at = run(payload, trigger);
-      return at === 0 ? RESOLVED : this.#goOn(bucket, resource, event, trigger, payload, at);
+      return at === 0 ? RESOLVED : this.#goOn(resource, event, trigger, payload, at);
     }
     return this.#round(resource, event, trigger, payload);
   }
@@ -1028,9 +1102,7 @@ export class CallbackRegistry {
       if (typeof resource !== 'string' || typeof event !== 'string') break fast; // never converted
       const events = this.#index[resource];
       if (events === undefined) break fast;
-      const bucket = events[event];
-      if (bucket === undefined) break fast;
-      const run = bucket.run;
+      const run = events[event];
       if (run === undefined || (payload !== undefined && !(payload instanceof Payload))) break fast;
       const at = run(payload, trigger);
       if (at !== 0) this.#stoppedSync(resource, event, trigger, payload, at);
@@ -1113,7 +1185,7 @@ export class CallbackRegistry {
     const stop = () => {
       const rest = this.#observers?.filter((o) => o !== observer) ?? [];
       this.#observers = rest.length === 0 ? undefined : rest;
-      if (rest.length === 0) this.#index = this.#live;
+      if (rest.length === 0) this.#index = this.#runs;
     };
     return { id, unsubscribe: stop, [Symbol.dispose]: stop };
   }
@@ -1129,6 +1201,34 @@ export class CallbackRegistry {
     else if (indexed[event] !== undefined) this.#stale--; // a bucket that left #buckets is replaced
     define(indexed, event, bucket);
     return bucket;
+  }
+
+  /** {@link prepare}, and the run in {@link #runs}. */
+  #prepare(bucket: Bucket): Run {
+    const run = prepare(bucket);
+    this.#putRun(bucket);
+    return run;
+  }
+
+  /**
+   * Puts `run` in {@link #runs}, which may become a new object (see {@link withName}). Stores
+   * into the registry's fields only when the object did change: the engine folds a field that
+   * has only ever been given one value, and storing that same value again ended that (the
+   * benchmark's publish then read three fields it had folded before).
+   */
+  #putRun(bucket: Bucket): void {
+    const { resource, event, run } = bucket;
+    const indexed = this.#runs[resource];
+    const grown = withName(indexed ?? newRuns<Run>(), event, run);
+    bucket.runs = grown as Writable<Run>;
+    if (grown === indexed) return;
+    // A bucket takes its run out of the object it was put in: when that object is replaced by a
+    // hash table, every bucket of the resource is told.
+    if (indexed !== undefined) for (const other of this.#buckets.get(resource)!.values()) other.runs = bucket.runs;
+    const runs = withName(this.#runs, resource, grown);
+    if (runs === this.#runs) return;
+    this.#runs = runs;
+    if (this.#observers === undefined) this.#index = runs;
   }
 
   #entriesOf(callback: Function): Entry[] {
@@ -1202,22 +1302,24 @@ export class CallbackRegistry {
     return bucket;
   }
 
-  /** Makes {@link #live} again from {@link #buckets}, without the buckets that left it. */
+  /** Makes {@link #live} and {@link #runs} again from {@link #buckets}, without the buckets that left. */
   #reindex(): void {
     const live = newIndex<Index<Bucket>>();
+    this.#runs = newRuns<Index<Run>>();
     let count = 0;
     for (const [resource, events] of this.#buckets) {
       const indexed = newIndex<Bucket>();
       define(live, resource, indexed);
       for (const [event, bucket] of events) {
         define(indexed, event, bucket);
+        if (bucket.run !== undefined) this.#putRun(bucket);
         count++;
       }
     }
     this.#live = live;
     this.#bucketCount = count;
     this.#stale = 0;
-    if (this.#observers === undefined) this.#index = live;
+    if (this.#observers === undefined) this.#index = this.#runs;
   }
 
   /**
@@ -1239,7 +1341,7 @@ export class CallbackRegistry {
       if (started === UNOBSERVED) return undefined;
       return this.#concludeSync(notification, payload, EMPTY, 0, started, abortOf);
     }
-    const run = bucket.run ?? prepare(bucket);
+    const run = bucket.run ?? this.#prepare(bucket);
     const entries = bucket.snapshot;
     const at = run(payload, trigger);
     if (at === 0 && started === UNOBSERVED) return undefined;
@@ -1317,7 +1419,7 @@ export class CallbackRegistry {
     let entries = EMPTY;
     let at = 0;
     if (bucket !== undefined) {
-      const run = bucket.run ?? prepare(bucket);
+      const run = bucket.run ?? this.#prepare(bucket);
       entries = bucket.snapshot;
       at = run(payload, trigger);
       if (at !== 0) {
@@ -1333,17 +1435,17 @@ export class CallbackRegistry {
   }
 
   /**
-   * The rest of an unobserved round after the run of `bucket` stopped at `at` (see {@link Run}):
-   * the bucket's {@link Tail}, or the loop where it has none or changed during the run.
+   * The rest of an unobserved round after a run stopped at `at` (see {@link Run}):
+   * its bucket's {@link Tail}, or the loop where it has none or changed during the run.
    */
   #goOn(
-    bucket: Bucket,
     resource: string,
     event: string,
     trigger: unknown,
     payload: EventPayload | undefined,
     at: number,
   ): Promise<void> {
+    const bucket = stoppedBucket();
     const entries = takeEntries(); // the run's own: the bucket may have changed during it
     return this.#goOnWith(bucket, takeNotification() ?? { resource, event, trigger }, payload, entries, at);
   }

@@ -277,6 +277,114 @@ describe('the bucket index', () => {
   });
 });
 
+describe('the index past eight names', () => {
+  // The index keeps at most 8 names per object in the engine's fast layout, then moves them to a
+  // hash table (registry.ts, LINEAR): runs prepared before the move must still be found after it.
+  const resources = Array.from({ length: 12 }, (_, i) => `resource${i}`);
+  const events = Array.from({ length: 12 }, (_, i) => `event${i}`);
+
+  it('takes every key, published in turn, to its own subscribers while keys are added one by one', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls = new Map<string, number>();
+    const added: [string, string][] = [];
+    for (const resource of resources) {
+      for (const event of events) {
+        const key = `${resource} ${event}`;
+        r.subscribe(() => void calls.set(key, (calls.get(key) ?? 0) + 1), resource, event);
+        added.push([resource, event]);
+        // Every key so far, the new one last: the ones before are prepared, some in an object
+        // that the new name has just moved to a hash table.
+        const sync = added.length % 2 === 0;
+        for (const [res, ev] of added) {
+          if (sync) r.notifySync(res, ev, 'test', payload);
+          else await r.notify(res, ev, 'test', payload);
+        }
+      }
+    }
+    const total = added.length;
+    added.forEach(([resource, event], i) => expect(calls.get(`${resource} ${event}`)).toBe(total - i));
+  });
+
+  it('sees subscriptions made and removed after the move, on keys published before it', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const calls: string[] = [];
+    const early = () => void calls.push('early');
+    r.subscribe(early, resources[0], events[0]);
+    r.notifySync(resources[0], events[0], 'test', payload); // prepared while its objects are small
+    for (const resource of resources) for (const event of events) r.subscribe(() => undefined, resource, event);
+    // Publishing every key prepares it, and moves the objects that hold the first key to hash tables.
+    for (const resource of resources) for (const event of events) r.notifySync(resource, event, 'test', payload);
+    r.subscribe(() => void calls.push('late'), resources[0], events[0]);
+    await r.notify(resources[0], events[0], 'test', payload);
+    r.unsubscribe(early, resources[0], events[0]);
+    r.notifySync(resources[0], events[0], 'test', payload);
+    expect(calls).toEqual(['early', 'early', 'early', 'late', 'late']);
+  });
+
+  it('goes on with an async round that stopped on a key of a hash table, callback by callback', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    for (const resource of resources) for (const event of events) r.subscribe(() => undefined, resource, event);
+    const calls: string[] = [];
+    const key = [resources[11], events[11]] as const;
+    r.subscribe(() => void calls.push('first'), ...key);
+    r.subscribe(
+      async () => {
+        await Promise.resolve();
+        calls.push('async');
+      },
+      ...key,
+    );
+    r.subscribe(() => void calls.push('last'), ...key);
+    for (let i = 0; i < WARM_ROUNDS; i++) {
+      const round = r.notify(...key, 'test', payload);
+      calls.push('returned');
+      await round;
+    }
+    expect(calls).toEqual(Array.from({ length: WARM_ROUNDS }, () => ['first', 'returned', 'async', 'last']).flat());
+  });
+
+  it('reports to an observer that came while the index grew, and takes the fast path when it leaves', async () => {
+    const { registry } = quietRegistry();
+    const r = untyped(registry);
+    const records: string[] = [];
+    const calls: string[] = [];
+    r.subscribe(() => void calls.push('called'), resources[0], events[0]);
+    r.notifySync(resources[0], events[0], 'test', payload);
+    const tap = registry.observe((record) => void records.push(`${record.resource} ${record.event}`));
+    for (const resource of resources) for (const event of events) r.subscribe(() => undefined, resource, event);
+    r.notifySync(resources[0], events[0], 'test', payload);
+    await r.notify(resources[5], events[9], 'test', payload);
+    tap.unsubscribe();
+    r.notifySync(resources[0], events[0], 'test', payload);
+    await r.notify(resources[5], events[9], 'test', payload);
+    expect(records).toEqual([`${resources[0]} ${events[0]}`, `${resources[5]} ${events[9]}`]);
+    expect(calls).toEqual(['called', 'called', 'called']);
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'valueOf'])(
+    'keeps %p a name like any other in a hash table',
+    async (name) => {
+      const { registry } = quietRegistry();
+      const r = untyped(registry);
+      const calls: string[] = [];
+      for (const resource of resources) r.subscribe(() => undefined, resource, name);
+      for (const event of events) r.subscribe(() => undefined, name, event);
+      r.subscribe(() => void calls.push('resource'), name, AFTER_CREATE);
+      r.subscribe(() => void calls.push('event'), ROUTER, name);
+      for (let i = 0; i < 3; i++) {
+        r.notifySync(name, AFTER_CREATE, 'test');
+        await r.notify(ROUTER, name, 'test');
+        r.notifySync(name, AFTER_UPDATE, 'test'); // nobody
+        r.notifySync(ROUTER, AFTER_UPDATE, 'test'); // nobody
+      }
+      expect(calls).toEqual(Array.from({ length: 3 }, () => ['resource', 'event']).flat());
+    },
+  );
+});
+
 describe.each(['notifySync', 'notify'] as const)('%s: the notification', (method) => {
   async function publish(r: ReturnType<typeof untyped>, trigger: unknown): Promise<unknown> {
     try {
