@@ -1211,7 +1211,8 @@ export class CallbackRegistry {
   }
 
   /**
-   * Puts `run` in {@link #runs}, which may become a new object (see {@link withName}). Stores
+   * Puts the run of `bucket` in {@link #runs}, which may become a new object (see
+   * {@link withName}), and tells the bucket which object holds its name. Stores
    * into the registry's fields only when the object did change: the engine folds a field that
    * has only ever been given one value, and storing that same value again ended that (the
    * benchmark's publish then read three fields it had folded before).
