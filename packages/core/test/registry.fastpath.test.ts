@@ -1,6 +1,6 @@
 /**
- * The fast path of `notify` / `notifySync` (a prepared bucket found in the registry's index, no
- * observer, a valid payload) and the compiled runs it calls must keep every rule of the slow path. Each test
+ * The fast path of `notify` / `notifySync` (a prepared bucket's run found in the registry's index,
+ * no observer, a valid payload) and the compiled runs it calls must keep every rule of the slow path. Each test
  * publishes a few rounds first, so that the bucket is cached and compiled before the case starts.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -166,7 +166,7 @@ describe('notifySync on a warm bucket', () => {
   });
 });
 
-describe('the bucket index', () => {
+describe('the index', () => {
   it('never lets empty names through, before any bucket, with one indexed, and after it is gone', async () => {
     const { registry } = quietRegistry();
     const r = untyped(registry);
