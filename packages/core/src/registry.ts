@@ -132,6 +132,11 @@ class Bucket {
   tail: Tail | null | undefined = undefined;
   /** The object of the registry's index of runs that has this bucket's name, once it was prepared. */
   runs: Writable<Run> | undefined = undefined;
+  /**
+   * The registry's last serial when a snapshot of `subs` was last taken: an entry with a higher
+   * serial has never been in a snapshot, so no round can reach it (see {@link VACANT}).
+   */
+  sealed = 0;
 
   constructor(
     readonly registry: CallbackRegistry,
@@ -230,6 +235,8 @@ const UNINDEXED: Index<Index<Run>> = Object.freeze(newIndex<Index<Run>>());
 class Options {
   /** The handle `subscribe` returned, when the subscription has an owner (see {@link OwnerHandle}). */
   handle: OwnerHandle | undefined = undefined;
+  /** The serial of a subscription made without options, once a custom id has replaced its label (see {@link serialOf}). */
+  serial: number | undefined = undefined;
 
   constructor(
     readonly owner: object | undefined,
@@ -243,8 +250,8 @@ class Options {
  * The handle `subscribe` returns for a subscription with an owner. The subscription itself (its
  * {@link Entry}) keeps the owner for as long as a round may call it, and rounds that started
  * before an unsubscribe still call it (rule 4); this handle lets go of the entry when it is
- * unsubscribed, so that a caller who keeps the handle does not keep the owner (rule 12). A
- * subscription without an owner is its own handle.
+ * unsubscribed, so that a caller who keeps the handle does not keep the owner (rule 12). Without
+ * an owner, the handle is a {@link PlainHandle} or the entry itself (see {@link handleOf}).
  */
 class OwnerHandle implements Subscription {
   constructor(
@@ -266,10 +273,65 @@ class OwnerHandle implements Subscription {
   }
 }
 
+/**
+ * The handle `subscribe` returns for a subscription made without options. Its entry may be
+ * vacated and reused by a later subscription of the same callback (see {@link VACANT}), so the
+ * handle knows its subscription by serial: it acts only while the entry is still in that one.
+ */
+class PlainHandle implements Subscription {
+  constructor(
+    readonly entry: Entry,
+    readonly serial: number,
+  ) {}
+
+  get id(): string {
+    const entry = this.entry;
+    return serialOf(entry.data) === this.serial ? entry.id : deriveId(undefined, entry.callback, this.serial);
+  }
+
+  unsubscribe(): void {
+    const entry = this.entry;
+    if (serialOf(entry.data) === this.serial) releaseEntry(entry);
+  }
+
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+}
+
 /** What `subscribe` hands out for `entry`. */
 function handleOf(entry: Entry): Subscription {
   const data = entry.data;
+  if (typeof data === 'number') return new PlainHandle(entry, data);
   return typeof data === 'object' && data.handle !== undefined ? data.handle : entry;
+}
+
+/**
+ * `Entry.data` of a vacated entry: its subscription was made without options, never reached
+ * a snapshot, and was unsubscribed without touching `#byCallback`, where the entry stays and
+ * counts for nothing until the callback's next such subscription takes it again.
+ *
+ * This keeps a subscribe + unsubscribe free of a `WeakMap` lookup on the way out, and free of
+ * storing a new object into old ones on the way in, which the engine records for its garbage
+ * collector through a slow path (docs/performance.md, "Vacant entries").
+ */
+const VACANT = 0;
+
+/**
+ * The serial of the subscription an entry holds, for {@link PlainHandle}: its numeric label, the
+ * number ending a derived id, or what the options kept when a custom id replaced either.
+ * `undefined` for a subscription made with a custom id; {@link VACANT} for a vacated entry.
+ */
+function serialOf(data: string | number | Options): number | undefined {
+  if (typeof data === 'number') return data;
+  if (typeof data === 'object') return data.serial ?? serialOfLabel(data.label);
+  return serialOfLabel(data);
+}
+
+function serialOfLabel(label: string | number): number | undefined {
+  if (typeof label === 'number') return label;
+  const derived = RESERVED_ID.exec(label); // custom ids never end so
+  return derived === null ? undefined : Number(derived[0].slice(1));
 }
 
 /** `entry` was unsubscribed: its handle, if it has one of its own, lets go of it. */
@@ -282,10 +344,10 @@ function retire(entry: Entry): void {
 }
 
 /**
- * One subscription; it is also the {@link Subscription} handle the caller gets. Most
- * subscriptions have no owner and the default options: for them `data` is the label alone, and
- * the entry is three fields (48 bytes on 64-bit Node) instead of six; the others keep an
- * {@link Options} object there.
+ * One subscription. Most subscriptions have no owner and the default options: for them `data`
+ * is the label alone, and the entry is three fields (48 bytes on 64-bit Node) instead of six;
+ * the others keep an {@link Options} object there. The caller's handle is a {@link PlainHandle}
+ * while the label is the serial, an {@link OwnerHandle} with an owner, and else the entry itself.
  */
 class Entry implements Subscription {
   constructor(
@@ -353,6 +415,7 @@ function deriveId(owner: object | undefined, callback: Function, serial: number)
 }
 
 let removeEntry: (entry: Entry) => void;
+let releaseEntry: (entry: Entry) => void;
 
 /** The entry of (owner, resource, event) among a callback's entries (see {@link Held}). */
 function findIn(
@@ -396,7 +459,17 @@ function entriesIn(held: Held | undefined): Entry | Entry[] | undefined {
 }
 
 function isOf(entry: Entry, owner: object | undefined, resource: string, event: string): boolean {
-  return entry.owner === owner && entry.bucket.event === event && entry.bucket.resource === resource;
+  return (
+    entry.data !== VACANT && entry.owner === owner && entry.bucket.event === event && entry.bucket.resource === resource
+  );
+}
+
+/** A vacated entry among a callback's entries, to take again (see {@link VACANT}). */
+function vacantIn(same: Entry | Entry[] | undefined): Entry | undefined {
+  if (same === undefined) return undefined;
+  if (!Array.isArray(same)) return same.data === VACANT ? same : undefined;
+  for (const entry of same) if (entry.data === VACANT) return entry;
+  return undefined;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -496,6 +569,13 @@ function runFrom(
 
 /** How many buckets that left the index may stay in it at least (see {@link CallbackRegistry.#live}). */
 const STALE_MIN = 64;
+
+/**
+ * How many subscriptions from the end of its bucket `unsubscribe` looks at for the one to take
+ * out, before it asks the callback's entries: a callback that is not subscribed costs no more
+ * than that, however many subscribers the bucket has.
+ */
+const NEAR_END = 8;
 
 /** Buckets with more callbacks are called by the loop ({@link runFrom}). */
 const MAX_COMPILED = 256;
@@ -936,16 +1016,36 @@ export class CallbackRegistry {
     if (id !== undefined) this.#checkId(id, existing);
     if (existing !== undefined) return this.#update(existing, priority, cancellable, id);
     const bucket = this.#bucketOf(resource, event) ?? this.#newBucket(resource, event);
-    const label = id ?? ++this.#serial;
     const plain = owner === undefined && priority === PRIORITY_DEFAULT && !cancellable;
+    if (plain && id === undefined) {
+      const serial = ++this.#serial;
+      let entry = vacantIn(same);
+      if (entry !== undefined) {
+        // Taken again: it is among the callback's entries already (see VACANT).
+        entry.bucket = bucket;
+        entry.data = serial;
+        insert(bucket, entry);
+      } else {
+        entry = new Entry(bucket, callback, serial);
+        insert(bucket, entry);
+        this.#keep(callback, held, same, entry);
+      }
+      return new PlainHandle(entry, serial);
+    }
+    const label = id ?? ++this.#serial;
     const data = plain ? undefined : new Options(owner, priority, cancellable, label);
     const entry = new Entry(bucket, callback, data ?? label);
     insert(bucket, entry);
-    if (Array.isArray(same)) same.push(entry);
-    else this.#hold(callback, held, same === undefined ? entry : [same, entry]);
+    this.#keep(callback, held, same, entry);
     if (id !== undefined) this.#customIds.set(id, entry);
     if (owner === undefined) return entry;
     return (data!.handle = new OwnerHandle(entry));
+  }
+
+  /** Adds `entry` to the callback's entries (`same`, in `held`). */
+  #keep(callback: Function, held: Held | undefined, same: Entry | Entry[] | undefined, entry: Entry): void {
+    if (Array.isArray(same)) same.push(entry);
+    else this.#hold(callback, held, same === undefined ? entry : [same, entry]);
   }
 
   /** Throws if `id` belongs to a subscription other than `existing`. */
@@ -981,6 +1081,17 @@ export class CallbackRegistry {
     checkName('resource', resource);
     checkName('event', event);
     checkOwner(owner);
+    // The latest subscriptions are found at the end of their bucket, as node:events finds its
+    // listeners, without the callback's entries (a WeakMap lookup); the others through them.
+    const bucket = this.#bucketOf(resource, event);
+    if (bucket === undefined) return;
+    const subs = bucket.subs;
+    const last = subs.length - 1;
+    for (let at = last; at >= 0 && at > last - NEAR_END; at--) {
+      const entry = subs[at]!;
+      if (entry.callback === callback && entry.owner === owner) return this.#release(entry, at);
+    }
+    if (last < NEAR_END) return;
     const held = this.#byCallback.get(callback);
     const entry = findIn(entriesIn(held), owner, resource, event);
     if (entry !== undefined) this.#remove(entry, held);
@@ -1206,6 +1317,7 @@ export class CallbackRegistry {
   /** {@link prepare}, and the run in {@link #runs}. */
   #prepare(bucket: Bucket): Run {
     const run = prepare(bucket);
+    bucket.sealed = this.#serial; // every entry now in its subs may be in a round (see VACANT)
     this.#putRun(bucket);
     return run;
   }
@@ -1235,6 +1347,28 @@ export class CallbackRegistry {
   #entriesOf(callback: Function): Entry[] {
     const same = entriesIn(this.#byCallback.get(callback));
     return same === undefined ? [] : Array.isArray(same) ? [...same] : [same];
+  }
+
+  /**
+   * Unsubscribes `entry`, found at `at` in its bucket if the caller knows where. An entry that
+   * was subscribed without options and never reached a snapshot is vacated: out of its bucket,
+   * but left among its callback's entries (see {@link VACANT}); any other goes through {@link #remove}.
+   */
+  #release(entry: Entry, at?: number): void {
+    const data = entry.data;
+    const bucket = entry.bucket;
+    if (typeof data !== 'number' || data <= bucket.sealed) return this.#remove(entry); // VACANT too
+    const subs = bucket.subs;
+    if (at === undefined) {
+      at = subs.length - 1; // from the end, as detach; lastIndexOf costs a call of 135 instructions
+      while (at >= 0 && subs[at] !== entry) at--;
+    }
+    if (at < 0) return; // already unsubscribed through #remove, or cleared
+    bucket.changed();
+    if (at === subs.length - 1) subs.pop();
+    else subs.splice(at, 1);
+    entry.data = VACANT;
+    if (subs.length === 0) this.#forgetBucket(bucket);
   }
 
   /** `held`: what `#byCallback` holds for the entry's callback, when the caller has it already. */
@@ -1280,12 +1414,17 @@ export class CallbackRegistry {
 
   #relabel(entry: Entry, id: string): void {
     if (typeof entry.label === 'string') this.#forgetId(entry);
-    entry.label = id;
+    const data = entry.data;
+    const options =
+      typeof data === 'object' ? data : (entry.data = new Options(undefined, PRIORITY_DEFAULT, false, data));
+    options.serial ??= serialOf(data); // for the PlainHandle of a subscription made without options
+    options.label = id;
     this.#customIds.set(id, entry);
   }
 
   static {
     removeEntry = (entry) => entry.bucket.registry.#remove(entry);
+    releaseEntry = (entry) => entry.bucket.registry.#release(entry);
     concludeRound = (registry, notification, payload, entries, errors) =>
       registry.#conclude(notification, payload, entries, errors, undefined);
   }
