@@ -101,6 +101,11 @@ for (const c of chosen) {
   let limit: number | undefined;
   const failures: string[] = [];
   for (const row of c.rows) {
+    if (row.uncounted !== undefined) {
+      failures.push(`${row.name}: not counted (${row.uncounted})`);
+      print(`| ${row.name} | — [${failures.length}] | — |`);
+      continue;
+    }
     let perOp: number;
     try {
       perOp = perOperation(c.id, row.name, times);
