@@ -1358,17 +1358,9 @@ export class CallbackRegistry {
     const data = entry.data;
     const bucket = entry.bucket;
     if (typeof data !== 'number' || data <= bucket.sealed) return this.#remove(entry); // VACANT too
-    const subs = bucket.subs;
-    if (at === undefined) {
-      at = subs.length - 1; // from the end, as detach; lastIndexOf costs a call of 135 instructions
-      while (at >= 0 && subs[at] !== entry) at--;
-    }
-    if (at < 0) return; // already unsubscribed through #remove, or cleared
-    bucket.changed();
-    if (at === subs.length - 1) subs.pop();
-    else subs.splice(at, 1);
+    if (!detach(entry, at)) return; // already unsubscribed through #remove
     entry.data = VACANT;
-    if (subs.length === 0) this.#forgetBucket(bucket);
+    if (bucket.subs.length === 0) this.#forgetBucket(bucket);
   }
 
   /** `held`: what `#byCallback` holds for the entry's callback, when the caller has it already. */
@@ -1786,15 +1778,19 @@ function insert(bucket: Bucket, entry: Entry): void {
   else subs.splice(at, 0, entry);
 }
 
-function detach(entry: Entry): void {
+/** Takes `entry` out of its bucket's subs, from `at` if the caller found it there; false if it is not there. */
+function detach(entry: Entry, at?: number): boolean {
   const bucket = entry.bucket;
   const subs = bucket.subs;
-  let at = subs.length - 1;
-  while (at >= 0 && subs[at] !== entry) at--; // from the end: the latest subscription goes first
-  if (at < 0) return;
+  if (at === undefined) {
+    at = subs.length - 1;
+    while (at >= 0 && subs[at] !== entry) at--; // from the end: the latest subscription goes first
+    if (at < 0) return false;
+  }
   bucket.changed();
   if (at === subs.length - 1) subs.pop();
   else subs.splice(at, 1);
+  return true;
 }
 
 /**
