@@ -65,3 +65,26 @@ export class RemoteError extends HeraldError {
     super(`The remote handler failed with ${remoteName}: ${remoteMessage}`);
   }
 }
+
+/**
+ * Thrown by a delivery handler to send the delivery straight to the dead letters, without the
+ * retries left to it: for a message that no retry can fix (it is not Herald's, it is malformed,
+ * its sender is not who it claims). `reason` is recorded with the dead letter.
+ *
+ * @example
+ * ```ts
+ * await transport.consume({ topic: 'dhcp_agent' }, (delivery) => {
+ *   if (typeof delivery.body !== 'object' || delivery.body === null) {
+ *     throw new DeadLetterError(`body is ${JSON.stringify(delivery.body)}, not an object: not a Herald message`);
+ *   }
+ * });
+ * ```
+ */
+export class DeadLetterError extends HeraldError {
+  constructor(
+    readonly reason: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(reason, options);
+  }
+}

@@ -28,7 +28,7 @@
  */
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
-import { describeTarget, RemoteError, TransportError } from './errors.js';
+import { DeadLetterError, describeTarget, RemoteError, TransportError } from './errors.js';
 import {
   checkCloseOptions,
   checkConsumeOptions,
@@ -587,7 +587,7 @@ export class InMemoryTransport implements IdleTransport {
     if (waiting !== undefined) {
       for (let i = waiting.length - 1; i >= 0; i--) queue.messages.unshift(waiting[i]!);
     }
-    if (message.attempt < consumer.deliveryLimit) {
+    if (message.attempt < consumer.deliveryLimit && !(outcome.error instanceof DeadLetterError)) {
       message.attempt++;
       // Back at the head, where it was: FIFO holds, and the next free consumer retries it. (The
       // queue of a fanout consumer that closed meanwhile is gone, and the message with it.)

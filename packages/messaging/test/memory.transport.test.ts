@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InvalidError, type Logger } from '@herald/core';
 import {
   CallTimeoutError,
+  DeadLetterError,
   DEFAULT_DEDUPLICATION_WINDOW,
   InMemoryTransport,
   isTopicName,
@@ -65,6 +66,26 @@ describe('InMemoryTransport', () => {
           ['warn', 'Message m-1 to dhcp_agent (group workers) dead-lettered after 2 deliveries: failure 2'],
         ]);
       }, new InMemoryTransport({ logger }));
+    });
+
+    it('dead-letters at once, with its reason, a delivery whose handler throws DeadLetterError', async () => {
+      await withTransport(async (transport) => {
+        const attempts: number[] = [];
+        await transport.consume(
+          TOPIC,
+          (d) => {
+            attempts.push(d.attempt);
+            throw new DeadLetterError('body is null: not a Herald message');
+          },
+          { group: 'workers', deliveryLimit: 5 },
+        );
+        await transport.publish(TOPIC, { id: 'm-2', body: null });
+        await transport.idle();
+        expect(attempts).toEqual([1]);
+        expect(transport.deadLetters().map((l) => [l.delivery.id, l.error])).toEqual([
+          ['m-2', 'body is null: not a Herald message'],
+        ]);
+      });
     });
 
     it('has no group for a server message, and records what a non-Error throw was', async () => {
