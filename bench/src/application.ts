@@ -1,0 +1,347 @@
+/**
+ * Publishing as an application does, every library in one process. About a hundred
+ * (resource, event) keys with 1, 3 or 10 subscribers each; every subscriber is a method of a
+ * service instance (its owner, as `@OnResource` makes it); many publisher functions, each with its
+ * resource and event written as literals and a new payload built per call, called in a shuffled
+ * order. Every library is first warmed on the whole workload, then all are timed in rounds whose
+ * order rotates, so that none profits from running first or last on a shared machine.
+ *
+ * Herald builds a `DBEventPayload` per publish; the peers build an object literal with the same
+ * fields and subscribe the bound method, as their users do. A second table times the payloads
+ * alone: each class against an object literal with the same fields.
+ *
+ * `node bench/dist/application.js [--core <dist/index.js of another build>[=label]]… [--rounds n]`
+ * adds a row per other build of the core, in the same process, for comparing commits (see
+ * bench/README.md).
+ * @module
+ */
+
+import { EventEmitter as NodeEmitter } from 'node:events';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { EventEmitter as EventEmitter3 } from 'eventemitter3';
+import mittModule from 'mitt';
+import { EventEmitter as Tseep } from 'tseep';
+import type * as Core from '@herald/core';
+
+const mitt = mittModule as unknown as typeof mittModule.default;
+
+const { values: args } = parseArgs({
+  options: {
+    core: { type: 'string', multiple: true, default: [] },
+    rounds: { type: 'string', default: '9' },
+    sequence: { type: 'string', default: '20000' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const SEQUENCE = Number(args.sequence);
+
+const RESOURCES = [
+  'router',
+  'port',
+  'network',
+  'subnet',
+  'floatingip',
+  'security_group',
+  'security_group_rule',
+  'segment',
+  'trunk',
+  'subnet_pool',
+  'address_scope',
+  'qos_policy',
+  'agent',
+  'network_segment_range',
+  'port_forwarding',
+  'router_gateway',
+  'router_interface',
+  'subport',
+  'local_ip',
+  'address_group',
+];
+const EVENTS = ['before_create', 'precommit_create', 'after_create', 'after_update', 'after_delete'];
+/** The subscribers per key, in turn: 1, 3, 10. */
+const FAN_OUT = [1, 3, 10];
+/** How many service classes (one instance each) the subscriber methods are spread over. */
+const SERVICES = 40;
+
+interface Key {
+  readonly resource: string;
+  readonly event: string;
+  readonly subscribers: number;
+}
+
+const keys: Key[] = [];
+for (const resource of RESOURCES)
+  for (const event of EVENTS) keys.push({ resource, event, subscribers: FAN_OUT[keys.length % FAN_OUT.length]! });
+
+/** A deterministic shuffle, the same for every library and every run. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** One subscriber: a method of one service instance, for one key. */
+interface Method {
+  readonly owner: Service;
+  readonly method: (payload: Payload) => void;
+  readonly key: Key;
+}
+
+type Payload = { readonly resourceId?: string | number };
+interface Service {
+  calls: number;
+  last: unknown;
+}
+
+/**
+ * The service classes, each with its methods compiled from their own source (real subscribers
+ * are different functions), counting calls on the instance.
+ */
+function services(): Method[] {
+  const methods: Method[] = [];
+  const instances: Service[] = [];
+  const perService: string[][] = Array.from({ length: SERVICES }, () => []);
+  const plan: { service: number; name: string; key: Key }[] = [];
+  let n = 0;
+  for (const key of keys) {
+    for (let s = 0; s < key.subscribers; s++) {
+      const service = n++ % SERVICES;
+      const name = `on_${key.resource}_${key.event}_${s}`;
+      perService[service]!.push(name);
+      plan.push({ service, name, key });
+    }
+  }
+  for (let s = 0; s < SERVICES; s++) {
+    const body = perService[s]!.map((m) => `${m}(payload) { this.calls++; this.last = payload.resourceId; }`);
+    const source = `return class Service${s} { constructor() { this.calls = 0; this.last = undefined; }\n${body.join('\n')}\n};`;
+    const Class = new Function(source)() as new () => Service;
+    instances.push(new Class());
+  }
+  for (const { service, name, key } of plan) {
+    const owner = instances[service]!;
+    methods.push({ owner, method: (owner as unknown as Record<string, Method['method']>)[name]!, key });
+  }
+  return methods;
+}
+
+/** How each library is subscribed to and published to. */
+interface Library {
+  readonly name: string;
+  /** Subscribes every method; returns the publisher of each key, in the order of `keys`. */
+  setUp(methods: readonly Method[]): Publisher[];
+}
+
+type Publisher = (id: number) => void;
+
+/**
+ * One publisher per key, compiled from its own source with its names as literals: `body` is the
+ * publishing statement, with `R` and `E` for the names and `PAYLOAD` for the payload's fields.
+ */
+function publishers(
+  body: (resource: string, event: string) => string,
+  scope: Record<string, unknown>,
+): Publisher[] {
+  const names = Object.keys(scope);
+  return keys.map((key, i) => {
+    const source = `return function publish_${key.resource}_${key.event}(id) {\n${body(key.resource, key.event)}\n};`;
+    const make = new Function(...names, `/* ${i} */\n${source}`) as (...values: unknown[]) => Publisher;
+    return make(...names.map((n) => scope[n]));
+  });
+}
+
+const context = { userId: 'u1', tenantId: 't1' };
+const state = { id: 'r1', name: 'router one' };
+/** The fields every payload carries: an object literal for the peers, the payload's options for Herald. */
+const FIELDS = 'context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id, desiredState: undefined';
+const OPTIONS = '{ states: [state], resourceId: id }';
+
+function herald(core: typeof Core, label: string, method: 'notifySync' | 'notify'): Library {
+  return {
+    name: `Herald ${method}${label}`,
+    setUp(methods) {
+      const registry = new core.CallbackRegistry({ name: 'application' });
+      const untyped = registry as unknown as {
+        subscribe(callback: Function, resource: string, event: string, options: object): unknown;
+      };
+      for (const { owner, method: fn, key } of methods) untyped.subscribe(fn, key.resource, key.event, { owner });
+      const trigger = { name: 'plugin' };
+      return publishers(
+        (r, e) =>
+          `registry.${method}('${r}', '${e}', trigger, new DBEventPayload(ctx, ${OPTIONS}));`,
+        { registry, trigger, DBEventPayload: core.DBEventPayload, ctx: context, state },
+      );
+    },
+  };
+}
+
+/** A peer whose emitter takes `on(name, fn)` and `emit(name, payload)`, methods bound. */
+function emitterPeer(name: string, create: () => { on(n: string, f: Function): unknown; emit(n: string, p: unknown): unknown }): Library {
+  return {
+    name,
+    setUp(methods) {
+      const emitter = create();
+      for (const { owner, method, key } of methods) emitter.on(`${key.resource}.${key.event}`, method.bind(owner));
+      return publishers((r, e) => `emitter.emit('${r}.${e}', { ${FIELDS} });`, { emitter, ctx: context, state });
+    },
+  };
+}
+
+const libraries: Library[] = [];
+
+async function loadCores(): Promise<void> {
+  const own = (await import('@herald/core')) as typeof Core;
+  libraries.push(herald(own, '', 'notifySync'), herald(own, '', 'notify'));
+  for (const spec of args.core) {
+    const [path, label = path] = spec.split('=') as [string, string?];
+    const other = (await import(pathToFileURL(path).href)) as typeof Core;
+    libraries.push(herald(other, ` (${label})`, 'notifySync'), herald(other, ` (${label})`, 'notify'));
+  }
+}
+
+await loadCores();
+libraries.push(
+  emitterPeer('node:events', () => {
+    const e = new NodeEmitter();
+    e.setMaxListeners(0);
+    return e;
+  }),
+  {
+    name: 'eventemitter3',
+    setUp(methods) {
+      const emitter = new EventEmitter3();
+      // eventemitter3's own idiom for methods: the context as the third argument of `on`.
+      for (const { owner, method, key } of methods) emitter.on(`${key.resource}.${key.event}`, method, owner);
+      return publishers((r, e) => `emitter.emit('${r}.${e}', { ${FIELDS} });`, { emitter, ctx: context, state });
+    },
+  },
+  emitterPeer('tseep', () => new Tseep() as unknown as ReturnType<Parameters<typeof emitterPeer>[1]>),
+  emitterPeer('mitt', () => mitt() as unknown as ReturnType<Parameters<typeof emitterPeer>[1]>),
+);
+
+/** The publishers called, in order: every key equally often, shuffled. */
+const next = random(42);
+const order = new Int32Array(SEQUENCE);
+for (let i = 0; i < SEQUENCE; i++) order[i] = i % keys.length;
+for (let i = SEQUENCE - 1; i > 0; i--) {
+  const j = Math.floor(next() * (i + 1));
+  [order[i], order[j]] = [order[j]!, order[i]!];
+}
+
+function replay(calls: readonly Publisher[]): void {
+  for (let i = 0; i < order.length; i++) calls[order[i]!]!(i);
+}
+
+interface Row {
+  readonly name: string;
+  readonly calls: Publisher[];
+  readonly methods: Method[];
+  readonly timings: number[];
+}
+
+const rows: Row[] = libraries.map((library) => {
+  const methods = services();
+  return { name: library.name, calls: library.setUp(methods), methods, timings: [] };
+});
+
+/** Checks that every subscriber of every key ran once per publish of its key. */
+function verify(row: Row, replays: number): void {
+  const perOwner = new Map<Service, number>();
+  const published = new Int32Array(keys.length);
+  for (const k of order) published[k]!++;
+  for (const { owner, key } of row.methods)
+    perOwner.set(owner, (perOwner.get(owner) ?? 0) + published[keys.indexOf(key)]! * replays);
+  for (const [owner, expected] of perOwner)
+    if (owner.calls !== expected) throw new Error(`${row.name}: a service was called ${owner.calls} times, expected ${expected}`);
+}
+
+const WARM = 20;
+for (const row of rows) {
+  for (let k = 0; k < WARM; k++) replay(row.calls);
+  verify(row, WARM);
+}
+const REPLAYS = 10;
+for (let round = 0; round < ROUNDS; round++) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[(r + round) % rows.length]!;
+    const start = process.hrtime.bigint();
+    for (let k = 0; k < REPLAYS; k++) replay(row.calls);
+    row.timings.push(Number(process.hrtime.bigint() - start) / (REPLAYS * SEQUENCE));
+  }
+}
+for (const row of rows) verify(row, WARM + ROUNDS * REPLAYS);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+const lines: string[] = [];
+const subscriptions = keys.reduce((sum, k) => sum + k.subscribers, 0);
+lines.push(
+  `${keys.length} keys, ${subscriptions} subscriptions (methods of ${SERVICES} services), ${keys.length} publishers in a shuffled order of ${SEQUENCE}; ${ROUNDS} rotated rounds of ${REPLAYS} replays after ${WARM} warm-up replays. Node ${process.version}.`,
+  '',
+);
+const peerNames = ['node:events', 'tseep', 'eventemitter3'];
+const medians = new Map(rows.map((row) => [row.name, median(row.timings)]));
+lines.push(`| | ns/publish | spread | ${peerNames.map((p) => `× ${p}`).join(' | ')} |`);
+lines.push(`| --- | ---: | ---: | ${peerNames.map(() => '---:').join(' | ')} |`);
+for (const row of rows) {
+  const m = medians.get(row.name)!;
+  const spread = ((Math.max(...row.timings) - Math.min(...row.timings)) / 2 / m) * 100;
+  const ratios = peerNames.map((p) => `${(m / medians.get(p)!).toFixed(2)}×`);
+  lines.push(`| ${row.name} | ${m.toFixed(1)} | ±${spread.toFixed(0)}% | ${ratios.join(' | ')} |`);
+}
+lines.push('', '(× peer: time per publish divided by the peer\'s; below 1× is faster.)', '');
+lines.push(...(await payloadTable()));
+process.stdout.write(`${lines.join('\n')}\n`);
+
+/**
+ * The payloads alone, built by one function per kind and kept in a ring so that none is
+ * optimised away: each class against an object literal with the same fields.
+ */
+async function payloadTable(): Promise<string[]> {
+  const core = (await import('@herald/core')) as typeof Core;
+  const ring: unknown[] = new Array(1024);
+  const scope = { ring, ctx: context, state, ...core };
+  const build = (body: string) =>
+    new Function(...Object.keys(scope), `return function build(id) { ring[id & 1023] = ${body}; };`)(
+      ...Object.values(scope),
+    ) as Publisher;
+  const kinds: [string, Publisher][] = [
+    ['object literal (EventPayload fields)', build(`{ context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id }`)],
+    ['new EventPayload', build(`new EventPayload(ctx, ${OPTIONS})`)],
+    ['object literal (DBEventPayload fields)', build(`{ ${FIELDS} }`)],
+    ['new DBEventPayload', build(`new DBEventPayload(ctx, ${OPTIONS})`)],
+    [
+      'object literal (APIEventPayload fields)',
+      build(
+        `{ context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id, methodName: 'create_router', action: 'create', collectionName: 'routers' }`,
+      ),
+    ],
+    [
+      'new APIEventPayload',
+      build(`new APIEventPayload(ctx, { states: [state], resourceId: id, methodName: 'create_router', action: 'create', collectionName: 'routers' })`),
+    ],
+  ];
+  const N = 1_000_000;
+  for (const [, fn] of kinds) for (let i = 0; i < N; i++) fn(i);
+  const timings = kinds.map((): number[] => []);
+  for (let round = 0; round < ROUNDS; round++)
+    for (let k = 0; k < kinds.length; k++) {
+      const at = (k + round) % kinds.length;
+      const fn = kinds[at]![1];
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < N; i++) fn(i);
+      timings[at]!.push(Number(process.hrtime.bigint() - start) / N);
+    }
+  const out = ['| payload built alone | ns | × its object literal |', '| --- | ---: | ---: |'];
+  for (let k = 0; k < kinds.length; k++) {
+    const m = median(timings[k]!);
+    const literal = median(timings[k - (k % 2)]!);
+    out.push(`| ${kinds[k]![0]} | ${m.toFixed(1)} | ${k % 2 === 0 ? '' : `${(m / literal).toFixed(2)}×`} |`);
+  }
+  return out;
+}
