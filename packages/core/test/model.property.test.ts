@@ -385,9 +385,10 @@ class Model {
     if (vetoes) {
       const failure = { resource, event, errors };
       outcome = errors.some((e) => e.error.startsWith('retriable')) ? { retry: failure } : { failure };
-    } else {
-      this.errorLogs += errors.length;
     }
+    // Logged as neutron-lib does: at debug for a before_/precommit_ event or a cancellable subscription.
+    const abortable = event.startsWith('before_') || event.startsWith('precommit_');
+    if (!abortable) this.errorLogs += errors.filter((e) => !e.cancellable).length;
     this.records.push({
       resource,
       event,

@@ -88,17 +88,37 @@ describe('before_* events', () => {
     expect(failure.message).toContain('second');
   });
 
-  it('logs the failures of abort subscribers at error level and never throws them, even cancellable ones', async () => {
+  it("logs an abort subscriber's failure at error level, a cancellable one's at debug, and throws neither", async () => {
     const { registry, logger } = quietRegistry();
     const inAbort = new Error('abort failed');
+    const inCancellable = new Error('cancellable abort failed');
     registry.subscribe(failing('veto', new Error('no')), ROUTER, BEFORE_DELETE);
-    const abort = registry.subscribe(failing('cleanup', inAbort), ROUTER, 'abort_delete', { cancellable: true });
+    const abort = registry.subscribe(failing('cleanup', inAbort), ROUTER, 'abort_delete');
+    const cancellable = registry.subscribe(failing('undo', inCancellable), ROUTER, 'abort_delete', {
+      cancellable: true,
+    });
     const failure = (await rejection(registry.notify(ROUTER, BEFORE_DELETE, 'test'))) as CallbackFailure;
     expect(failure.innerErrors).not.toContain(inAbort);
+    expect(failure.innerErrors).not.toContain(inCancellable);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toContain(abort.id);
     expect(errors[0]!.meta).toEqual([inAbort]);
+    // A cancellable subscription's failure is logged at debug, as neutron-lib (3.10 and later) does.
+    expect(logger.lines.filter((l) => l.level === 'debug').map((l) => l.message).join('\n')).toContain(cancellable.id);
+  });
+
+  it('logs at error an ordinary failure of an after_ event next to a cancellable one, as neutron-lib does', async () => {
+    const { registry, logger } = quietRegistry();
+    const ordinary = registry.subscribe(failing('audit', new Error('audit down')), ROUTER, AFTER_DELETE);
+    const strict = registry.subscribe(failing('quota', new Error('over quota')), ROUTER, AFTER_DELETE, {
+      cancellable: true,
+    });
+    await rejection(registry.notify(ROUTER, AFTER_DELETE, 'test'));
+    const errors = logger.lines.filter((l) => l.level === 'error').map((l) => l.message);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(ordinary.id);
+    expect(logger.lines.filter((l) => l.level === 'debug').map((l) => l.message).join('\n')).toContain(strict.id);
   });
 
   it('sends no abort event when every before_ subscriber succeeds', async () => {

@@ -1,0 +1,266 @@
+/**
+ * The registry's subscriptions and their indexes: by (resource, event), in call order, and by
+ * callback, for the identity of a subscription (rule 1 in docs/concepts.md) and for the
+ * callback-wide unsubscribes. Taking a subscription out has one name here: {@link Subscriptions.remove}.
+ * @module
+ */
+
+import { PRIORITY_DEFAULT } from './priorities.js';
+
+/** Ids ending like this are derived by the registry; a custom id may not end so. */
+export const DERIVED_ID = /#\d+$/;
+
+/** What a subscription was given besides its callback, owner and names. */
+export interface Terms {
+  readonly priority: number;
+  readonly cancellable: boolean;
+  /** The custom id, if one was given. */
+  readonly id: string | undefined;
+}
+
+/** The terms of a subscription made without options: shared, since nothing changes them. */
+export const DEFAULT_TERMS: Terms = Object.freeze({ priority: PRIORITY_DEFAULT, cancellable: false, id: undefined });
+
+/** The public face of a subscription: what `subscribe` returns. */
+export interface Handle {
+  readonly id: string;
+  unsubscribe(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * One subscription: a callback, the `this` it is called with, and its terms, in one topic.
+ * Rounds hold it in their snapshot, so it keeps its callback and owner until they are done (rule
+ * 4); without an owner it is also the caller's handle.
+ */
+export class Registration implements Handle {
+  constructor(
+    /** Where it is subscribed; `undefined` once taken out. */
+    public topic: Topic | undefined,
+    readonly callback: Function,
+    readonly owner: object | undefined,
+    public terms: Terms,
+    /** Numbers the subscriptions of a registry: the suffix of a derived id. */
+    readonly serial: number,
+    /** The handle of a subscription with an owner, which lets go of it when it is taken out. */
+    public handle: OwnerHandle | undefined,
+  ) {}
+
+  get priority(): number {
+    return this.terms.priority;
+  }
+
+  get cancellable(): boolean {
+    return this.terms.cancellable;
+  }
+
+  /** The custom id, or `Owner.method#serial` (`function#serial` without an owner). */
+  get id(): string {
+    const custom = this.terms.id;
+    if (custom !== undefined) return custom;
+    const name = this.callback.name.replace(/^bound /, '') || 'anonymous';
+    const owner = this.owner === undefined ? undefined : (this.owner.constructor as Function | undefined)?.name;
+    return `${owner ? `${owner}.` : ''}${name}#${this.serial}`;
+  }
+
+  unsubscribe(): void {
+    this.topic?.subscriptions.remove(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+}
+
+/**
+ * The handle of a subscription with an owner. The registration keeps the owner for as long as a
+ * round may call it (rule 4); this handle lets go of the registration when it is taken out, so
+ * that a caller who keeps the handle does not keep the owner (rule 12).
+ */
+export class OwnerHandle implements Handle {
+  #registration: Registration | undefined;
+  #id = '';
+
+  constructor(registration: Registration) {
+    this.#registration = registration;
+  }
+
+  get id(): string {
+    return this.#registration?.id ?? this.#id;
+  }
+
+  /** Called when its registration is taken out. */
+  release(): void {
+    this.#id = this.#registration!.id;
+    this.#registration = undefined;
+  }
+
+  unsubscribe(): void {
+    this.#registration?.unsubscribe();
+  }
+
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+}
+
+const NONE: readonly Registration[] = Object.freeze([]);
+
+/** The subscriptions of one (resource, event), in call order. */
+export class Topic {
+  /** Sorted by priority, then by first subscription; changed in place. */
+  readonly registrations: Registration[] = [];
+  #snapshot: readonly Registration[] | undefined = NONE;
+
+  constructor(
+    readonly subscriptions: Subscriptions,
+    readonly resource: string,
+    readonly event: string,
+  ) {}
+
+  /**
+   * What a round calls: a copy of the registrations, made on the first round after a change, so
+   * that the topic may change while a round runs without changing that round (rule 4).
+   */
+  snapshot(): readonly Registration[] {
+    return (this.#snapshot ??= this.registrations.slice());
+  }
+
+  /** Inserts at the end of the registrations of its priority. */
+  insert(registration: Registration): void {
+    const list = this.registrations;
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.priority > registration.priority) at--;
+    list.splice(at, 0, registration);
+    this.#snapshot = undefined;
+  }
+
+  /** Takes `registration` out; the latest subscriptions are found first, from the end. */
+  delete(registration: Registration): void {
+    const at = this.registrations.lastIndexOf(registration);
+    this.registrations.splice(at, 1);
+    this.#snapshot = undefined;
+  }
+}
+
+/** A callback's registrations: one, or several (most callbacks have one). */
+type Registrations = Registration | Registration[];
+
+/** Every subscription of one registry, and its indexes. */
+export class Subscriptions {
+  /** Resource → event → topic; a topic leaves when its last subscription does. */
+  #topics = new Map<string, Map<string, Topic>>();
+  /**
+   * Each callback's registrations, whatever their owners and names. Weak, so that it keeps no
+   * callback alive (rule 12). A callback's key stays, with an empty list, after its last
+   * subscription goes: one that comes and goes then costs no more map writes.
+   */
+  #byCallback = new WeakMap<Function, Registrations>();
+  /** Custom ids, which must be unique. */
+  #ids = new Map<string, Registration>();
+  #serial = 0;
+
+  /** The topic of (resource, event), if it has subscriptions. */
+  topic(resource: string, event: string): Topic | undefined {
+    return this.#topics.get(resource)?.get(event);
+  }
+
+  /** The subscription of (callback, owner, resource, event), if there is one. */
+  find(callback: Function, owner: object | undefined, resource: string, event: string): Registration | undefined {
+    const held = this.#byCallback.get(callback);
+    if (held === undefined) return undefined;
+    if (!Array.isArray(held)) return isOf(held, owner, resource, event) ? held : undefined;
+    for (const registration of held) if (isOf(registration, owner, resource, event)) return registration;
+    return undefined;
+  }
+
+  /** The subscription with custom id `id`, if any. */
+  withId(id: string): Registration | undefined {
+    return this.#ids.get(id);
+  }
+
+  /** A new subscription; the caller has checked that it is not one already (see {@link find}). */
+  add(callback: Function, owner: object | undefined, resource: string, event: string, terms: Terms): Registration {
+    const topic = this.#topicFor(resource, event);
+    const registration = new Registration(topic, callback, owner, terms, ++this.#serial, undefined);
+    if (owner !== undefined) registration.handle = new OwnerHandle(registration);
+    topic.insert(registration);
+    const held = this.#byCallback.get(callback);
+    if (held === undefined) this.#byCallback.set(callback, registration);
+    else if (Array.isArray(held)) held.push(registration);
+    else this.#byCallback.set(callback, [held, registration]);
+    if (terms.id !== undefined) this.#ids.set(terms.id, registration);
+    return registration;
+  }
+
+  /** New terms for a subscription made again; a new priority moves it to the end of its new place. */
+  update(registration: Registration, terms: Terms): void {
+    const topic = registration.topic!;
+    const moves = registration.priority !== terms.priority;
+    if (moves) topic.delete(registration);
+    const previousId = registration.terms.id;
+    registration.terms = terms;
+    if (moves) topic.insert(registration);
+    if (previousId !== terms.id) {
+      if (previousId !== undefined) this.#ids.delete(previousId);
+      if (terms.id !== undefined) this.#ids.set(terms.id, registration);
+    }
+  }
+
+  /** Takes `registration` out, wherever it is indexed; does nothing if it is out already. */
+  remove(registration: Registration): void {
+    const topic = registration.topic;
+    if (topic === undefined) return;
+    registration.topic = undefined;
+    topic.delete(registration);
+    if (topic.registrations.length === 0) this.#forget(topic);
+    const held = this.#byCallback.get(registration.callback);
+    if (held === registration) this.#byCallback.set(registration.callback, []);
+    else if (Array.isArray(held)) held.splice(held.indexOf(registration), 1);
+    if (registration.terms.id !== undefined) this.#ids.delete(registration.terms.id);
+    registration.handle?.release();
+  }
+
+  /** A copy of the registrations of `callback`, to take some out while walking it. */
+  ofCallback(callback: Function): Registration[] {
+    const held = this.#byCallback.get(callback);
+    return held === undefined ? [] : Array.isArray(held) ? [...held] : [held];
+  }
+
+  /** Every topic with subscriptions. */
+  *topics(): IterableIterator<Topic> {
+    for (const events of this.#topics.values()) yield* events.values();
+  }
+
+  /** Takes every subscription out. Rounds already running keep their snapshots (rule 4). */
+  clear(): void {
+    for (const topic of this.topics())
+      for (const registration of topic.registrations) {
+        registration.topic = undefined;
+        registration.handle?.release();
+      }
+    this.#topics = new Map();
+    this.#byCallback = new WeakMap();
+    this.#ids = new Map();
+  }
+
+  #topicFor(resource: string, event: string): Topic {
+    let events = this.#topics.get(resource);
+    if (events === undefined) this.#topics.set(resource, (events = new Map()));
+    let topic = events.get(event);
+    if (topic === undefined) events.set(event, (topic = new Topic(this, resource, event)));
+    return topic;
+  }
+
+  /** `topic` has no subscription left: it leaves the index, so that names that come and go leave nothing. */
+  #forget(topic: Topic): void {
+    const events = this.#topics.get(topic.resource)!;
+    events.delete(topic.event);
+    if (events.size === 0) this.#topics.delete(topic.resource);
+  }
+}
+
+function isOf(registration: Registration, owner: object | undefined, resource: string, event: string): boolean {
+  const topic = registration.topic!;
+  return registration.owner === owner && topic.event === event && topic.resource === resource;
+}
