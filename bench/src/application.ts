@@ -140,10 +140,7 @@ type Publisher = (id: number) => void;
  * One publisher per key, compiled from its own source with its names as literals: `body` is the
  * publishing statement, with `R` and `E` for the names and `PAYLOAD` for the payload's fields.
  */
-function publishers(
-  body: (resource: string, event: string) => string,
-  scope: Record<string, unknown>,
-): Publisher[] {
+function publishers(body: (resource: string, event: string) => string, scope: Record<string, unknown>): Publisher[] {
   const names = Object.keys(scope);
   return keys.map((key, i) => {
     const source = `return function publish_${key.resource}_${key.event}(id) {\n${body(key.resource, key.event)}\n};`;
@@ -155,7 +152,8 @@ function publishers(
 const context = { userId: 'u1', tenantId: 't1' };
 const state = { id: 'r1', name: 'router one' };
 /** The fields every payload carries: an object literal for the peers, the payload's options for Herald. */
-const FIELDS = 'context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id, desiredState: undefined';
+const FIELDS =
+  'context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id, desiredState: undefined';
 const OPTIONS = '{ states: [state], resourceId: id }';
 
 function herald(core: typeof Core, label: string, method: 'notifySync' | 'notify'): Library {
@@ -168,17 +166,22 @@ function herald(core: typeof Core, label: string, method: 'notifySync' | 'notify
       };
       for (const { owner, method: fn, key } of methods) untyped.subscribe(fn, key.resource, key.event, { owner });
       const trigger = { name: 'plugin' };
-      return publishers(
-        (r, e) =>
-          `registry.${method}('${r}', '${e}', trigger, new DBEventPayload(ctx, ${OPTIONS}));`,
-        { registry, trigger, DBEventPayload: core.DBEventPayload, ctx: context, state },
-      );
+      return publishers((r, e) => `registry.${method}('${r}', '${e}', trigger, new DBEventPayload(ctx, ${OPTIONS}));`, {
+        registry,
+        trigger,
+        DBEventPayload: core.DBEventPayload,
+        ctx: context,
+        state,
+      });
     },
   };
 }
 
 /** A peer whose emitter takes `on(name, fn)` and `emit(name, payload)`, methods bound. */
-function emitterPeer(name: string, create: () => { on(n: string, f: Function): unknown; emit(n: string, p: unknown): unknown }): Library {
+function emitterPeer(
+  name: string,
+  create: () => { on(n: string, f: Function): unknown; emit(n: string, p: unknown): unknown },
+): Library {
   return {
     name,
     setUp(methods) {
@@ -254,7 +257,8 @@ function verify(row: Row, replays: number): void {
   for (const { owner, key } of row.methods)
     perOwner.set(owner, (perOwner.get(owner) ?? 0) + published[keys.indexOf(key)]! * replays);
   for (const [owner, expected] of perOwner)
-    if (owner.calls !== expected) throw new Error(`${row.name}: a service was called ${owner.calls} times, expected ${expected}`);
+    if (owner.calls !== expected)
+      throw new Error(`${row.name}: a service was called ${owner.calls} times, expected ${expected}`);
 }
 
 const WARM = 20;
@@ -294,7 +298,7 @@ for (const row of rows) {
   const ratios = peerNames.map((p) => `${(m / medians.get(p)!).toFixed(2)}×`);
   lines.push(`| ${row.name} | ${m.toFixed(1)} | ±${spread.toFixed(0)}% | ${ratios.join(' | ')} |`);
 }
-lines.push('', '(× peer: time per publish divided by the peer\'s; below 1× is faster.)', '');
+lines.push('', "(× peer: time per publish divided by the peer's; below 1× is faster.)", '');
 lines.push(...(await payloadTable()));
 process.stdout.write(`${lines.join('\n')}\n`);
 
@@ -311,7 +315,10 @@ async function payloadTable(): Promise<string[]> {
       ...Object.values(scope),
     ) as Publisher;
   const kinds: [string, Publisher][] = [
-    ['object literal (EventPayload fields)', build(`{ context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id }`)],
+    [
+      'object literal (EventPayload fields)',
+      build(`{ context: ctx, metadata: {}, requestBody: undefined, states: [state], resourceId: id }`),
+    ],
     ['new EventPayload', build(`new EventPayload(ctx, ${OPTIONS})`)],
     ['object literal (DBEventPayload fields)', build(`{ ${FIELDS} }`)],
     ['new DBEventPayload', build(`new DBEventPayload(ctx, ${OPTIONS})`)],
@@ -323,7 +330,9 @@ async function payloadTable(): Promise<string[]> {
     ],
     [
       'new APIEventPayload',
-      build(`new APIEventPayload(ctx, { states: [state], resourceId: id, methodName: 'create_router', action: 'create', collectionName: 'routers' })`),
+      build(
+        `new APIEventPayload(ctx, { states: [state], resourceId: id, methodName: 'create_router', action: 'create', collectionName: 'routers' })`,
+      ),
     ],
   ];
   const N = 1_000_000;

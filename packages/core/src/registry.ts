@@ -99,7 +99,11 @@ export class CallbackRegistry {
     const { logger = consoleLogger, isRetriable, name = 'registry' } = options;
     if (typeof name !== 'string') throw new InvalidError('name', name, 'pass a string to name the registry in logs.');
     // Duck-typed: any object or function with an error method (a logger may be a callable).
-    if (logger === null || (typeof logger !== 'object' && typeof logger !== 'function') || typeof logger.error !== 'function') {
+    if (
+      logger === null ||
+      (typeof logger !== 'object' && typeof logger !== 'function') ||
+      typeof logger.error !== 'function'
+    ) {
       throw new InvalidError(
         'logger',
         logger,
@@ -143,7 +147,11 @@ export class CallbackRegistry {
     if (terms.id !== undefined) {
       const holder = subscriptions.withId(terms.id);
       if (holder !== undefined && holder !== existing)
-        throw new InvalidError('id', terms.id, 'that id is taken by another subscription; pass a unique id or leave it out.');
+        throw new InvalidError(
+          'id',
+          terms.id,
+          'that id is taken by another subscription; pass a unique id or leave it out.',
+        );
     }
     if (existing === undefined) {
       const registration = subscriptions.add(callback, owner, resource, event, terms);

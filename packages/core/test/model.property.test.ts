@@ -1,6 +1,6 @@
 /**
  * Model-based property test of `CallbackRegistry`: random command sequences run against the real
- * registry and against a small reference model (plain arrays, written from DESIGN §3.5), and
+ * registry and against a small reference model (plain arrays, written from the rules in docs/concepts.md), and
  * after every step the two must agree on the calls made (callback, `this`, resource, event,
  * trigger, payload, in order), each notification's outcome, the observers' records, how many
  * failures were logged at error level, `subscriptions()` and `hasSubscribers()`.
@@ -306,7 +306,7 @@ class Model {
     this.detach(sub);
   }
 
-  /** Rule 1 and §3.8: identity, re-subscription, ids. Returns the subscription, or the refusal. */
+  /** Rule 1 and the ids (docs/concepts.md, "The rules"): identity, re-subscription, ids. Returns the subscription, or the refusal. */
   subscribe(args: SubscribeArgs): ModelSub | { invalid: string } {
     const got = this.nextIssued();
     const { cb, owner, resource, event, id } = args;
@@ -365,7 +365,7 @@ class Model {
     this.buckets = new Map();
   }
 
-  /** Rules 4–10: one round (and its abort round); returns what the trigger gets. */
+  /** Rules 4–10 (docs/concepts.md): one round (and its abort round); returns what the trigger gets. */
   notify(resource: string, event: string, trigger: unknown, payload: string, abortOf?: string): Outcome {
     const snapshot = [...(this.buckets.get(`${resource} ${event}`) ?? [])];
     const errors: ErrorInfo[] = [];

@@ -1,16 +1,14 @@
 /**
- * A compiled round calls a callback that cannot see a second argument with the payload alone (a
- * call with more arguments than the callee declares is slower), and does not look at the result
- * of a callback that cannot return anything. Every callback that can see the notification, however
- * it reaches it, must still get it, and every callback that can return a promise, however it
- * returns it, must still have it awaited by `notify` and failed by `notifySync`, in every round.
+ * Every callback gets the notification as its second argument, however it reads it, and every
+ * callback that returns a promise, however it returns it, has it awaited by `notify` and failed
+ * by `notifySync`, in every round: whatever a callback's source text looks like.
  */
 import { describe, expect, it } from '@jest/globals';
 import { AFTER_CREATE, EventPayload, ROUTER, type Notification } from '@herald/core';
 import { nextTurn, quietRegistry, untyped } from './support.js';
 
 const payload = new EventPayload({ user: 'test' }, { resourceId: 'r1' });
-const ROUNDS = 6; // enough for the bucket to be cached and compiled after the first round
+const ROUNDS = 6; // the first round and the ones after it, which reuse the snapshot
 
 type Seen = (value: unknown) => void;
 

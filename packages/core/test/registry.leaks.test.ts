@@ -1,5 +1,5 @@
 /**
- * Rule 12: nothing the registry does leaves an unhandled rejection, a retained instance after
+ * Rule 12 (docs/concepts.md, "The rules"): nothing the registry does leaves an unhandled rejection, a retained instance after
  * unsubscribe, or a timer behind. Retention is proven with a real garbage collection.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';

@@ -105,7 +105,12 @@ describe('before_* events', () => {
     expect(errors[0]!.message).toContain(abort.id);
     expect(errors[0]!.meta).toEqual([inAbort]);
     // A cancellable subscription's failure is logged at debug, as neutron-lib (3.10 and later) does.
-    expect(logger.lines.filter((l) => l.level === 'debug').map((l) => l.message).join('\n')).toContain(cancellable.id);
+    expect(
+      logger.lines
+        .filter((l) => l.level === 'debug')
+        .map((l) => l.message)
+        .join('\n'),
+    ).toContain(cancellable.id);
   });
 
   it('logs at error an ordinary failure of an after_ event next to a cancellable one, as neutron-lib does', async () => {
@@ -118,7 +123,12 @@ describe('before_* events', () => {
     const errors = logger.lines.filter((l) => l.level === 'error').map((l) => l.message);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(ordinary.id);
-    expect(logger.lines.filter((l) => l.level === 'debug').map((l) => l.message).join('\n')).toContain(strict.id);
+    expect(
+      logger.lines
+        .filter((l) => l.level === 'debug')
+        .map((l) => l.message)
+        .join('\n'),
+    ).toContain(strict.id);
   });
 
   it('sends no abort event when every before_ subscriber succeeds', async () => {
