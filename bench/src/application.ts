@@ -18,7 +18,8 @@
 
 import { EventEmitter as NodeEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EventEmitter as EventEmitter3 } from 'eventemitter3';
 import mittModule from 'mitt';
 import { EventEmitter as Tseep } from 'tseep';
@@ -31,10 +32,18 @@ const { values: args } = parseArgs({
     core: { type: 'string', multiple: true, default: [] },
     rounds: { type: 'string', default: '9' },
     sequence: { type: 'string', default: '20000' },
+    /** Only the rows whose names start with one of these (comma-separated), and the peers compared with. */
+    only: { type: 'string' },
+    /** Leave out the table of payloads. */
+    'no-payloads': { type: 'boolean', default: false },
+    processes: { type: 'string', default: '6' },
+    /** Internal: measure in this process, with the setup order rotated by this much, and print JSON. */
+    child: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
 const SEQUENCE = Number(args.sequence);
+const PROCESSES = Number(args.processes);
 
 const RESOURCES = [
   'router',
@@ -193,6 +202,8 @@ function emitterPeer(
 }
 
 const libraries: Library[] = [];
+/** The peers each row is compared with. */
+const PEERS = ['node:events', 'tseep', 'eventemitter3'];
 
 async function loadCores(): Promise<void> {
   const own = (await import('@herald/core')) as typeof Core;
@@ -244,10 +255,10 @@ interface Row {
   readonly timings: number[];
 }
 
-const rows: Row[] = libraries.map((library) => {
-  const methods = services();
-  return { name: library.name, calls: library.setUp(methods), methods, timings: [] };
-});
+const only = args.only?.split(',');
+const chosen = libraries.filter(
+  (l) => only === undefined || only.some((o) => l.name.startsWith(o)) || PEERS.includes(l.name),
+);
 
 /** Checks that every subscriber of every key ran once per publish of its key. */
 function verify(row: Row, replays: number): void {
@@ -261,45 +272,75 @@ function verify(row: Row, replays: number): void {
       throw new Error(`${row.name}: a service was called ${owner.calls} times, expected ${expected}`);
 }
 
-const WARM = 20;
-for (const row of rows) {
-  for (let k = 0; k < WARM; k++) replay(row.calls);
-  verify(row, WARM);
-}
-const REPLAYS = 10;
-for (let round = 0; round < ROUNDS; round++) {
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[(r + round) % rows.length]!;
-    const start = process.hrtime.bigint();
-    for (let k = 0; k < REPLAYS; k++) replay(row.calls);
-    row.timings.push(Number(process.hrtime.bigint() - start) / (REPLAYS * SEQUENCE));
-  }
-}
-for (const row of rows) verify(row, WARM + ROUNDS * REPLAYS);
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1]!;
 }
 
+const WARM = 20;
+const REPLAYS = 10;
+
+/**
+ * One process's measurement: the rows set up in an order rotated by `offset` (the row set up
+ * first came out faster, whatever its library), warmed, then timed in rotated rounds; the
+ * median ns per publish of each row.
+ */
+function measure(offset: number): Record<string, number> {
+  const rows: Row[] = chosen.map((_, i) => {
+    const library = chosen[(i + offset) % chosen.length]!;
+    const methods = services();
+    return { name: library.name, calls: library.setUp(methods), methods, timings: [] };
+  });
+  for (const row of rows) {
+    for (let k = 0; k < WARM; k++) replay(row.calls);
+    verify(row, WARM);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[(r + round) % rows.length]!;
+      const start = process.hrtime.bigint();
+      for (let k = 0; k < REPLAYS; k++) replay(row.calls);
+      row.timings.push(Number(process.hrtime.bigint() - start) / (REPLAYS * SEQUENCE));
+    }
+  }
+  for (const row of rows) verify(row, WARM + ROUNDS * REPLAYS);
+  return Object.fromEntries(rows.map((row) => [row.name, median(row.timings)]));
+}
+
+if (args.child !== undefined) {
+  process.stdout.write(JSON.stringify(measure(Number(args.child))));
+  process.exit(0);
+}
+
+/** Each process's medians, from processes started one after the other, each with the next setup order. */
+const runs: Record<string, number>[] = [];
+for (let p = 0; p < PROCESSES; p++) {
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--child', String(p)];
+  runs.push(JSON.parse(execFileSync(process.execPath, argv, { encoding: 'utf8' })) as Record<string, number>);
+}
+
 const lines: string[] = [];
 const subscriptions = keys.reduce((sum, k) => sum + k.subscribers, 0);
 lines.push(
-  `${keys.length} keys, ${subscriptions} subscriptions (methods of ${SERVICES} services), ${keys.length} publishers in a shuffled order of ${SEQUENCE}; ${ROUNDS} rotated rounds of ${REPLAYS} replays after ${WARM} warm-up replays. Node ${process.version}.`,
+  `${keys.length} keys, ${subscriptions} subscriptions (methods of ${SERVICES} services), ${keys.length} publishers in a shuffled order of ${SEQUENCE}. ${PROCESSES} processes, each: every row set up (in a rotated order) and warmed with ${WARM} replays, then ${ROUNDS} rotated rounds of ${REPLAYS} replays. Node ${process.version}.`,
+  '',
+  `| | ns/publish | spread | ${PEERS.map((p) => `× ${p}`).join(' | ')} |`,
+  `| --- | ---: | ---: | ${PEERS.map(() => '---:').join(' | ')} |`,
+);
+for (const { name } of chosen) {
+  const each = runs.map((run) => run[name]!);
+  const m = median(each);
+  const spread = ((Math.max(...each) - Math.min(...each)) / 2 / m) * 100;
+  // Each process's own ratio, then their median: the load of the machine moves all rows of a process together.
+  const ratios = PEERS.map((peer) => `${median(runs.map((run) => run[name]! / run[peer]!)).toFixed(2)}×`);
+  lines.push(`| ${name} | ${m.toFixed(1)} | ±${spread.toFixed(0)}% | ${ratios.join(' | ')} |`);
+}
+lines.push(
+  '',
+  "(ns/publish: the median over the processes of each process's median; spread: half the range over the processes; × peer: the median of each process's ratio of the times, below 1× is faster.)",
   '',
 );
-const peerNames = ['node:events', 'tseep', 'eventemitter3'];
-const medians = new Map(rows.map((row) => [row.name, median(row.timings)]));
-lines.push(`| | ns/publish | spread | ${peerNames.map((p) => `× ${p}`).join(' | ')} |`);
-lines.push(`| --- | ---: | ---: | ${peerNames.map(() => '---:').join(' | ')} |`);
-for (const row of rows) {
-  const m = medians.get(row.name)!;
-  const spread = ((Math.max(...row.timings) - Math.min(...row.timings)) / 2 / m) * 100;
-  const ratios = peerNames.map((p) => `${(m / medians.get(p)!).toFixed(2)}×`);
-  lines.push(`| ${row.name} | ${m.toFixed(1)} | ±${spread.toFixed(0)}% | ${ratios.join(' | ')} |`);
-}
-lines.push('', "(× peer: time per publish divided by the peer's; below 1× is faster.)", '');
-lines.push(...(await payloadTable()));
+if (!args['no-payloads']) lines.push(...(await payloadTable()));
 process.stdout.write(`${lines.join('\n')}\n`);
 
 /**
