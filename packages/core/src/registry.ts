@@ -154,13 +154,12 @@ export class CallbackRegistry {
         );
     }
     if (existing === undefined) {
-      const registration = subscriptions.add(callback, owner, resource, event, terms);
-      return registration.handle ?? registration;
+      return subscriptions.handleOf(subscriptions.add(callback, owner, resource, event, terms));
     }
     // Subscribed again (rule 1): new terms; a custom id is kept unless another is given.
     const id = terms.id ?? existing.terms.id;
     subscriptions.update(existing, id === terms.id ? terms : { ...terms, id });
-    return existing.handle ?? existing;
+    return subscriptions.handleOf(existing);
   }
 
   /**

@@ -31,7 +31,8 @@ export interface Handle {
 /**
  * One subscription: a callback, the `this` it is called with, and its terms, in one topic.
  * Rounds hold it in their snapshot, so it keeps its callback and owner until they are done (rule
- * 4); without an owner it is also the caller's handle.
+ * 4); without an owner it is also the caller's handle. Five fields: most subscriptions are made
+ * without options, and share their terms.
  */
 export class Registration implements Handle {
   constructor(
@@ -42,8 +43,6 @@ export class Registration implements Handle {
     public terms: Terms,
     /** Numbers the subscriptions of a registry: the suffix of a derived id. */
     readonly serial: number,
-    /** The handle of a subscription with an owner, which lets go of it when it is taken out. */
-    public handle: OwnerHandle | undefined,
   ) {}
 
   get priority(): number {
@@ -158,6 +157,8 @@ export class Subscriptions {
   #byCallback = new WeakMap<Function, Registrations>();
   /** Custom ids, which must be unique. */
   #ids = new Map<string, Registration>();
+  /** The handles of the subscriptions with an owner (see {@link OwnerHandle}). */
+  #handles = new WeakMap<Registration, OwnerHandle>();
   #serial = 0;
 
   /** The topic of (resource, event), if it has subscriptions. */
@@ -182,8 +183,8 @@ export class Subscriptions {
   /** A new subscription; the caller has checked that it is not one already (see {@link find}). */
   add(callback: Function, owner: object | undefined, resource: string, event: string, terms: Terms): Registration {
     const topic = this.#topicFor(resource, event);
-    const registration = new Registration(topic, callback, owner, terms, ++this.#serial, undefined);
-    if (owner !== undefined) registration.handle = new OwnerHandle(registration);
+    const registration = new Registration(topic, callback, owner, terms, ++this.#serial);
+    if (owner !== undefined) this.#handles.set(registration, new OwnerHandle(registration));
     topic.insert(registration);
     const held = this.#byCallback.get(callback);
     if (held === undefined) this.#byCallback.set(callback, registration);
@@ -218,7 +219,12 @@ export class Subscriptions {
     if (held === registration) this.#byCallback.set(registration.callback, []);
     else if (Array.isArray(held)) held.splice(held.indexOf(registration), 1);
     if (registration.terms.id !== undefined) this.#ids.delete(registration.terms.id);
-    registration.handle?.release();
+    if (registration.owner !== undefined) this.#handles.get(registration)!.release();
+  }
+
+  /** What `subscribe` hands out for `registration`: its {@link OwnerHandle}, or itself. */
+  handleOf(registration: Registration): Handle {
+    return (registration.owner !== undefined && this.#handles.get(registration)) || registration;
   }
 
   /** A copy of the registrations of `callback`, to take some out while walking it. */
@@ -237,11 +243,12 @@ export class Subscriptions {
     for (const topic of this.topics())
       for (const registration of topic.registrations) {
         registration.topic = undefined;
-        registration.handle?.release();
+        if (registration.owner !== undefined) this.#handles.get(registration)!.release();
       }
     this.#topics = new Map();
     this.#byCallback = new WeakMap();
     this.#ids = new Map();
+    this.#handles = new WeakMap();
   }
 
   #topicFor(resource: string, event: string): Topic {
