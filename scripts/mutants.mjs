@@ -139,6 +139,12 @@ const bugs = [
     breaks: 'a custom id given with the default priority is lost',
   },
   {
+    file: 'packages/core/src/registry.ts',
+    from: "(typeof logger !== 'object' && typeof logger !== 'function')",
+    to: "typeof logger !== 'object'",
+    breaks: 'a logger that is a function with an error method is refused',
+  },
+  {
     file: 'packages/core/src/observers.ts',
     from: '        if (isPromiseLike(result)) result.then(undefined, fail);',
     to: '',
@@ -158,15 +164,15 @@ const bugs = [
   },
   {
     file: 'packages/inversify/src/subscribers.loader.ts',
-    from: 'if (bindings.some((binding) => binding.scope !== bindingScopeValues.Singleton)) {',
-    to: 'if (bindings.every((binding) => binding.scope !== bindingScopeValues.Singleton)) {',
-    breaks: 'a token bound as a singleton and as a transient is booted as singletons',
+    from: '(binding.scope === undefined && again?.[index] === instance);',
+    to: 'false;',
+    breaks: 'a redirection (toService) to a singleton is resolved again for each notification',
   },
   {
     file: 'packages/inversify/src/subscribers.loader.ts',
-    from: 'if (container.isCurrentBound(cls)) declared.set(cls, cls);',
-    to: 'if (container.isBound(cls)) declared.set(cls, cls);',
-    breaks: "a child container boots its parent's subscribers again",
+    from: 'const several = bindings.length > 1;',
+    to: 'const several = bindings.length > 2;',
+    breaks: 'a token bound to two subscribers cannot be booted',
   },
 ];
 

@@ -19,7 +19,11 @@ export type { Logger, NotificationRecord, Observer } from './observers.js';
 
 /** Options of a {@link CallbackRegistry}. */
 export interface RegistryOptions {
-  /** Where swallowed failures (error level) and vetoes (debug level) go. Default: `console.error` only. */
+  /**
+   * Where callback failures are logged, as neutron-lib logs them: at debug for a `before_*` or
+   * `precommit_*` event or a cancellable subscription, at error otherwise. Any object or function
+   * with an `error(message, ...meta)` method. Default: `console.error` only.
+   */
   logger?: Logger;
   /**
    * Asked about each callback error of a failure about to be thrown; if it holds (returns a

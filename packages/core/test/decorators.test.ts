@@ -81,6 +81,7 @@ describe('@OnResource and handlersOf', () => {
   });
 
   it('gives the same answer for a class and for its instances', () => {
+    expect(handlersOf(L3Service).length).toBeGreaterThan(0);
     expect(handlersOf(new L3Service())).toEqual(handlersOf(L3Service));
   });
 

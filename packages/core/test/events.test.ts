@@ -126,8 +126,11 @@ describe('isCancellableEvent', () => {
     expect(isCancellableEvent(event as string)).toBe(false);
   });
 
-  it('matches the BEFORE and PRECOMMIT prefixes', () => {
+  it('holds exactly for the names that start with BEFORE or PRECOMMIT', () => {
     expect([BEFORE, PRECOMMIT]).toEqual(['before_', 'precommit_']);
+    for (const name of ['x', 'create', 'router'])
+      for (const prefix of [BEFORE, PRECOMMIT, 'after_', 'abort_', ''])
+        expect(isCancellableEvent(prefix + name)).toBe(prefix === BEFORE || prefix === PRECOMMIT);
   });
 });
 

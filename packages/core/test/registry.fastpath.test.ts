@@ -1,7 +1,7 @@
 /**
- * The fast path of `notify` / `notifySync` (a prepared bucket's run found in the registry's index,
- * no observer, a valid payload) and the compiled runs it calls must keep every rule of the slow path. Each test
- * publishes a few rounds first, so that the bucket is cached and compiled before the case starts.
+ * Rounds after the first on a (resource, event), which reuse its snapshot, keep every rule of
+ * the first. Each test publishes a few rounds first, so that the snapshot is taken before the case
+ * starts; many keys published in turn each reach their own subscribers.
  */
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -277,9 +277,9 @@ describe('the index', () => {
   });
 });
 
-describe('the index past eight names', () => {
-  // The index keeps at most 8 names per object in the engine's fast layout, then moves them to a
-  // hash table (registry.ts, LINEAR): runs prepared before the move must still be found after it.
+describe('many keys of one resource', () => {
+  // Keys added one by one while others are published: each key published before must still be
+  // found after others are added.
   const resources = Array.from({ length: 12 }, (_, i) => `resource${i}`);
   const events = Array.from({ length: 12 }, (_, i) => `event${i}`);
 
@@ -346,7 +346,7 @@ describe('the index past eight names', () => {
     expect(calls).toEqual(Array.from({ length: WARM_ROUNDS }, () => ['first', 'returned', 'async', 'last']).flat());
   });
 
-  it('reports to an observer that came while the index grew, and takes the fast path when it leaves', async () => {
+  it('reports to an observer that came while keys were added, and stops when it leaves', async () => {
     const { registry } = quietRegistry();
     const r = untyped(registry);
     const records: string[] = [];
@@ -396,11 +396,11 @@ describe.each(['notifySync', 'notify'] as const)('%s: the notification', (method
     return undefined;
   }
 
-  // Compiled runs make the notification only where a callback takes it (registry.ts, `Run`).
+  // One notification object per round, whichever callbacks read it and however many there are.
   it.each([
     ['every callback takes it', 3, 0],
     ['only callbacks after the failure take it', 3, 2],
-    ['more callbacks than are compiled', 300, 0],
+    ['there are 300 callbacks', 300, 0],
   ])('is one object per round, the same before and after a failure, when %s', async (_, count, from) => {
     const { registry } = quietRegistry();
     const r = untyped(registry);
@@ -446,8 +446,7 @@ describe.each(['notifySync', 'notify'] as const)('%s: the notification', (method
 });
 
 describe('names that objects use themselves', () => {
-  // A name must be a key like any other, whatever an object would make of it: the registry may
-  // index buckets in objects as well as maps (docs/performance.md, "The lookup folded").
+  // A name must be a key like any other, whatever an object would make of it.
   const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '0', '42', 'length', 'then'];
 
   it.each(names)('subscribes, notifies, lists, unsubscribes and clears %p as any name', async (name) => {

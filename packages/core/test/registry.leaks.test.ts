@@ -214,9 +214,8 @@ describe('retention', () => {
 });
 
 describe.each(['notifySync', 'notify'] as const)('retention after the last failed round (%s)', (method) => {
-  // A run that stops on a callback leaves its subscriptions for the round in a module-level slot
-  // (registry.ts, `incident`); the round must take them, or they keep their owners until the
-  // next failure anywhere in the process.
+  // Nothing of a failed round may outlive it: no place where a round leaves what it failed on
+  // may keep an owner or a trigger until the next failure anywhere in the process.
   it.each([
     ['unobserved', false],
     ['observed', true],

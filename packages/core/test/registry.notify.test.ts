@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  APIEventPayload,
   AFTER_CREATE,
   AFTER_DELETE,
   AFTER_UPDATE,
@@ -203,12 +204,20 @@ describe('validation at notify time', () => {
     expect((error as Error).message).toMatch(/undefined or an EventPayload/);
   });
 
-  it('accepts every kind of EventPayload', async () => {
+  it('accepts every kind of EventPayload, and delivers each one', async () => {
     const registry = new CallbackRegistry();
-    await registry.notify(ROUTER, AFTER_CREATE, 'test', new EventPayload(undefined));
-    await registry.notify(ROUTER, AFTER_CREATE, 'test', new DBEventPayload(undefined));
+    const received: unknown[] = [];
+    registry.subscribe((payload) => void received.push(payload), ROUTER, AFTER_CREATE);
     class RouterPayload extends EventPayload<{ id: string }> {}
-    await expect(registry.notify(ROUTER, AFTER_CREATE, 'test', new RouterPayload(undefined))).resolves.toBeUndefined();
+    const payloads = [
+      new EventPayload(undefined),
+      new DBEventPayload(undefined),
+      new APIEventPayload(undefined, { methodName: 'create_router', action: 'create' }),
+      new RouterPayload(undefined),
+    ];
+    for (const payload of payloads) await registry.notify(ROUTER, AFTER_CREATE, 'test', payload);
+    expect(received).toHaveLength(payloads.length);
+    received.forEach((payload, i) => expect(payload).toBe(payloads[i]));
   });
 });
 

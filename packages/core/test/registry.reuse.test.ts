@@ -1,8 +1,7 @@
 /**
- * A subscription made without options and unsubscribed before any round took it leaves its
- * record to the callback's next such subscription (docs/performance.md, "Vacant entries"). These
- * tests hold the handles and ids of such subscriptions to what they were before: each handle acts
- * on its own subscription only, ids stay unique, rounds keep their subscribers (rule 4 in docs/concepts.md).
+ * A callback subscribed, unsubscribed and subscribed again, by hand or through handles kept from
+ * before: each handle acts on its own subscription only, ids stay unique, rounds keep their
+ * subscribers (rule 4 in docs/concepts.md).
  */
 import { describe, expect, it } from '@jest/globals';
 import {

@@ -356,6 +356,19 @@ describe('logging', () => {
     }
   });
 
+  it('takes a logger that is a function with an error() method, as a callable logger is', async () => {
+    const messages: string[] = [];
+    const logger = Object.assign(() => undefined, { error: (message: string) => void messages.push(message) });
+    const registry = new CallbackRegistry({ logger });
+    const sub = registry.subscribe(failing('notify', new Error('down')), PORT, AFTER_DELETE);
+    await registry.notify(PORT, AFTER_DELETE, 'test');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(sub.id);
+    expect(() => new CallbackRegistry({ logger: (() => undefined) as never })).toThrow(
+      expect.objectContaining({ name: 'InvalidError', element: 'logger' }),
+    );
+  });
+
   it('rejects a logger without error() when the registry is made', () => {
     expect(() => new CallbackRegistry({ logger: {} as never })).toThrow(
       expect.objectContaining({ name: 'InvalidError', element: 'logger' }),

@@ -60,6 +60,34 @@ describe('bootCallbacks: a decorated class bound as a value', () => {
   });
 });
 
+/** Decorated; bound below only as a redirection to its subclass. */
+@injectable()
+class RouterCounter {
+  readonly seen: unknown[] = [];
+
+  @OnResource(ROUTER, AFTER_CREATE)
+  onCreate(payload: DBEventPayload): void {
+    this.seen.push(payload.resourceId);
+  }
+}
+
+@injectable()
+class AuditedRouterCounter extends RouterCounter {}
+
+describe('bootCallbacks: a decorated class redirected (toService) to a singleton', () => {
+  it('subscribes the one instance once, as a singleton', async () => {
+    const { container, registry } = await bootWith((c) => {
+      c.bind(AuditedRouterCounter).toSelf().inSingletonScope();
+      c.bind(RouterCounter).toService(AuditedRouterCounter);
+    });
+    const counter = container.get(AuditedRouterCounter);
+    expect(container.get(RouterCounter)).toBe(counter);
+    await registry.notify(ROUTER, AFTER_CREATE, 'test', new DBEventPayload({}, { resourceId: 'r1' }));
+    expect(counter.seen).toEqual(['r1']);
+    expect(registry.subscriptions().map((s) => s.owner)).toEqual([counter]);
+  });
+});
+
 describe('bindSubscriber', () => {
   it('refuses a class with no @OnResource method when it is bound, naming the class', () => {
     @injectable()
