@@ -62,8 +62,8 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: 'else if (Array.isArray(held)) held.splice(held.indexOf(registration), 1);',
-    to: 'else if (Array.isArray(held)) held.splice(held.indexOf(registration) + 1, 1);',
+    from: 'held[at] = held[held.length - 1]!;',
+    to: 'held[at + 1] = held[held.length - 1]!;',
     breaks: "rule 1: a callback's other subscription is forgotten by its index",
   },
   {

@@ -56,12 +56,11 @@ function checkPriority(priority: unknown): asserts priority is number {
     throw new InvalidError('priority', priority, 'pass a finite number (lower runs first).');
 }
 
-/** The owner and terms that `subscribe`'s options give. */
-export function termsOf(options: number | SubscribeOptions | undefined): [object | undefined, Terms] {
-  if (options === undefined) return [undefined, DEFAULT_TERMS];
+/** The terms that `subscribe`'s options give, after checking every option (the owner too). */
+export function termsOf(options: number | SubscribeOptions): Terms {
   if (typeof options === 'number') {
     checkPriority(options);
-    return [undefined, { priority: options, cancellable: false, id: undefined }];
+    return { priority: options, cancellable: false, id: undefined };
   }
   if (options === null || typeof options === 'function')
     throw new InvalidError('options', options, 'pass a priority number or { priority, cancellable, owner, id }.');
@@ -78,5 +77,5 @@ export function termsOf(options: number | SubscribeOptions | undefined): [object
       "pass a non-empty string that does not end in '#<digits>' (those ids are derived by the registry).",
     );
   const plain = priority === PRIORITY_DEFAULT && !cancellable && id === undefined;
-  return [owner, plain ? DEFAULT_TERMS : { priority, cancellable, id }];
+  return plain ? DEFAULT_TERMS : { priority, cancellable, id };
 }

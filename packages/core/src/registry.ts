@@ -145,25 +145,10 @@ export class CallbackRegistry {
     checkCallback(callback);
     checkName('resource', resource);
     checkName('event', event);
-    const [owner, terms] = options === undefined ? [undefined, DEFAULT_TERMS] : termsOf(options);
+    const terms = options === undefined ? DEFAULT_TERMS : termsOf(options);
+    const owner = typeof options === 'object' ? options.owner : undefined; // checked by termsOf
     const subscriptions = this.#subscriptions;
-    const existing = subscriptions.find(callback, owner, resource, event);
-    if (terms.id !== undefined) {
-      const holder = subscriptions.withId(terms.id);
-      if (holder !== undefined && holder !== existing)
-        throw new InvalidError(
-          'id',
-          terms.id,
-          'that id is taken by another subscription; pass a unique id or leave it out.',
-        );
-    }
-    if (existing === undefined) {
-      return subscriptions.handleOf(subscriptions.add(callback, owner, resource, event, terms));
-    }
-    // Subscribed again (rule 1): new terms; a custom id is kept unless another is given.
-    const id = terms.id ?? existing.terms.id;
-    subscriptions.update(existing, id === terms.id ? terms : { ...terms, id });
-    return subscriptions.handleOf(existing);
+    return subscriptions.handleOf(subscriptions.subscribe(callback, owner, resource, event, terms));
   }
 
   /**
@@ -181,8 +166,7 @@ export class CallbackRegistry {
     checkName('resource', resource);
     checkName('event', event);
     checkOwner(owner);
-    const registration = this.#subscriptions.find(callback, owner, resource, event);
-    if (registration !== undefined) this.#subscriptions.remove(registration);
+    this.#subscriptions.unsubscribe(callback, owner, resource, event);
   }
 
   /**

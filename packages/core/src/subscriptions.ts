@@ -5,6 +5,7 @@
  * @module
  */
 
+import { InvalidError } from './errors.js';
 import { PRIORITY_DEFAULT } from './priorities.js';
 
 /** Ids ending like this are derived by the registry; a custom id may not end so. */
@@ -130,14 +131,18 @@ export class Topic {
     const list = this.registrations;
     let at = list.length;
     while (at > 0 && list[at - 1]!.priority > registration.priority) at--;
-    list.splice(at, 0, registration);
+    // `push` and `pop` where they do: `splice` costs more than all the rest of a subscription.
+    if (at === list.length) list.push(registration);
+    else list.splice(at, 0, registration);
     this.#snapshot = undefined;
   }
 
   /** Takes `registration` out; the latest subscriptions are found first, from the end. */
   delete(registration: Registration): void {
-    const at = this.registrations.lastIndexOf(registration);
-    this.registrations.splice(at, 1);
+    const list = this.registrations;
+    const at = list.lastIndexOf(registration);
+    if (at === list.length - 1) list.pop();
+    else list.splice(at, 1);
     this.#snapshot = undefined;
   }
 }
@@ -166,27 +171,41 @@ export class Subscriptions {
     return this.#topics.get(resource)?.get(event);
   }
 
-  /** The subscription of (callback, owner, resource, event), if there is one. */
-  find(callback: Function, owner: object | undefined, resource: string, event: string): Registration | undefined {
+  /**
+   * Subscribes `callback`, or gives the subscription of (callback, owner, resource, event) its new
+   * terms if there is one (rule 1): a new priority moves it to the end of its new place, and a
+   * custom id is kept unless another is given. Throws, changing nothing, if the custom id belongs
+   * to another subscription.
+   */
+  subscribe(
+    callback: Function,
+    owner: object | undefined,
+    resource: string,
+    event: string,
+    terms: Terms,
+  ): Registration {
     const held = this.#byCallback.get(callback);
-    if (held === undefined) return undefined;
-    if (!Array.isArray(held)) return isOf(held, owner, resource, event) ? held : undefined;
-    for (const registration of held) if (isOf(registration, owner, resource, event)) return registration;
-    return undefined;
-  }
-
-  /** The subscription with custom id `id`, if any. */
-  withId(id: string): Registration | undefined {
-    return this.#ids.get(id);
-  }
-
-  /** A new subscription; the caller has checked that it is not one already (see {@link find}). */
-  add(callback: Function, owner: object | undefined, resource: string, event: string, terms: Terms): Registration {
+    const existing = findIn(held, owner, resource, event);
+    if (terms.id !== undefined) {
+      const holder = this.#ids.get(terms.id);
+      if (holder !== undefined && holder !== existing)
+        throw new InvalidError(
+          'id',
+          terms.id,
+          'that id is taken by another subscription; pass a unique id or leave it out.',
+        );
+    }
+    if (existing !== undefined) {
+      this.#update(
+        existing,
+        terms.id !== undefined || existing.terms.id === undefined ? terms : { ...terms, id: existing.terms.id },
+      );
+      return existing;
+    }
     const topic = this.#topicFor(resource, event);
     const registration = new Registration(topic, callback, owner, terms, ++this.#serial);
     if (owner !== undefined) this.#handles.set(registration, new OwnerHandle(registration));
     topic.insert(registration);
-    const held = this.#byCallback.get(callback);
     if (held === undefined) this.#byCallback.set(callback, registration);
     else if (Array.isArray(held)) held.push(registration);
     else this.#byCallback.set(callback, [held, registration]);
@@ -194,8 +213,14 @@ export class Subscriptions {
     return registration;
   }
 
-  /** New terms for a subscription made again; a new priority moves it to the end of its new place. */
-  update(registration: Registration, terms: Terms): void {
+  /** Takes out the subscription of (callback, owner, resource, event), if there is one. */
+  unsubscribe(callback: Function, owner: object | undefined, resource: string, event: string): void {
+    const held = this.#byCallback.get(callback);
+    const registration = findIn(held, owner, resource, event);
+    if (registration !== undefined) this.#remove(registration, held!);
+  }
+
+  #update(registration: Registration, terms: Terms): void {
     const topic = registration.topic!;
     const moves = registration.priority !== terms.priority;
     if (moves) topic.delete(registration);
@@ -210,14 +235,22 @@ export class Subscriptions {
 
   /** Takes `registration` out, wherever it is indexed; does nothing if it is out already. */
   remove(registration: Registration): void {
-    const topic = registration.topic;
-    if (topic === undefined) return;
+    if (registration.topic !== undefined) this.#remove(registration, this.#byCallback.get(registration.callback)!);
+  }
+
+  /** Takes out `registration`, which is in; `held` is what the callback index holds for its callback. */
+  #remove(registration: Registration, held: Registrations): void {
+    const topic = registration.topic!;
     registration.topic = undefined;
     topic.delete(registration);
     if (topic.registrations.length === 0) this.#forget(topic);
-    const held = this.#byCallback.get(registration.callback);
     if (held === registration) this.#byCallback.set(registration.callback, []);
-    else if (Array.isArray(held)) held.splice(held.indexOf(registration), 1);
+    else if (Array.isArray(held)) {
+      // Their order does not matter: the last one takes the place of the one taken out.
+      const at = held.indexOf(registration);
+      held[at] = held[held.length - 1]!;
+      held.pop();
+    }
     if (registration.terms.id !== undefined) this.#ids.delete(registration.terms.id);
     if (registration.owner !== undefined) this.#handles.get(registration)!.release();
   }
@@ -265,6 +298,19 @@ export class Subscriptions {
     events.delete(topic.event);
     if (events.size === 0) this.#topics.delete(topic.resource);
   }
+}
+
+/** The subscription of (owner, resource, event) among a callback's, if there is one. */
+function findIn(
+  held: Registrations | undefined,
+  owner: object | undefined,
+  resource: string,
+  event: string,
+): Registration | undefined {
+  if (held === undefined) return undefined;
+  if (!Array.isArray(held)) return isOf(held, owner, resource, event) ? held : undefined;
+  for (const registration of held) if (isOf(registration, owner, resource, event)) return registration;
+  return undefined;
 }
 
 function isOf(registration: Registration, owner: object | undefined, resource: string, event: string): boolean {
