@@ -26,9 +26,9 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    this.registrations.splice(at, 1);',
-    to: '    this.registrations.splice(at - 1, 1);',
-    breaks: 'unsubscribe takes out the subscription before the one named',
+    from: 'if (at === list.length - 1) list.pop();',
+    to: 'if (at >= list.length - 2) list.pop();',
+    breaks: 'unsubscribing the last but one takes out the last',
   },
   {
     file: 'packages/core/src/subscriptions.ts',
@@ -38,14 +38,14 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    list.splice(at, 0, registration);\n    this.#snapshot = undefined;',
-    to: '    list.splice(at, 0, registration);',
+    from: '    else list.splice(at, 0, registration);\n    this.#snapshot = undefined;',
+    to: '    else list.splice(at, 0, registration);',
     breaks: 'a subscription made after a round is not called by later rounds',
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    this.registrations.splice(at, 1);\n    this.#snapshot = undefined;',
-    to: '    this.registrations.splice(at, 1);',
+    from: '    else list.splice(at, 1);\n    this.#snapshot = undefined;',
+    to: '    else list.splice(at, 1);',
     breaks: 'an unsubscribed callback is still called by later rounds',
   },
   {

@@ -131,7 +131,7 @@ export class Topic {
     const list = this.registrations;
     let at = list.length;
     while (at > 0 && list[at - 1]!.priority > registration.priority) at--;
-    // `push` and `pop` where they do: `splice` costs more than all the rest of a subscription.
+    // `push` and `pop` where they do the same: `splice` allocates an array of what it removed.
     if (at === list.length) list.push(registration);
     else list.splice(at, 0, registration);
     this.#snapshot = undefined;
