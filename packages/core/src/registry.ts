@@ -11,7 +11,7 @@ import { InvalidError } from './errors.js';
 import { Observers, type Logger, type Observer } from './observers.js';
 import type { EventPayload } from './payloads.js';
 import { Rounds } from './round.js';
-import { DEFAULT_TERMS, Subscriptions, type Handle } from './subscriptions.js';
+import { DEFAULT_TERMS, Subscriptions } from './subscriptions.js';
 import type { AnyCallback, CallbackFor, EventOf, PayloadArgs, PayloadOf, Resource } from './types.js';
 
 export type { SubscribeOptions } from './checks.js';
@@ -44,7 +44,7 @@ export interface RegistryOptions {
  * // … unsubscribed at the end of the block
  * ```
  */
-export interface Subscription extends Handle {
+export interface Subscription {
   /** Unique within the registry; also `NotificationError.callbackId`. */
   readonly id: string;
   /** Stop receiving notifications. */
