@@ -46,6 +46,9 @@ for (const project of testProjects) {
 for (const program of typeTestPrograms) {
   check(`type tests: ${program}`, bin('tsc'), ['-p', join(program, 'tsconfig.json')]);
 }
+// Instantiation counts are exact: a call site's cost must stay within budget and not grow with the
+// number of declared resources (bench/src/types/budget.ts; built by `tsc -b` above).
+check('type cost: instantiations per call site', process.execPath, [join(root, 'bench/dist/types/budget.js')]);
 check('lint (eslint)', bin('eslint'), ['.']);
 check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
 
