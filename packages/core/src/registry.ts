@@ -16,7 +16,17 @@ import { abortEventFor, BEFORE, isCancellableEvent } from './events.js';
 import { CallbackFailure, errorText, HeraldError, InvalidError, NotificationError, RetryRequest } from './errors.js';
 import { EventPayload } from './payloads.js';
 import { PRIORITY_DEFAULT } from './priorities.js';
-import type { AnyCallback, CallbackFor, EventOf, Notification, PayloadArgs, PayloadOf, Resource } from './types.js';
+import type {
+  AnyCallback,
+  ByEvent,
+  CallbackFor,
+  EventOf,
+  Notification,
+  PayloadArgs,
+  PayloadOf,
+  RecordObserver,
+  Resource,
+} from './types.js';
 
 /** Where the registry reports the failures it does not throw. `console` and pino fit. */
 export interface Logger {
@@ -100,8 +110,12 @@ export interface NotificationRecord {
   readonly durationMs: number;
 }
 
-/** Sees every completed notification; cannot veto, and its own failure is only logged. */
-export type Observer = (record: NotificationRecord) => unknown;
+/**
+ * Sees every completed notification; cannot veto, and its own failure is only logged. (Written as
+ * a method's type, whose parameter is compared both ways, so that `observe` can take a
+ * {@link RecordObserver}, which reads the record narrowed by (resource, event).)
+ */
+export type Observer = { observe(record: NotificationRecord): unknown }['observe'];
 
 /** Ids ending like this are the registry's own. */
 const RESERVED_ID = /#\d+$/;
@@ -1244,6 +1258,7 @@ export class CallbackRegistry {
    * if (registry.hasSubscribers(ROUTER, AFTER_UPDATE)) await registry.notify(ROUTER, AFTER_UPDATE, this, payload);
    * ```
    */
+  hasSubscribers<R extends Resource, E extends EventOf<R>>(resource: R, event: E): boolean;
   hasSubscribers(resource: string, event: string): boolean {
     const bucket = this.#buckets.get(resource)?.get(event);
     return bucket !== undefined && bucket.subs.length > 0;
@@ -1257,6 +1272,7 @@ export class CallbackRegistry {
    * for (const s of registry.subscriptions()) console.log(s.resource, s.event, s.id);
    * ```
    */
+  subscriptions(): ByEvent<SubscriptionInfo>[];
   subscriptions(): SubscriptionInfo[] {
     const list: SubscriptionInfo[] = [];
     for (const events of this.#buckets.values()) {
@@ -1286,7 +1302,8 @@ export class CallbackRegistry {
    * tap.unsubscribe();
    * ```
    */
-  observe(observer: Observer): Subscription {
+  observe(observer: RecordObserver): Subscription;
+  observe(observer: RecordObserver | Observer): Subscription {
     if (typeof observer !== 'function') {
       throw new InvalidError('observer', observer, 'pass a function (record) => void.');
     }

@@ -32,6 +32,7 @@ import type {
   OVS_RESTARTED,
 } from './events.js';
 import type { APIEventPayload, DBEventPayload, EventPayload } from './payloads.js';
+import type { NotificationRecord } from './registry.js';
 
 /**
  * What an {@link EventSpec} accepts as a resource or event name: a string literal (or a union of
@@ -240,7 +241,7 @@ type BaseTable<R> = R extends keyof ResourceModels
 type Merged<R extends string, Base, Extra> = {
   [E in keyof Base | keyof Extra]: E extends keyof Extra
     ? E extends keyof Base
-      ? Base extends LooseTable
+      ? [LooseTable] extends [Base]
         ? Extra[E]
         : [Base[E], Extra[E]] extends [Extra[E], Base[E]]
           ? Extra[E]
@@ -256,8 +257,8 @@ type TableOf<R extends string> = R extends keyof ExtraSpecsOf
   ? Merged<R, BaseTable<R>, ExtraTable<R, ExtraSpecsOf[R]>>
   : BaseTable<R>;
 
-/** Every declared resource. */
-type DeclaredResource =
+/** The name of any declared resource. */
+export type Resource =
   (keyof ResourceModels & string) | (keyof ExtraSpecsOf & string) | (IsStrict extends true ? never : LifecycleResource);
 
 /**
@@ -269,10 +270,7 @@ type DeclaredResource =
  * type P = EventMap['widget']['after_create']; // DBEventPayload<Widget>
  * ```
  */
-export type EventMap = { [R in DeclaredResource]: TableOf<R> };
-
-/** The name of any declared resource. */
-export type Resource = keyof EventMap;
+export type EventMap = { [R in Resource]: TableOf<R> };
 
 /** The events of each resource. */
 type EventNames = { [R in Resource]: keyof EventMap[R] & string };
@@ -362,3 +360,41 @@ export type AnyCallback = (payload: never, notification: never) => unknown;
 
 /** A typed callback for (`R`, `E`): for a union of events, it takes the payload of any of them. */
 export type CallbackFor<R extends Resource, E extends string> = Callback<PayloadIn<R, E>, R, E>;
+
+/**
+ * Every declared (resource, event) pair, one member each.
+ *
+ * @example
+ * ```ts
+ * type RouterPairs = Extract<EventKey, { resource: 'router' }>['event']; // the router's events
+ * ```
+ */
+export type EventKey = {
+  [R in Resource]: { [E in EventOf<R>]: { readonly resource: R; readonly event: E } }[EventOf<R>];
+}[Resource];
+
+/**
+ * `T` (a subscription, handler or notification record) narrowed by (resource, event): one member per
+ * declared pair, so that testing `resource` and `event` narrows the others, and, for a record with a
+ * `payload`, the payload to the pair's declared type.
+ *
+ * @example
+ * ```ts
+ * registry.observe((record) => {
+ *   if (record.resource === 'widget' && record.event === 'after_create') record.payload.latestState; // Widget | undefined
+ * });
+ * ```
+ */
+export type ByEvent<T extends { readonly resource: string; readonly event: string }> = T &
+  ('payload' extends keyof T ? AnyEventSpec : EventKey);
+
+/**
+ * What `observe` calls: a function of the record narrowed by (resource, event). (Declared as a
+ * method's type so that the registry can hand it the records it builds, typed by their strings.)
+ *
+ * @example
+ * ```ts
+ * const trace: RecordObserver = (record) => console.log(record.resource, record.event);
+ * ```
+ */
+export type RecordObserver = { observe(record: ByEvent<NotificationRecord>): unknown }['observe'];
