@@ -60,10 +60,31 @@ function site(i: number, shape: ProgramShape): { r: number; event: string; kind:
   return { r, event: `custom${(i >> 1) % CUSTOM}`, kind: 'DB' };
 }
 
+const payloadClass = (kind: 'DB' | 'API') => (kind === 'DB' ? 'DBEventPayload' : 'APIEventPayload');
+
 function payloadExpr(kind: 'DB' | 'API', r: number): string {
   return kind === 'DB'
     ? `new DBEventPayload(undefined, { states: [m${r}] })`
     : `new APIEventPayload(undefined, { methodName: 'm', action: 'a', states: [m${r}] })`;
+}
+
+/** Writes call sites into `body`, noting the resources they use in `used`. */
+function siteWriter(shape: ProgramShape) {
+  const used = new Set<number>();
+  const body: string[] = [];
+  const sites = (count: number, write: (s: ReturnType<typeof site>, i: number) => string, into = body) => {
+    for (let i = 0; i < count; i++) {
+      const s = site(i, shape);
+      used.add(s.r);
+      into.push(write(s, i));
+    }
+  };
+  /** The import of the models and model values the sites use. */
+  const modelImport = () => {
+    const names = [...used].sort((a, b) => a - b).map((r) => `m${r}, type ${model(r)}`);
+    return names.length > 0 ? `import { ${names.join(', ')} } from './models.js';` : '';
+  };
+  return { body, sites, modelImport };
 }
 
 function modelsSource(n: number): string {
@@ -98,15 +119,7 @@ function heraldDeclarations(n: number): string {
 }
 
 function heraldCalls(shape: ProgramShape): string {
-  const used = new Set<number>();
-  const body: string[] = [];
-  const sites = (count: number, write: (s: ReturnType<typeof site>) => string) => {
-    for (let i = 0; i < count; i++) {
-      const s = site(i, shape);
-      used.add(s.r);
-      body.push(write(s));
-    }
-  };
+  const { body, sites, modelImport } = siteWriter(shape);
   sites(shape.notify, (s) => `void registry.notify('${res(s.r)}', '${s.event}', 'svc', ${payloadExpr(s.kind, s.r)});`);
   sites(
     shape.notifySync,
@@ -117,17 +130,15 @@ function heraldCalls(shape: ProgramShape): string {
     (s) => `registry.subscribe((payload) => payload.latestState?.id, '${res(s.r)}', '${s.event}');`,
   );
   const methods: string[] = [];
-  for (let i = 0; i < shape.decorated; i++) {
-    const s = site(i, shape);
-    used.add(s.r);
-    const cls = s.kind === 'DB' ? 'DBEventPayload' : 'APIEventPayload';
-    methods.push(`  @OnResource('${res(s.r)}', '${s.event}')`);
-    methods.push(`  on${i}(payload: ${cls}<${model(s.r)}>): void { void payload; }`);
-  }
-  const imports = [...used].sort((a, b) => a - b).map((r) => `m${r}, type ${model(r)}`);
+  sites(
+    shape.decorated,
+    (s, i) =>
+      `  @OnResource('${res(s.r)}', '${s.event}')\n  on${i}(payload: ${payloadClass(s.kind)}<${model(s.r)}>): void { void payload; }`,
+    methods,
+  );
   return [
     `import { APIEventPayload, CallbackRegistry, DBEventPayload, OnResource } from '@herald/core';`,
-    imports.length > 0 ? `import { ${imports.join(', ')} } from './models.js';` : '',
+    modelImport(),
     `import './declarations.js';`,
     `export const registry = new CallbackRegistry();`,
     ...body,
@@ -154,15 +165,7 @@ function emitteryMap(n: number): string {
 }
 
 function emitteryCalls(shape: ProgramShape): string {
-  const used = new Set<number>();
-  const body: string[] = [];
-  const sites = (count: number, write: (s: ReturnType<typeof site>) => string) => {
-    for (let i = 0; i < count; i++) {
-      const s = site(i, shape);
-      used.add(s.r);
-      body.push(write(s));
-    }
-  };
+  const { body, sites, modelImport } = siteWriter(shape);
   // notifySync has no emittery counterpart: emitSerial (handlers one by one) is the closest.
   // Emittery 2 hands a listener `{ name, data }`; `@OnResource` methods are wired with `on`.
   sites(shape.notify, (s) => `void emitter.emit('${res(s.r)}:${s.event}', ${payloadExpr(s.kind, s.r)});`);
@@ -170,18 +173,20 @@ function emitteryCalls(shape: ProgramShape): string {
   sites(shape.subscribe, (s) => `emitter.on('${res(s.r)}:${s.event}', ({ data }) => void data.latestState?.id);`);
   const methods: string[] = [];
   const wiring: string[] = [];
-  for (let i = 0; i < shape.decorated; i++) {
-    const s = site(i, shape);
-    used.add(s.r);
-    const cls = s.kind === 'DB' ? 'DBEventPayload' : 'APIEventPayload';
-    methods.push(`  on${i}(payload: ${cls}<${model(s.r)}>): void { void payload; }`);
-    wiring.push(`emitter.on('${res(s.r)}:${s.event}', ({ data }) => handlers.on${i}(data));`);
-  }
-  const imports = [...used].sort((a, b) => a - b).map((r) => `m${r}, type ${model(r)}`);
+  sites(
+    shape.decorated,
+    (s, i) => `  on${i}(payload: ${payloadClass(s.kind)}<${model(s.r)}>): void { void payload; }`,
+    methods,
+  );
+  sites(
+    shape.decorated,
+    (s, i) => `emitter.on('${res(s.r)}:${s.event}', ({ data }) => handlers.on${i}(data));`,
+    wiring,
+  );
   return [
     `import Emittery from 'emittery';`,
     `import { APIEventPayload, DBEventPayload } from '@herald/core';`,
-    imports.length > 0 ? `import { ${imports.join(', ')} } from './models.js';` : '',
+    modelImport(),
     `import type { Events } from './declarations.js';`,
     `export const emitter = new Emittery<Events>();`,
     ...body,
