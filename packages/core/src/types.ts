@@ -358,8 +358,12 @@ export type Callback<P = EventPayload | undefined, R extends string = string, E 
 /** Any callback, whatever its payload type (for unsubscribing). */
 export type AnyCallback = (payload: never, notification: never) => unknown;
 
-/** A typed callback for (`R`, `E`): for a union of events, it takes the payload of any of them. */
-export type CallbackFor<R extends Resource, E extends string> = Callback<PayloadIn<R, E>, R, E>;
+/**
+ * A typed callback for (`R`, `E`): for a union of events, it takes the payload of any of them.
+ * (`NoInfer`: `R` and `E` come from the resource and event arguments, never from the callback,
+ * whose inference would walk every resource's table.)
+ */
+export type CallbackFor<R extends Resource, E extends string> = Callback<NoInfer<PayloadIn<R, E>>, R, E>;
 
 /**
  * Every declared (resource, event) pair, one member each.
