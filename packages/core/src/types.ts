@@ -37,6 +37,12 @@ import type { NotificationRecord } from './registry.js';
 /**
  * What an {@link EventSpec} accepts as a resource or event name: a string literal (or a union of
  * them). A plain `string` would declare every name at once, so it is refused with this message.
+ *
+ * @example
+ * ```ts
+ * type Ok = EventSpec<'router', 'gateway_set', DBEventPayload<Router>>;
+ * type Refused = EventSpec<string, 'gateway_set', DBEventPayload<Router>>; // does not compile
+ * ```
  */
 export type LiteralName<N> = string extends N ? 'an EventSpec names its resource and event as string literals' : string;
 
@@ -60,7 +66,14 @@ export interface EventSpec<R extends LiteralName<R>, E extends LiteralName<E>, P
   readonly payload: P;
 }
 
-/** The create/update/delete phases and the other data-store events of the standard lifecycle. */
+/**
+ * The create/update/delete phases and the other data-store events of the standard lifecycle.
+ *
+ * @example
+ * ```ts
+ * const event: StandardEvent = 'precommit_update';
+ * ```
+ */
 export type StandardEvent =
   | `${'before' | 'precommit' | 'after' | 'abort'}_${'create' | 'update' | 'delete'}`
   | 'before_read'
@@ -70,7 +83,14 @@ export type StandardEvent =
   | 'precommit_delete_associations'
   | 'after_status_update';
 
-/** The API events of the standard lifecycle. */
+/**
+ * The API events of the standard lifecycle.
+ *
+ * @example
+ * ```ts
+ * const event: ApiEvent = 'before_response';
+ * ```
+ */
 export type ApiEvent = typeof BEFORE_RESPONSE | typeof AFTER_REQUEST;
 
 /**
@@ -93,7 +113,14 @@ export type ApiEvent = typeof BEFORE_RESPONSE | typeof AFTER_REQUEST;
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface HeraldTypes {}
 
-/** The payload context type declared in {@link HeraldTypes}, or `unknown`. */
+/**
+ * The payload context type declared in {@link HeraldTypes}, or `unknown`.
+ *
+ * @example
+ * ```ts
+ * type Ctx = DefaultContext; // RequestContext, once HeraldTypes declares { context: RequestContext }
+ * ```
+ */
 export type DefaultContext = HeraldTypes extends { context: infer C } ? C : unknown;
 
 /**
@@ -330,13 +357,34 @@ export type AnyEventSpec = {
   }[EventOf<R>];
 }[Resource];
 
-/** The model declared for resource `R`, or `unknown`. */
+/**
+ * The model declared for resource `R`, or `unknown`.
+ *
+ * @example
+ * ```ts
+ * type W = ModelOf<'widget'>; // Widget
+ * ```
+ */
 export type ModelOf<R extends string> = R extends keyof ResourceModels ? ResourceModels[R] : unknown;
 
-/** How the payload is passed to `notify`: optional exactly when the declared type allows `undefined`. */
+/**
+ * How the payload is passed to `notify`: optional exactly when the declared type allows `undefined`.
+ *
+ * @example
+ * ```ts
+ * type Args = PayloadArgs<PayloadOf<'port', 'after_delete'>>; // [payload?: EventPayload | undefined]
+ * ```
+ */
 export type PayloadArgs<P> = undefined extends P ? [payload?: P] : [payload: P];
 
-/** What a callback learns about the notification besides its payload. */
+/**
+ * What a callback learns about the notification besides its payload.
+ *
+ * @example
+ * ```ts
+ * registry.subscribe((payload, { resource, event, trigger }) => log(resource, event, trigger), PORT, AFTER_CREATE);
+ * ```
+ */
 export interface Notification<R extends string = string, E extends string = string> {
   /** The resource the event is about. */
   readonly resource: R;
@@ -349,19 +397,37 @@ export interface Notification<R extends string = string, E extends string = stri
 /**
  * A subscriber. It is called with its subscription's `owner` as `this`; it fails by throwing or
  * rejecting, and `notify` awaits a returned promise before calling the next subscriber.
+ *
+ * @example
+ * ```ts
+ * const onCreate: Callback<DBEventPayload<Router>> = (payload) => index(payload.latestState);
+ * ```
  */
 export type Callback<P = EventPayload | undefined, R extends string = string, E extends string = string> = (
   payload: P,
   notification: Notification<R, E>,
 ) => unknown;
 
-/** Any callback, whatever its payload type (for unsubscribing). */
+/**
+ * Any callback, whatever its payload type (for unsubscribing).
+ *
+ * @example
+ * ```ts
+ * const cb: AnyCallback = (payload: DBEventPayload<Router>) => audit(payload);
+ * registry.unsubscribeAll(cb);
+ * ```
+ */
 export type AnyCallback = (payload: never, notification: never) => unknown;
 
 /**
  * A typed callback for (`R`, `E`): for a union of events, it takes the payload of any of them.
  * (`NoInfer`: `R` and `E` come from the resource and event arguments, never from the callback,
  * whose inference would walk every resource's table.)
+ *
+ * @example
+ * ```ts
+ * const check: CallbackFor<'port', 'before_delete'> = (payload) => assertUnused(payload);
+ * ```
  */
 export type CallbackFor<R extends Resource, E extends string> = Callback<NoInfer<PayloadIn<R, E>>, R, E>;
 
