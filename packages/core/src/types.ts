@@ -198,10 +198,8 @@ export interface HeraldEvents {
 // not depend on how many resources exist. Nothing here distributes over all resources per call.
 
 /** The payloads of the standard lifecycle, by event, for one model. */
-type LifecycleTable<Model, Context> = {
-  [E in StandardEvent | ApiEvent]: E extends ApiEvent
-    ? APIEventPayload<Model, Context>
-    : DBEventPayload<Model, Context>;
+type LifecycleTable<Model, Context> = { [E in StandardEvent]: DBEventPayload<Model, Context> } & {
+  [E in ApiEvent]: APIEventPayload<Model, Context>;
 };
 
 /** The payloads of the standard lifecycle of a Neutron resource without a declared model. */
@@ -281,8 +279,13 @@ type Merged<R extends string, Base, Extra> = {
 
 /** The table of resource `R`. */
 type TableOf<R extends string> = R extends keyof ExtraSpecsOf
-  ? Merged<R, BaseTable<R>, ExtraTable<R, ExtraSpecsOf[R]>>
+  ? Joined<R, BaseTable<R>, ExtraTable<R, ExtraSpecsOf[R]>>
   : BaseTable<R>;
+
+/** `Base` and `Extra` side by side when no event is in both (the usual case), else {@link Merged}. */
+type Joined<R extends string, Base, Extra> = [keyof Base & keyof Extra] extends [never]
+  ? Base & Extra
+  : Merged<R, Base, Extra>;
 
 /** The name of any declared resource. */
 export type Resource =
