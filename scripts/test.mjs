@@ -36,6 +36,13 @@ const testProjects = workspaces.filter((dir) => existsSync(join(root, dir, 'tsco
 const typeTestPrograms = workspaces
   .map((dir) => join(dir, 'typetest'))
   .filter((dir) => existsSync(join(root, dir, 'tsconfig.json')));
+// Type tests about the compiler's messages, or about declarations that must not compile: each
+// `<package>/typetest/<folder>/` is a program of its own (see scripts/expected-errors.mjs).
+const expectedErrorPrograms = typeTestPrograms.flatMap((dir) =>
+  readdirSync(join(root, dir), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, dir, entry.name, 'tsconfig.json')))
+    .map((entry) => join(dir, entry.name)),
+);
 
 check('type-check: build (tsc -b)', bin('tsc'), ['-b']);
 for (const project of testProjects) {
@@ -46,6 +53,15 @@ for (const project of testProjects) {
 for (const program of typeTestPrograms) {
   check(`type tests: ${program}`, bin('tsc'), ['-p', join(program, 'tsconfig.json')]);
 }
+for (const program of expectedErrorPrograms) {
+  check(`type tests: ${program} (expected errors)`, process.execPath, [
+    join(root, 'scripts/expected-errors.mjs'),
+    program,
+  ]);
+}
+// Instantiation counts are exact: a call site's cost must stay within budget and not grow with the
+// number of declared resources (bench/src/types/budget.ts; built by `tsc -b` above).
+check('type cost: instantiations per call site', process.execPath, [join(root, 'bench/dist/types/budget.js')]);
 check('lint (eslint)', bin('eslint'), ['.']);
 check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
 

@@ -8,7 +8,7 @@
 import { describeValue, InvalidError } from './errors.js';
 import { PRIORITY_DEFAULT } from './priorities.js';
 import type { CallbackRegistry, Subscription } from './registry.js';
-import type { CallbackFor, EventOf, Resource } from './types.js';
+import type { ByEvent, CallbackFor, EventOf, Resource } from './types.js';
 
 /** Options of one `@OnResource`. */
 export interface HandlerOptions {
@@ -18,13 +18,52 @@ export interface HandlerOptions {
   cancellable?: boolean;
 }
 
-/** One (method, resource, event) that a class handles. */
+/**
+ * One (method, resource, event) that a class handles. `handlersOf` returns them narrowed by
+ * (resource, event) ({@link ByEvent}).
+ *
+ * @example
+ * ```ts
+ * const info: HandlerInfo = { method: 'audit', resource: 'port', event: 'after_create', priority: 1000, cancellable: false };
+ * ```
+ */
 export interface HandlerInfo {
   readonly method: string | symbol;
   readonly resource: string;
   readonly event: string;
   readonly priority: number;
   readonly cancellable: boolean;
+}
+
+/**
+ * What `@OnResource` requires of the decorated method, named so that a mismatch reads on the first
+ * line of the compiler's explanation: "… is not assignable to parameter of type
+ * 'HandlerFor<"port", "before_delete">'". The lines below it say which parameter differs.
+ *
+ * @example
+ * ```ts
+ * const handler: HandlerFor<'port', 'before_delete'> = { value: (payload) => void payload };
+ * ```
+ */
+export interface HandlerFor<R extends Resource, E extends string> {
+  /** The method: it takes the payload of (`R`, `E`) (and the notification). */
+  readonly value?: CallbackFor<R, E>;
+}
+
+/**
+ * Where an `@OnResource` method may be: on a class's prototype (an instance method). A static
+ * method is on the class itself, which has a `prototype`, and fails with "… is not assignable to
+ * parameter of type 'InstancePrototype'".
+ *
+ * @example
+ * ```ts
+ * const target: InstancePrototype = L3Service.prototype;
+ * ```
+ */
+export interface InstancePrototype {
+  readonly constructor: Function;
+  /** Classes have one: a static method is not subscribed. */
+  readonly prototype?: never;
 }
 
 type Constructor = abstract new (...args: never[]) => object;
@@ -46,7 +85,9 @@ function memberName(target: object, member: string | symbol): string {
 /**
  * Declare that this method handles `event` (or each of `events`) on `resource`. Stackable.
  * The method is called with its instance as `this` and `(payload, notification)`; its payload
- * parameter must match the declared payload of (resource, event), or it does not compile.
+ * parameter must match the declared payload of (resource, event), or it does not compile: the
+ * error (TS1241, "Unable to resolve signature of method decorator") names the expected
+ * {@link HandlerFor} on its next line. A static method fails to compile too ({@link InstancePrototype}).
  *
  * @throws InvalidError at decoration time, naming the class and member, when it decorates
  *   something that is not an instance method or gets an invalid resource, event or option
@@ -62,11 +103,7 @@ export function OnResource<R extends Resource, E extends EventOf<R>>(
   resource: R,
   event: E | readonly E[],
   options?: HandlerOptions,
-): <M extends CallbackFor<R, E>>(
-  target: object,
-  member: string | symbol,
-  descriptor: TypedPropertyDescriptor<M>,
-) => void;
+): (target: InstancePrototype, member: string | symbol, descriptor: HandlerFor<R, E>) => void;
 export function OnResource(
   resource: string,
   event: string | readonly string[],
@@ -118,6 +155,7 @@ export function OnResource(
  * handlersOf(L3Service); // [{ method: 'preventPortDelete', resource: 'port', event: 'before_delete', … }]
  * ```
  */
+export function handlersOf(classOrInstance: object): ByEvent<HandlerInfo>[];
 export function handlersOf(classOrInstance: object): HandlerInfo[] {
   if (classOrInstance === null || (typeof classOrInstance !== 'object' && typeof classOrInstance !== 'function')) {
     throw new InvalidError('classOrInstance', classOrInstance, 'pass a class or an instance of one.');

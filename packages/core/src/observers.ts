@@ -37,7 +37,7 @@ export interface NotificationRecord {
 }
 
 /** Sees every completed notification; cannot veto, and its own failure is only logged. */
-export type Observer = (record: NotificationRecord) => unknown;
+export type Observer = { observe(record: NotificationRecord): unknown }['observe'];
 
 /** The observers of one registry. */
 export class Observers {

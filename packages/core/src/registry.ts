@@ -12,7 +12,16 @@ import { Observers, type Logger, type Observer } from './observers.js';
 import type { EventPayload } from './payloads.js';
 import { Rounds } from './round.js';
 import { DEFAULT_TERMS, Subscriptions } from './subscriptions.js';
-import type { AnyCallback, CallbackFor, EventOf, PayloadArgs, PayloadOf, Resource } from './types.js';
+import type {
+  AnyCallback,
+  ByEvent,
+  CallbackFor,
+  EventOf,
+  PayloadArgs,
+  PayloadOf,
+  RecordObserver,
+  Resource,
+} from './types.js';
 
 export type { SubscribeOptions } from './checks.js';
 export type { Logger, NotificationRecord, Observer } from './observers.js';
@@ -266,6 +275,7 @@ export class CallbackRegistry {
    * if (registry.hasSubscribers(ROUTER, AFTER_UPDATE)) await registry.notify(ROUTER, AFTER_UPDATE, this, payload);
    * ```
    */
+  hasSubscribers<R extends Resource, E extends EventOf<R>>(resource: R, event: E): boolean;
   hasSubscribers(resource: string, event: string): boolean {
     return this.#subscriptions.topic(resource, event) !== undefined;
   }
@@ -278,6 +288,7 @@ export class CallbackRegistry {
    * for (const s of registry.subscriptions()) console.log(s.resource, s.event, s.id);
    * ```
    */
+  subscriptions(): ByEvent<SubscriptionInfo>[];
   subscriptions(): SubscriptionInfo[] {
     const list: SubscriptionInfo[] = [];
     for (const topic of this.#subscriptions.topics()) {
@@ -300,7 +311,8 @@ export class CallbackRegistry {
    * tap.unsubscribe();
    * ```
    */
-  observe(observer: Observer): Subscription {
+  observe(observer: RecordObserver): Subscription;
+  observe(observer: RecordObserver | Observer): Subscription {
     if (typeof observer !== 'function') {
       throw new InvalidError('observer', observer, 'pass a function (record) => void.');
     }

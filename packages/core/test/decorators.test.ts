@@ -204,6 +204,7 @@ describe('@OnResource on something that is not an instance method', () => {
   it('throws at decoration time on a static method, naming the class and member', () => {
     const error = decorationError(() => {
       class Service {
+        // @ts-expect-error a static method does not compile either (InstancePrototype)
         @OnResource(PORT, AFTER_CREATE)
         static handler(): void {}
       }

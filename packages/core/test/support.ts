@@ -99,6 +99,7 @@ export interface UntypedRegistry {
   notify(resource: unknown, event: unknown, trigger: unknown, payload?: unknown): Promise<void>;
   publish(resource: unknown, event: unknown, trigger: unknown, payload?: unknown): Promise<void>;
   notifySync(resource: unknown, event: unknown, trigger: unknown, payload?: unknown): void;
+  hasSubscribers(resource: unknown, event: unknown): boolean;
 }
 
 export function untyped(registry: CallbackRegistry): UntypedRegistry {

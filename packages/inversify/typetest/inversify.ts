@@ -48,3 +48,16 @@ bindSubscriber<RouterAuditor>(container, ROUTER_AUDITOR, Unrelated);
 
 // @ts-expect-error bootCallbacks takes a container
 void bootCallbacks(new ContainerModule(() => undefined));
+
+// @OnResource's mistakes fail at compile time, before a container ever boots.
+export class Misdecorated {
+  // @ts-expect-error a static method is not an instance's handler (InstancePrototype)
+  @OnResource(ROUTER, AFTER_CREATE)
+  static onCreate(): void {}
+
+  // @ts-expect-error a getter is no handler (HandlerFor<'router', 'after_create'>)
+  @OnResource(ROUTER, AFTER_CREATE)
+  get created(): number {
+    return 0;
+  }
+}

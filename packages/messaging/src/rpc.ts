@@ -468,6 +468,22 @@ export interface RpcServerOptions {
   readonly deliveryLimit?: number;
 }
 
+/**
+ * An endpoint of an RPC server for the API `Api`: some of the API's methods (an endpoint serves
+ * part of an API, another endpoint the rest), whose parameters are typed by it, and an optional
+ * `target`. With no declared API, any object.
+ *
+ * @example
+ * ```ts
+ * const endpoint: RpcEndpoint<DhcpAgentApi> = {
+ *   port_create_end(context, { payload }) { cache.add(payload.port); }, // parameters typed by DhcpAgentApi
+ * };
+ * ```
+ */
+export type RpcEndpoint<Api extends object = UntypedRpcApi> = Api extends UntypedRpcApi
+  ? object
+  : { [M in RpcMethodOf<Api>]?: Api[M] } & { readonly target?: RpcEndpointTarget };
+
 /** An endpoint with its declared target, checked once. */
 interface EndpointEntry {
   readonly endpoint: object;
@@ -517,9 +533,11 @@ function publicMethod(endpoint: object, name: string): Function | undefined {
  * }
  * const server = new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [new DhcpAgentEndpoint()]);
  * await server.start();
+ * // With the API the clients use, an endpoint's parameters are typed by it:
+ * new RpcServer<DhcpAgentApi>(transport, target, [{ port_create_end(context, { payload }) { … } }]);
  * ```
  */
-export class RpcServer {
+export class RpcServer<Api extends object = UntypedRpcApi> {
   /** The topic and host served. */
   readonly target: RpcServerTarget;
   readonly #endpoints: readonly EndpointEntry[];
@@ -535,7 +553,7 @@ export class RpcServer {
   constructor(
     readonly transport: Transport,
     target: RpcServerTarget,
-    endpoints: readonly object[],
+    endpoints: readonly RpcEndpoint<Api>[],
     options: RpcServerOptions = {},
   ) {
     checkTransport(transport, ['consume']);

@@ -72,3 +72,30 @@ class DhcpAgentEndpoint implements Omit<DhcpAgentApi, 'version'> {
   }
 }
 void new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [new DhcpAgentEndpoint()]);
+
+// With the API named, the server's endpoints take their parameter types from it, as the client's
+// calls do: an object literal's methods need no annotations.
+const seen: string[] = [];
+void new RpcServer<DhcpAgentApi>(transport, { topic: 'dhcp_agent', server: 'host-2' }, [
+  {
+    port_create_end(context, { payload }) {
+      expectTypeOf(context).toEqualTypeOf<RpcContext>();
+      seen.push(payload.port.id);
+    },
+    target: { version: '1.1' },
+  },
+  {
+    async get_active_networks_info(_context, { host }) {
+      return [{ id: `net-of-${host}`, subnets: [] }];
+    },
+  },
+  new DhcpAgentEndpoint(),
+]);
+void new RpcServer<DhcpAgentApi>(transport, { topic: 'dhcp_agent', server: 'host-3' }, [
+  // @ts-expect-error a method of the API with the wrong parameter type
+  { port_create_end(_context: RpcContext, _args: { payload: { port: { id: number } } }) {} },
+]);
+void new RpcServer<DhcpAgentApi>(transport, { topic: 'dhcp_agent', server: 'host-4' }, [
+  // @ts-expect-error an endpoint that serves none of the API's methods
+  { sync_routers() {} },
+]);

@@ -288,7 +288,7 @@ describe('CallBacksManagerTestCase', () => {
     expect(idsOf('my-resource', 'my-event')).toHaveLength(1);
     untyped(manager).unsubscribe(callback_1, 'my-resource', 'my-event');
     expect(idsOf('my-resource', 'my-event')).toEqual([]);
-    expect(manager.hasSubscribers('my-resource', 'my-event')).toBe(false);
+    expect(untyped(manager).hasSubscribers('my-resource', 'my-event')).toBe(false);
   });
 
   it('test_callback_order', async () => {
