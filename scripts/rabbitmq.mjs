@@ -369,10 +369,14 @@ export async function startNode({
     try {
       await waitForHandshake(url, handshakeTimeoutMs, () => exited !== undefined);
     } catch (error) {
-      throw await fail(`no AMQP handshake within ${seconds(handshakeTimeoutMs)} after the port opened: ${error.message}`);
+      throw await fail(
+        `no AMQP handshake within ${seconds(handshakeTimeoutMs)} after the port opened: ${error.message}`,
+      );
     }
     node.timings.readyMs = Date.now() - begun;
-    log(`ready on ${HOST}:${ports.amqp}: port open after ${seconds(node.timings.portMs)}, AMQP after ${seconds(node.timings.readyMs)}`);
+    log(
+      `ready on ${HOST}:${ports.amqp}: port open after ${seconds(node.timings.portMs)}, AMQP after ${seconds(node.timings.readyMs)}`,
+    );
   };
 
   /** SIGKILLs the node's processes (its epmd stays, as after a crash). */
@@ -495,7 +499,9 @@ async function cli(command) {
       const listeners = (port) => listenerPids(port).join(', ') || 'none';
       const left = processTree(broker.pid).filter(isAlive).join(', ') || 'none';
       const { amqp, epmd } = broker.ports;
-      log(`after stop: pids on ${amqp}: ${listeners(amqp)}; on ${epmd}: ${listeners(epmd)}; node processes left: ${left}`);
+      log(
+        `after stop: pids on ${amqp}: ${listeners(amqp)}; on ${epmd}: ${listeners(epmd)}; node processes left: ${left}`,
+      );
     }
     const t = broker.timings;
     console.log(

@@ -27,7 +27,7 @@ export class MessageTooLargeError extends InvalidError {
       'message.body',
       `${size} bytes of JSON`,
       `it is ${size} bytes, above the limit of ${limit} bytes (maxMessageBytes): send a reference to the data ` +
-        '(a URL, a row id) instead, or raise maxMessageBytes up to the broker\'s max_message_size.',
+        "(a URL, a row id) instead, or raise maxMessageBytes up to the broker's max_message_size.",
     );
   }
 }

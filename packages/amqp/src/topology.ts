@@ -66,7 +66,9 @@ export function boundedErrorText(text: string): { text: string; truncated: boole
     return { text, truncated: false };
   }
   const note = ` … [truncated: ${text.length} characters in all]`;
-  let cut = Buffer.from(text).subarray(0, MAX_ERROR_BYTES - note.length).toString('utf8');
+  let cut = Buffer.from(text)
+    .subarray(0, MAX_ERROR_BYTES - note.length)
+    .toString('utf8');
   // A multi-byte character cut in two decodes as U+FFFD: drop it.
   if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
   return { text: cut + note, truncated: true };
