@@ -183,13 +183,21 @@ interface Link {
 
 /** A request waiting for its reply, with the id the reply's delivery gets. */
 class PendingRequest extends PendingReply {
+  /** Whether it was handed to the broker; until then a timeout means the broker was unreachable. */
+  sent = false;
+
   constructor(
     readonly id: string,
     target: Target,
     timeoutMs: number,
     settled: () => void,
+    private readonly unreachable: () => TransportError,
   ) {
     super(target, timeoutMs, settled);
+  }
+
+  protected override timeoutError(timeoutMs: number): Error {
+    return this.sent ? super.timeoutError(timeoutMs) : this.unreachable();
   }
 }
 
@@ -221,8 +229,10 @@ export class AmqpTransport implements IdleTransport {
   readonly #maxMessageBytes: number;
 
   #link: Link | undefined = undefined;
-  /** Waiting for the next link. */
-  #linkWaiters: ((link: Link) => void)[] = [];
+  /** Waiting for the next link (or the broker's refusal of the credentials). */
+  #linkWaiters: ((next: Link | TransportError) => void)[] = [];
+  /** The broker refused the credentials at the last attempt: operations fail at once meanwhile. */
+  #refused: TransportError | undefined = undefined;
   #lastError: unknown = undefined;
   readonly #consumers = new Set<AmqpConsumer>();
   /** Per queue, the ids its consumers here acknowledged, and those they are handling. */
@@ -444,7 +454,13 @@ export class AmqpTransport implements IdleTransport {
     const body = this.#bodyOf(checked);
     this.#checkOpen('request');
     const correlationId = randomUUID();
-    const pending = new PendingRequest(checked.id, address, timeoutMs, () => this.#requests.delete(correlationId));
+    const pending = new PendingRequest(
+      checked.id,
+      address,
+      timeoutMs,
+      () => this.#requests.delete(correlationId),
+      () => this.#unreachable('send the request', timeoutMs),
+    );
     this.#requests.set(correlationId, pending);
     this.#sendRequest(address, checked, body, correlationId, timeoutMs).catch((error: unknown) =>
       pending.reject(error instanceof Error ? error : new TransportError(errorText(error))),
@@ -584,6 +600,7 @@ export class AmqpTransport implements IdleTransport {
         link = await this.#open();
       } catch (error) {
         this.#lastError = error;
+        if (/ACCESS.REFUSED/.test(errorText(error))) this.#refuse(error);
         await this.#sleep(delay);
         delay = Math.min(delay * 2, LAST_RETRY_MS);
         continue;
@@ -593,6 +610,7 @@ export class AmqpTransport implements IdleTransport {
         return;
       }
       delay = FIRST_RETRY_MS;
+      this.#refused = undefined;
       this.#link = link;
       const reattached = [...this.#consumers].map((consumer) =>
         this.#attach(consumer, link).catch((error: unknown) => {
@@ -666,6 +684,19 @@ export class AmqpTransport implements IdleTransport {
     }
   }
 
+  /**
+   * The broker refused the credentials: waiting longer will not help, so what waits for a
+   * connection fails now, with the broker's words (the transport keeps trying, in case they change).
+   */
+  #refuse(error: unknown): void {
+    this.#refused = new TransportError(
+      `The AMQP broker at ${redact(this.#url)} refused the credentials: ${errorText(error)}. Check the user name and password in the URL, and the user's permissions on the vhost.`,
+    );
+    const waiters = this.#linkWaiters;
+    this.#linkWaiters = [];
+    for (const wake of waiters) wake(this.#refused);
+  }
+
   /** Sleeps `ms` unless the transport closes first; the timer does not keep the process alive. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -679,10 +710,12 @@ export class AmqpTransport implements IdleTransport {
   #whenLinked(deadline: number, operation: string): Promise<Link> {
     const link = this.#link;
     if (link !== undefined && !link.lost) return Promise.resolve(link);
+    if (this.#refused !== undefined) return Promise.reject(this.#refused);
     return new Promise<Link>((resolve, reject) => {
-      const wake = (next: Link): void => {
+      const wake = (next: Link | TransportError): void => {
         clearTimeout(timer);
-        resolve(next);
+        if (next instanceof TransportError) reject(next);
+        else resolve(next);
       };
       const timer = setTimeout(
         () => {
@@ -695,10 +728,10 @@ export class AmqpTransport implements IdleTransport {
     });
   }
 
-  #unreachable(operation: string): TransportError {
+  #unreachable(operation: string, waitedMs = this.#connectTimeoutMs): TransportError {
     const cause = this.#lastError === undefined ? '' : ` (last error: ${errorText(this.#lastError)})`;
     return new TransportError(
-      `Cannot ${operation}: the AMQP broker at ${redact(this.#url)} was unreachable for ${this.#connectTimeoutMs} ms${cause}. Check that it runs and that the URL is right, or raise connectTimeoutMs.`,
+      `Cannot ${operation}: the AMQP broker at ${redact(this.#url)} was unreachable for ${waitedMs} ms${cause}. Check that it runs and that the URL is right, or raise connectTimeoutMs.`,
     );
   }
 
@@ -1104,7 +1137,9 @@ export class AmqpTransport implements IdleTransport {
         await this.#declareDefaultQueue(link, target.topic);
         queue = this.#topology.groupQueue(target.topic, target.topic);
       }
-      if (!this.#requests.has(correlationId)) return;
+      const pending = this.#requests.get(correlationId);
+      if (pending === undefined) return;
+      pending.sent = true;
       // Straight to the one queue (not through the exchange, which would copy it to every group).
       link.requester.sendToQueue(queue, body, {
         messageId: checked.id,

@@ -99,6 +99,20 @@ describeWithOwnBroker('AmqpTransport under chaos (a broker of its own)', () => {
     ...extra,
   });
 
+  it("fails at once with the broker's ACCESS_REFUSED for a wrong password, not after connectTimeoutMs", async () => {
+    const started = Date.now();
+    const url = broker.current().url.replace('guest:guest', 'guest:wrong');
+    const error = await AmqpTransport.connect({ url, connectTimeoutMs: 60_000, logger: quiet }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    console.log(`[chaos] wrong password: rejected after ${Date.now() - started} ms`);
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toMatch(/ACCESS.REFUSED/);
+    expect((error as Error).message).not.toContain('wrong');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
   it('dead-letters a message that crashes its consumer process after the delivery limit, and handles those behind it', async () => {
     const settings = options();
     const transport = await AmqpTransport.connect(settings);

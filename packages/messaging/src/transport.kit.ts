@@ -437,10 +437,18 @@ export class PendingReply {
       this.#reject = reject;
     });
     this.#timer = setTimeout(() => {
-      this.reject(new CallTimeoutError(target, timeoutMs));
+      this.reject(this.timeoutError(timeoutMs));
       timedOut();
     }, timeoutMs);
     this.#timer.unref();
+  }
+
+  /**
+   * What the request rejects with when no reply came in time: a `CallTimeoutError`. A transport
+   * that knows better (the request never left: its broker was unreachable) says so instead.
+   */
+  protected timeoutError(timeoutMs: number): Error {
+    return new CallTimeoutError(this.target, timeoutMs);
   }
 
   /** Whether the reply, a failure or the timeout has settled it. */

@@ -14,11 +14,13 @@ import { InvalidError } from '@herald/core';
 import { watchUnhandledRejections } from '../../core/test/support.js';
 import {
   CallTimeoutError,
+  DeadLetterError,
   DEFAULT_DELIVERY_LIMIT,
   RemoteError,
   TransportError,
   type ConsumeOptions,
   type Consumer,
+  type DeadLetter,
   type Delivery,
   type DeliveryHandler,
   type OutgoingMessage,
@@ -427,6 +429,27 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
           1,
         ]);
         expect(box.bodies().at(-1)).toBe('marker');
+      });
+
+      it('dead-letters at once, with its reason, a delivery whose handler throws DeadLetterError', async () => {
+        const box = inbox((d) => {
+          if (d.body === 'alien') throw new DeadLetterError('not a Herald message');
+        });
+        await consume(TOPIC, box.handler, { group: 'audit' });
+        await publish(TOPIC, 'alien', { id: 'alien-1' });
+        await publish(TOPIC, 'marker');
+        await box.until(2);
+        expect(box.deliveries.map((d) => [d.body, d.attempt])).toEqual([
+          ['alien', 1],
+          ['marker', 1],
+        ]);
+        // Both transports list their dead letters (a broker's asynchronously).
+        const letters = await (
+          transport as Transport & { deadLetters(): Promise<readonly DeadLetter[]> }
+        ).deadLetters();
+        expect(letters.map((l) => [l.delivery.id, l.group, l.error, l.delivery.attempt])).toEqual([
+          ['alien-1', 'audit', 'not a Herald message', 1],
+        ]);
       });
 
       it('gives the redelivery a fresh copy of the body', async () => {
