@@ -29,6 +29,7 @@ import {
   checkLogger,
   checkMaxQueueLength,
   checkMessage,
+  checkReplayOptions,
   checkRequest,
   checkTarget,
   DeadLetterError,
@@ -53,6 +54,7 @@ import {
   type IdleTransport,
   type OutgoingMessage,
   type Outcome,
+  type ReplayOptions,
   type RequestOptions,
   type Target,
 } from '@herald/messaging';
@@ -498,22 +500,111 @@ export class AmqpTransport implements IdleTransport {
    */
   async deadLetters(): Promise<readonly DeadLetter[]> {
     this.#checkOpen('read dead letters');
-    return this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
-      const channel = await link.model.createChannel();
-      channel.on('error', () => undefined);
+    return this.#withDeadLetters(async (_, channel) => {
       const letters: DeadLetter[] = [];
-      try {
-        await channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
-        // Unacknowledged gets return to the queue, in order, when the channel closes.
-        for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
-          letters.push(this.#deadLetterOf(message));
-          message = await channel.get(this.#topology.deadLetterQueue);
-        }
-      } finally {
-        await channel.close().catch(() => undefined);
+      // Unacknowledged gets return to the queue, in order, when the channel closes.
+      for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
+        letters.push(this.#deadLetterOf(message));
+        message = await channel.get(this.#topology.deadLetterQueue);
       }
       return letters;
     });
+  }
+
+  /**
+   * Sends dead letters back to the queue they failed in (their group's or server's queue; a
+   * fanout one to the fanout consumers listening now), as new messages (attempt 1, same id and
+   * headers), and takes them off the dead-letter queue once the broker confirmed the copy;
+   * resolves to how many. All of them, or only those whose delivery id is `options.id`. A letter
+   * whose queue no longer exists stays where it is.
+   *
+   * @throws InvalidError for a bad `id`; TransportError once closing, or when the broker is unreachable
+   * @example
+   * ```ts
+   * await transport.replayDeadLetters({ id: 'port-42-created' }); // or () for all of them
+   * ```
+   */
+  async replayDeadLetters(options: ReplayOptions = {}): Promise<number> {
+    const id = checkReplayOptions(options);
+    this.#checkOpen('replay dead letters');
+    return this.#withDeadLetters(async (link, channel) => {
+      let replayed = 0;
+      // What is taken and not acknowledged goes back to the queue, in order, when the channel closes.
+      for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
+        const letter = this.#deadLetterOf(message);
+        const queue =
+          id === undefined || letter.delivery.id === id ? await this.#replayQueue(link, message, letter) : undefined;
+        if (queue !== undefined) {
+          const { target, delivery } = letter;
+          const properties: Options.Publish = {
+            messageId: delivery.id,
+            contentType: 'application/json',
+            persistent: target.fanout !== true,
+            headers: { ...delivery.headers, [TARGET_HEADER]: encodeTarget(target) },
+          };
+          if (target.fanout === true) {
+            await confirmed(
+              link,
+              this.#topology.exchange,
+              this.#topology.routingKey(target),
+              message.content,
+              properties,
+            );
+          } else await confirmed(link, '', queue, message.content, properties);
+          channel.ack(message);
+          replayed++;
+        }
+        message = await channel.get(this.#topology.deadLetterQueue);
+      }
+      return replayed;
+    });
+  }
+
+  /**
+   * Drops every dead letter; resolves to how many there were.
+   *
+   * @throws TransportError once closing, or when the broker is unreachable
+   * @example
+   * ```ts
+   * const dropped = await transport.purgeDeadLetters();
+   * ```
+   */
+  async purgeDeadLetters(): Promise<number> {
+    this.#checkOpen('purge dead letters');
+    return this.#withDeadLetters(async (_, channel) => {
+      const { messageCount } = await channel.purgeQueue(this.#topology.deadLetterQueue);
+      return messageCount;
+    });
+  }
+
+  /** Runs `work` with a channel of its own on which the dead-letter queue is declared. */
+  #withDeadLetters<T>(work: (link: Link, channel: Channel) => Promise<T>): Promise<T> {
+    return this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
+      const channel = await link.model.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        await channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
+        return await work(link, channel);
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /** The queue a dead letter goes back to, if it still exists (`''` for fanout: the exchange routes it). */
+  async #replayQueue(link: Link, message: GetMessage, letter: DeadLetter): Promise<string | undefined> {
+    if (letter.target.fanout === true) return '';
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const queue =
+      typeof headers[DEAD_QUEUE_HEADER] === 'string' ? headers[DEAD_QUEUE_HEADER] : brokerDeath(headers)?.queue;
+    if (queue === undefined || queue === '') return undefined;
+    try {
+      await (await this.#admin(link)).checkQueue(queue);
+      return queue;
+    } catch {
+      // Gone (expired, deleted): the broker closed the admin channel; the next use opens another.
+      return undefined;
+    }
   }
 
   /**

@@ -29,6 +29,7 @@
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
 import { DeadLetterError, describeTarget, RemoteError, TransportError } from './errors.js';
+import type { ReplayOptions } from './transport.js';
 import {
   checkCloseOptions,
   checkConsumeOptions,
@@ -37,6 +38,7 @@ import {
   checkLogger,
   checkMaxQueueLength,
   checkMessage,
+  checkReplayOptions,
   checkRequest,
   checkTarget,
   DEFAULT_DEDUPLICATION_WINDOW,
@@ -413,6 +415,58 @@ export class InMemoryTransport implements IdleTransport {
    */
   deadLetters(): readonly DeadLetter[] {
     return [...this.#deadLetters];
+  }
+
+  /**
+   * Sends dead letters back to the queue they failed in (their group's, or their server's), as
+   * new messages (attempt 1, same id), and takes them off the dead letters; resolves to how many.
+   * All of them, or only those whose delivery id is `options.id`. A fanout letter goes to the
+   * fanout consumers listening now.
+   *
+   * @throws InvalidError for an `id` that is not a non-empty string
+   * @example
+   * ```ts
+   * await transport.replayDeadLetters({ id: 'port-42-created' });
+   * ```
+   */
+  async replayDeadLetters(options: ReplayOptions = {}): Promise<number> {
+    const id = checkReplayOptions(options);
+    this.#checkOpen('replay dead letters');
+    let replayed = 0;
+    for (const letter of [...this.#deadLetters]) {
+      if (id !== undefined && letter.delivery.id !== id) continue;
+      this.#deadLetters.splice(this.#deadLetters.indexOf(letter), 1);
+      const { target, delivery } = letter;
+      const queues =
+        target.fanout === true || target.server !== undefined
+          ? this.#queuesFor(target)
+          : [this.#queueFor(target, letter.group ?? target.topic)];
+      for (const queue of queues) {
+        queue.messages.push({
+          id: delivery.id,
+          target,
+          headers: delivery.headers,
+          json: JSON.stringify(delivery.body),
+          attempt: 1,
+          request: undefined,
+        });
+        this.#schedule(queue);
+      }
+      replayed++;
+    }
+    return replayed;
+  }
+
+  /**
+   * Drops every dead letter; resolves to how many there were.
+   *
+   * @example
+   * ```ts
+   * const dropped = await transport.purgeDeadLetters();
+   * ```
+   */
+  async purgeDeadLetters(): Promise<number> {
+    return this.#deadLetters.splice(0).length;
   }
 
   /**

@@ -14,6 +14,7 @@ import type {
   Delivery,
   DeliveryHandler,
   OutgoingMessage,
+  ReplayOptions,
   RequestOptions,
   Target,
   Transport,
@@ -233,6 +234,26 @@ export function checkRequest(
     throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
   }
   return { target: address, message: checkMessage(message), timeoutMs: checkRequestOptions(options) };
+}
+
+/**
+ * The message id a replay is limited to, if any.
+ *
+ * @throws InvalidError for options that are not an object, or an `id` that is not a non-empty string
+ * @example
+ * ```ts
+ * const id = checkReplayOptions({ id: 'port-42-created' });
+ * ```
+ */
+export function checkReplayOptions(options: ReplayOptions): string | undefined {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { id } or nothing (all the dead letters).');
+  }
+  const { id } = options;
+  if (id !== undefined && (typeof id !== 'string' || id === '')) {
+    throw new InvalidError('options.id', id, 'pass the message id of the dead letter to replay, or leave it out.');
+  }
+  return id;
 }
 
 /**

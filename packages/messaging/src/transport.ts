@@ -144,3 +144,17 @@ export interface IdleTransport extends Transport {
   /** Resolves once nothing is queued for, or running in, this transport's consumers. */
   idle(): Promise<void>;
 }
+
+/**
+ * Options of a transport's `replayDeadLetters` (`InMemoryTransport`, `AmqpTransport`).
+ *
+ * @example
+ * ```ts
+ * await transport.replayDeadLetters({ id: 'port-42-created' }); // one
+ * await transport.replayDeadLetters();                          // all
+ * ```
+ */
+export interface ReplayOptions {
+  /** Only the dead letters of this message id. Default: all. */
+  readonly id?: string;
+}

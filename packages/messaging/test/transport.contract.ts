@@ -452,6 +452,30 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         ]);
       });
 
+      it('replays a dead letter to the queue it failed in, as attempt 1, and purges the others', async () => {
+        const dead = transport as Transport & {
+          deadLetters(): Promise<readonly DeadLetter[]>;
+          replayDeadLetters(options?: { id?: string }): Promise<number>;
+          purgeDeadLetters(): Promise<number>;
+        };
+        let failing = true;
+        const box = inbox((d) => {
+          if (failing && d.body !== 'marker') throw new DeadLetterError('not now');
+        });
+        await consume(TOPIC, box.handler, { group: 'audit' });
+        await publish(TOPIC, 'one', { id: 'one' });
+        await publish(TOPIC, 'two', { id: 'two' });
+        await publish(TOPIC, 'marker');
+        await box.until(3);
+        failing = false;
+        expect(await dead.replayDeadLetters({ id: 'one' })).toBe(1);
+        const [, , , replayed] = await box.until(4);
+        expect(replayed).toMatchObject({ id: 'one', body: 'one', attempt: 1, target: TOPIC });
+        expect((await dead.deadLetters()).map((l) => l.delivery.id)).toEqual(['two']);
+        expect(await dead.purgeDeadLetters()).toBe(1);
+        expect(await dead.deadLetters()).toEqual([]);
+      });
+
       it('gives the redelivery a fresh copy of the body', async () => {
         const box = inbox((d) => {
           const body = d.body as { seen: number };
