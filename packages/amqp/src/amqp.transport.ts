@@ -42,6 +42,7 @@ import {
   RemoteError,
   replyOf,
   runHandler,
+  timeLimited,
   TransportError,
   warn,
   type CheckedMessage,
@@ -409,7 +410,7 @@ export class AmqpTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
     const kind = address.server !== undefined ? 'server' : address.fanout === true ? 'fanout' : 'group';
     this.#topology.checkFits(address, kind === 'group' ? group : undefined);
     this.#checkOpen('consume');
@@ -423,7 +424,7 @@ export class AmqpTransport implements IdleTransport {
       address,
       kind === 'group' ? group : undefined,
       queue,
-      handler,
+      timeLimited(handler, address, handlerTimeoutMs),
       deliveryLimit,
       (c) => this.#closeConsumer(c),
     );

@@ -7,9 +7,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from '@jest/globals';
-import { TransportError } from '@herald/messaging';
+import { DeadLetterError, TransportError } from '@herald/messaging';
 import { AmqpTransport, MessageTooLargeError, type AmqpTransportOptions } from '../src/index.js';
 import { inbox } from '../../messaging/test/transport.contract.js';
+import { main } from '../src/cli.js';
 import { describeWithOwnBroker, ownBroker } from './own-broker.js';
 
 /** The broker's own limit: messages above it make it close the publishing channel. */
@@ -50,9 +51,9 @@ function spawnConsumer(
 }
 
 /** Resolves once `done()` holds, checking every 50 ms; rejects after `timeoutMs` with `describe()`. */
-async function until(done: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+async function until(done: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -112,6 +113,52 @@ describeWithOwnBroker('AmqpTransport under chaos (a broker of its own)', () => {
     expect((error as Error).message).not.toContain('wrong');
     expect(Date.now() - started).toBeLessThan(30_000);
   }, 60_000);
+
+  it('lists, replays and purges dead letters from the command line', async () => {
+    const settings = options();
+    const transport = await AmqpTransport.connect(settings);
+    try {
+      let failing = true;
+      const box = inbox((d) => {
+        if (failing) throw new DeadLetterError(`no handler for ${String(d.body)}`);
+      });
+      await transport.consume({ topic: 'chaos' }, box.handler, { group: 'audit' });
+      await transport.publish({ topic: 'chaos' }, { id: 'first', body: 'one' });
+      await transport.publish({ topic: 'chaos' }, { id: 'second', body: 'two' });
+      await until(
+        async () => (await transport.deadLetters()).length === 2,
+        30_000,
+        () => 'no dead letters',
+      );
+      const cli = async (...args: string[]): Promise<[number, string[]]> => {
+        const lines: string[] = [];
+        const code = await main([...args, '--url', settings.url!, '--namespace', settings.namespace!], (line) =>
+          lines.push(line),
+        );
+        return [code, lines];
+      };
+      const [listed, list] = await cli('dead-letters', 'list');
+      expect(listed).toBe(0);
+      expect(list).toEqual([
+        'first\tchaos (group audit)\tattempt 1\tno handler for one',
+        'second\tchaos (group audit)\tattempt 1\tno handler for two',
+        `2 dead letter(s) in ${settings.namespace!}.dead-letters`,
+      ]);
+      failing = false;
+      expect(await cli('dead-letters', 'replay', '--id', 'second')).toEqual([0, ['1 dead letter(s) replayed']]);
+      await until(
+        () => box.deliveries.length === 3,
+        30_000,
+        () => JSON.stringify(box.bodies()),
+      );
+      expect(box.deliveries[2]).toMatchObject({ id: 'second', body: 'two', attempt: 1 });
+      expect(await cli('dead-letters', 'purge')).toEqual([0, ['1 dead letter(s) purged']]);
+      expect(await transport.deadLetters()).toEqual([]);
+      expect((await cli('dead-letters', 'frobnicate'))[0]).toBe(2);
+    } finally {
+      await transport.close({ drainMs: 0 });
+    }
+  }, 90_000);
 
   it('dead-letters a message that crashes its consumer process after the delivery limit, and handles those behind it', async () => {
     const settings = options();

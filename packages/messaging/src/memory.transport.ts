@@ -46,6 +46,7 @@ import {
   PendingReply,
   replyOf,
   runHandler,
+  timeLimited,
   warn,
   type Outcome,
 } from './transport.kit.js';
@@ -343,10 +344,11 @@ export class InMemoryTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
     this.#checkOpen('consume');
     const queue = this.#queueFor(address, group);
-    const consumer = new MemoryConsumer(address, handler, deliveryLimit, queue, (c) => this.#detach(c));
+    const run = timeLimited(handler, address, handlerTimeoutMs);
+    const consumer = new MemoryConsumer(address, run, deliveryLimit, queue, (c) => this.#detach(c));
     queue.consumers.push(consumer);
     this.#schedule(queue);
     return consumer;

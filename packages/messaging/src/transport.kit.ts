@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { errorText, InvalidError, type Logger } from '@herald/core';
-import { CallTimeoutError } from './errors.js';
+import { CallTimeoutError, HandlerTimeoutError } from './errors.js';
 import type {
   ConsumeOptions,
   CloseOptions,
@@ -179,16 +179,47 @@ export function checkConsumeOptions(
   options: ConsumeOptions,
   target: Target,
   defaultLimit: number,
-): { group: string; deliveryLimit: number } {
+): { group: string; deliveryLimit: number; handlerTimeoutMs: number | undefined } {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidError('options', options, 'pass { group, deliveryLimit } or nothing.');
+    throw new InvalidError('options', options, 'pass { group, deliveryLimit, handlerTimeoutMs } or nothing.');
   }
-  const { group = target.topic, deliveryLimit = defaultLimit } = options;
+  const { group = target.topic, deliveryLimit = defaultLimit, handlerTimeoutMs } = options;
   if (typeof group !== 'string' || group === '') {
     throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out for the topic.');
   }
   checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
-  return { group, deliveryLimit };
+  if (
+    handlerTimeoutMs !== undefined &&
+    (typeof handlerTimeoutMs !== 'number' || !(handlerTimeoutMs > 0) || handlerTimeoutMs > MAX_TIMER_MS)
+  ) {
+    throw new InvalidError(
+      'options.handlerTimeoutMs',
+      handlerTimeoutMs,
+      `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}, or leave it out (no limit).`,
+    );
+  }
+  return { group, deliveryLimit, handlerTimeoutMs };
+}
+
+/**
+ * `handler`, failing with `HandlerTimeoutError` when it has not settled within `timeoutMs` (the
+ * handler itself runs on: nothing can stop it). Without a timeout, `handler` itself.
+ *
+ * @example
+ * ```ts
+ * const run = timeLimited(handler, target, options.handlerTimeoutMs);
+ * ```
+ */
+export function timeLimited(handler: DeliveryHandler, target: Target, timeoutMs: number | undefined): DeliveryHandler {
+  if (timeoutMs === undefined) return handler;
+  return (delivery) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HandlerTimeoutError(target, timeoutMs)), timeoutMs);
+      Promise.resolve()
+        .then(() => handler(delivery))
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
 }
 
 /**

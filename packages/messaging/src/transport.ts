@@ -72,6 +72,13 @@ export interface ConsumeOptions {
   readonly group?: string;
   /** Deliveries of one message before it is dead-lettered. Default {@link DEFAULT_DELIVERY_LIMIT}. */
   readonly deliveryLimit?: number;
+  /**
+   * How long a handler may take, in milliseconds. A delivery whose handler has not settled by
+   * then fails with `HandlerTimeoutError`: it is retried (or dead-lettered at the limit) like any
+   * failure, and the consumer takes its next message. The hung handler itself cannot be stopped:
+   * it runs on, and what it returns later is ignored. Default: no limit.
+   */
+  readonly handlerTimeoutMs?: number;
 }
 
 /** The default {@link ConsumeOptions.deliveryLimit}. */

@@ -476,6 +476,23 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         expect(await dead.deadLetters()).toEqual([]);
       });
 
+      it('fails a delivery whose handler outlives handlerTimeoutMs, retries it, and takes the next one meanwhile', async () => {
+        const hung = gate();
+        const box = inbox((d) => (d.body === 'slow' && d.attempt === 1 ? hung.promise : undefined));
+        await consume(TOPIC, box.handler, { handlerTimeoutMs: 100 });
+        await publish(TOPIC, 'slow');
+        await publish(TOPIC, 'next');
+        await box.until(3);
+        // The retry goes back to the head of the queue in memory, to its back on a broker.
+        expect(box.deliveries.map((d) => `${String(d.body)} ${d.attempt}`).sort()).toEqual([
+          'next 1',
+          'slow 1',
+          'slow 2',
+        ]);
+        hung.open();
+        await expectInvalid(consume(TOPIC, box.handler, { handlerTimeoutMs: 0 }), 'options.handlerTimeoutMs');
+      });
+
       it('gives the redelivery a fresh copy of the body', async () => {
         const box = inbox((d) => {
           const body = d.body as { seen: number };
