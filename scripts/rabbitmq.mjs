@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// A throwaway RabbitMQ node on 127.0.0.1:5672 for tests and CI: started from the Debian package's
+// Throwaway RabbitMQ nodes for tests and CI (on 127.0.0.1:5672, or on free ports): started from the Debian package's
 // `rabbitmq-server` in a fresh temp dir (no systemd), stopped by PID, its temp dir removed. Used by
 // `packages/amqp/test/global-setup.mjs`; as a CLI:
-//   node scripts/rabbitmq.mjs check   start a node (or find one), handshake, stop it, print timings
-//   node scripts/rabbitmq.mjs start   start a node and keep it until Ctrl-C
+//   node scripts/rabbitmq.mjs check   start a node on free ports, handshake, stop it, print timings
+//   node scripts/rabbitmq.mjs start   start a node (or find one on 5672) and keep it until Ctrl-C
+//   node scripts/rabbitmq.mjs node    start a node of its own on free ports, print its URL, keep it until Ctrl-C
+// `startNode` starts nodes on chosen (or free) ports with their own name, dist port and epmd
+// (`ERL_EPMD_PORT`), for tests that restart or kill their broker (packages/amqp/test/own-broker.ts).
 // `HERALD_RABBITMQ_SERVER` overrides where the `rabbitmq-server` script is.
 import { execFile, spawn } from 'node:child_process';
 import {
@@ -516,8 +519,17 @@ async function cli(command) {
     await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
     clearTimeout(keepAlive);
     await broker.stop();
+  } else if (command === 'node') {
+    // A node of its own on free ports, whatever listens on 5672 (point HERALD_AMQP_URL at it).
+    const node = await startNode({ log });
+    console.log(node.url);
+    log('Ctrl-C stops it');
+    const keepAlive = setTimeout(() => undefined, 2 ** 31 - 1);
+    await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
+    clearTimeout(keepAlive);
+    await node.stop();
   } else {
-    console.error('usage: node scripts/rabbitmq.mjs check|start');
+    console.error('usage: node scripts/rabbitmq.mjs check|start|node');
     process.exitCode = 2;
   }
 }
