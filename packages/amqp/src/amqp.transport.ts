@@ -753,7 +753,7 @@ export class AmqpTransport implements IdleTransport {
     model.on('close', (error?: Error) => lose(error ?? new Error('connection closed')));
     try {
       // Until the link exists, a loss is the connection's: nothing to send again on it.
-      const publisher = await Publisher.open(model, () => link?.lost ?? true);
+      const publisher = await Publisher.open(model, () => link?.lost ?? true, gone);
       await publisher.channel.assertExchange(this.#topology.exchange, 'direct', { durable: true });
       await publisher.channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
       const requester = await model.createChannel();

@@ -32,7 +32,7 @@ type Outcome = 'confirmed' | 'nacked' | 'closed';
  *
  * @example
  * ```ts
- * const publisher = await Publisher.open(model, () => link.lost);
+ * const publisher = await Publisher.open(model, () => link.lost, gone);
  * await publisher.send('herald', 'topic.dhcp_agent', Buffer.from('{}'), { persistent: true });
  * ```
  */
@@ -52,6 +52,8 @@ export class Publisher {
     channel: ConfirmChannel,
     /** Whether the connection is lost: then nothing is sent again here (the next connection does). */
     private readonly isLost: () => boolean,
+    /** Resolves once the connection is lost or closed. */
+    private readonly gone: Promise<void>,
   ) {
     this.#channel = channel;
     this.#watch(channel);
@@ -62,11 +64,11 @@ export class Publisher {
    *
    * @example
    * ```ts
-   * const publisher = await Publisher.open(model, () => link.lost);
+   * const publisher = await Publisher.open(model, () => link.lost, gone);
    * ```
    */
-  static async open(model: ChannelModel, isLost: () => boolean): Promise<Publisher> {
-    return new Publisher(model, await model.createConfirmChannel(), isLost);
+  static async open(model: ChannelModel, isLost: () => boolean, gone: Promise<void>): Promise<Publisher> {
+    return new Publisher(model, await model.createConfirmChannel(), isLost, gone);
   }
 
   /** The current channel, for declarations (replaced after the broker closed it). */
@@ -90,13 +92,19 @@ export class Publisher {
   }
 
   async #enqueue(pending: Pending): Promise<void> {
-    while (this.#recovery !== undefined) await this.#recovery;
-    if (this.#drained !== undefined) await this.#drained;
+    for (;;) {
+      if (this.#recovery !== undefined) await this.#recovery;
+      else if (this.#drained !== undefined) await this.#drained;
+      else break;
+    }
     if (this.isLost()) throw lostError();
     this.#write(this.#channel, pending, (outcome) => {
       if (outcome === 'confirmed') pending.resolve();
       else if (outcome === 'nacked') pending.reject(new TransportError('The broker refused the message (a nack).'));
-      else this.#failed.push(pending);
+      else {
+        this.#failed.push(pending);
+        this.#startRecovery();
+      }
     });
   }
 
@@ -118,13 +126,19 @@ export class Publisher {
       return;
     }
     if (!ready && this.#drained === undefined) {
-      // The socket's buffer is full: later sends wait for it to drain.
-      this.#drained = new Promise<void>((resume) =>
-        channel.once('drain', () => {
-          this.#drained = undefined;
+      // The socket's buffer is full: later sends wait for it to drain, or for the channel to close
+      // (a channel that closes never drains).
+      const drained: Promise<void> = new Promise<void>((resume) => {
+        const done = (): void => {
+          channel.off('drain', done);
+          channel.off('close', done);
+          if (this.#drained === drained) this.#drained = undefined;
           resume();
-        }),
-      );
+        };
+        channel.on('drain', done);
+        channel.on('close', done);
+      });
+      this.#drained = drained;
     }
   }
 
@@ -132,9 +146,15 @@ export class Publisher {
     channel.on('error', (error: unknown) => (this.#closeReason = error));
     // amqplib fails the unconfirmed callbacks (into #failed) just before this listener runs.
     channel.on('close', () => {
-      if (channel !== this.#channel) return;
-      this.#drained = undefined;
-      this.#recovery ??= this.#recover().finally(() => (this.#recovery = undefined));
+      if (channel === this.#channel) this.#startRecovery();
+    });
+  }
+
+  #startRecovery(): void {
+    this.#recovery ??= this.#recover().finally(() => {
+      this.#recovery = undefined;
+      // A message whose channel closed while the recovery was finishing.
+      if (this.#failed.length > 0) this.#startRecovery();
     });
   }
 
@@ -171,7 +191,9 @@ export class Publisher {
   /** Opens a new channel in place of the closed one; false when the connection is gone. */
   async #reopen(): Promise<boolean> {
     try {
-      const channel = await this.model.createConfirmChannel();
+      // A connection that is going away may never answer the channel's opening.
+      const channel = await Promise.race([this.model.createConfirmChannel(), this.gone.then(() => undefined)]);
+      if (channel === undefined || this.isLost()) return false;
       this.#channel = channel;
       this.#watch(channel);
       return true;
