@@ -376,6 +376,8 @@ export class AmqpTransport implements IdleTransport {
         // The routing key says where it went: no header to encode unless the publisher set some.
         ...(hasKeys(checked.headers) && { headers: checked.headers }),
         persistent: address.fanout !== true,
+        // A cast to a server nobody serves comes back, to be reported (see the publisher's onReturn).
+        mandatory: address.server !== undefined,
         contentType: 'application/json',
       });
     });
@@ -753,7 +755,17 @@ export class AmqpTransport implements IdleTransport {
     model.on('close', (error?: Error) => lose(error ?? new Error('connection closed')));
     try {
       // Until the link exists, a loss is the connection's: nothing to send again on it.
-      const publisher = await Publisher.open(model, () => link?.lost ?? true, gone);
+      const publisher = await Publisher.open(
+        model,
+        () => link?.lost ?? true,
+        gone,
+        (returned) =>
+          // A server message no queue is bound for: nobody has ever consumed as that server.
+          warn(
+            this.#logger,
+            `Nobody serves ${returned.fields.routingKey.replace(/^server\./, '').replace(' ', '.')}: message ${String(returned.properties.messageId)} was dropped (no consumer has listened as that server).`,
+          ),
+      );
       await publisher.channel.assertExchange(this.#topology.exchange, 'direct', { durable: true });
       await publisher.channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
       const requester = await model.createChannel();

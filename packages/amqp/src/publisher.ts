@@ -12,7 +12,7 @@
 
 import { errorText } from '@herald/core';
 import { TransportError } from '@herald/messaging';
-import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 
 /** A message waiting for the broker's confirm. */
 interface Pending {
@@ -54,6 +54,8 @@ export class Publisher {
     private readonly isLost: () => boolean,
     /** Resolves once the connection is lost or closed. */
     private readonly gone: Promise<void>,
+    /** Told of each message published `mandatory` that no queue took (the broker returned it). */
+    private readonly onReturn: (message: Message) => void,
   ) {
     this.#channel = channel;
     this.#watch(channel);
@@ -67,8 +69,13 @@ export class Publisher {
    * const publisher = await Publisher.open(model, () => link.lost, gone);
    * ```
    */
-  static async open(model: ChannelModel, isLost: () => boolean, gone: Promise<void>): Promise<Publisher> {
-    return new Publisher(model, await model.createConfirmChannel(), isLost, gone);
+  static async open(
+    model: ChannelModel,
+    isLost: () => boolean,
+    gone: Promise<void>,
+    onReturn: (message: Message) => void = () => undefined,
+  ): Promise<Publisher> {
+    return new Publisher(model, await model.createConfirmChannel(), isLost, gone, onReturn);
   }
 
   /** The current channel, for declarations (replaced after the broker closed it). */
@@ -144,6 +151,7 @@ export class Publisher {
 
   #watch(channel: ConfirmChannel): void {
     channel.on('error', (error: unknown) => (this.#closeReason = error));
+    channel.on('return', (message: Message) => this.onReturn(message));
     // amqplib fails the unconfirmed callbacks (into #failed) just before this listener runs.
     channel.on('close', () => {
       if (channel === this.#channel) this.#startRecovery();

@@ -160,6 +160,26 @@ describeWithOwnBroker('AmqpTransport under chaos (a broker of its own)', () => {
     }
   }, 90_000);
 
+  it('reports a cast to a server nobody serves, and still resolves it (dropped, as oslo)', async () => {
+    const warnings: string[] = [];
+    const transport = await AmqpTransport.connect(
+      options({ logger: { error: (m) => void warnings.push(m), warn: (m) => void warnings.push(m) } }),
+    );
+    try {
+      await transport.publish({ topic: 'chaos', server: 'ghost' }, { id: 'to-ghost', body: 1 });
+      await until(
+        () => warnings.length > 0,
+        10_000,
+        () => 'no warning',
+      );
+      expect(warnings).toEqual([
+        'Nobody serves chaos.ghost: message to-ghost was dropped (no consumer has listened as that server).',
+      ]);
+    } finally {
+      await transport.close({ drainMs: 0 });
+    }
+  }, 30_000);
+
   it('dead-letters a message that crashes its consumer process after the delivery limit, and handles those behind it', async () => {
     const settings = options();
     const transport = await AmqpTransport.connect(settings);
