@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// A throwaway RabbitMQ node on 127.0.0.1:5672 for tests and CI: started from the Debian package's
+// Throwaway RabbitMQ nodes for tests and CI (on 127.0.0.1:5672, or on free ports): started from the Debian package's
 // `rabbitmq-server` in a fresh temp dir (no systemd), stopped by PID, its temp dir removed. Used by
 // `packages/amqp/test/global-setup.mjs`; as a CLI:
-//   node scripts/rabbitmq.mjs check   start a node (or find one), handshake, stop it, print timings
-//   node scripts/rabbitmq.mjs start   start a node and keep it until Ctrl-C
+//   node scripts/rabbitmq.mjs check   start a node on free ports, handshake, stop it, print timings
+//   node scripts/rabbitmq.mjs start   start a node (or find one on 5672) and keep it until Ctrl-C
+//   node scripts/rabbitmq.mjs node    start a node of its own on free ports, print its URL, keep it until Ctrl-C
+// `startNode` starts nodes on chosen (or free) ports with their own name, dist port and epmd
+// (`ERL_EPMD_PORT`), for tests that restart or kill their broker (packages/amqp/test/own-broker.ts).
 // `HERALD_RABBITMQ_SERVER` overrides where the `rabbitmq-server` script is.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import {
   accessSync,
   constants,
@@ -19,7 +22,7 @@ import {
 } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { connect as tcpConnect } from 'node:net';
+import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -239,10 +242,10 @@ function tail(path, lines = 30) {
   }
 }
 
-function logTail(dir) {
+function logTail(dir, nodeName) {
   const parts = [
     [join(dir, 'server.out'), 'rabbitmq-server output'],
-    [join(dir, 'log', `${NODE_NAME}.log`), `${NODE_NAME}.log`],
+    [join(dir, 'log', `${nodeName}.log`), `${nodeName}.log`],
   ]
     .map(([path, label]) => [label, tail(path)])
     .filter(([, text]) => text)
@@ -252,26 +255,196 @@ function logTail(dir) {
 
 // ---- the broker --------------------------------------------------------------------------------
 
+/** A TCP port nothing listens on now (the kernel's choice; free until someone takes it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * A RabbitMQ broker on 127.0.0.1:5672: the one already listening there (left running), else a
- * throwaway node started from `rabbitmq-server` in a fresh temp dir. Resolves once an AMQP
- * handshake succeeded, to `{ url, started, pid, dir, node, timings, stop() }`; `stop()` stops only a node
- * this call started (its process group, then the epmd it started) and removes its temp dir.
- * Rejects with `BrokerUnavailableError` when no broker can be had (the log tail in the message).
+ * Starts a RabbitMQ node of its own: on `amqpPort`, its Erlang distribution on `distPort`, with an
+ * epmd of its own on `epmdPort` (`ERL_EPMD_PORT`), named `nodeName`, in `dir` (a fresh temp dir
+ * unless given: a node started again in the same dir keeps its durable queues and messages).
+ * Ports left out are chosen free. `config` lines are added to its `rabbitmq.conf`. Resolves once
+ * an AMQP handshake succeeded, to `{ url, started: true, pid, dir, node, ports, env, timings,
+ * rabbitmqctl(...args), kill(), restart(), stop() }`: `kill()` SIGKILLs the node (as `kill -9`),
+ * `restart()` starts it again in its dir, `stop()` stops it and its epmd by PID and removes its
+ * dir. Nothing is ever stopped by name. Rejects with `BrokerUnavailableError` (with the log tail).
  */
-export async function startBroker({
+export async function startNode({
+  amqpPort,
+  distPort,
+  epmdPort,
+  nodeName = `herald-${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`,
+  dir,
+  config = [],
   log = () => undefined,
   server = serverPath(),
   startTimeoutMs = 60_000,
   handshakeTimeoutMs = 30_000,
   stopTimeoutMs = 30_000,
 } = {}) {
+  if (!isExecutable(server)) throw new BrokerUnavailableError(`${server} is not installed`);
+  const ports = {
+    amqp: amqpPort ?? (await freePort()),
+    dist: distPort ?? (await freePort()),
+    epmd: epmdPort ?? (await freePort()),
+  };
+  const epmdWasListening = await isListening(ports.epmd);
+  const home = dir ?? (await mkdtemp(join(tmpdir(), 'herald-rabbitmq-')));
+  await writeFile(
+    join(home, 'rabbitmq.conf'),
+    [
+      `listeners.tcp.default = ${HOST}:${ports.amqp}`,
+      `distribution.listener.interface = ${HOST}`,
+      `distribution.listener.port_range.min = ${ports.dist}`,
+      `distribution.listener.port_range.max = ${ports.dist}`,
+      ...config,
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(home, 'enabled_plugins'), '[].\n');
+  // What both the node and rabbitmqctl need to find each other (HOME holds the Erlang cookie).
+  const env = {
+    ...process.env,
+    HOME: home,
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_CONFIG_FILE: join(home, 'rabbitmq.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(home, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: join(home, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(home, 'log'),
+    RABBITMQ_CONF_ENV_FILE: '/dev/null',
+    ERL_EPMD_ADDRESS: HOST,
+    ERL_EPMD_PORT: String(ports.epmd),
+    // The node checks these before it reads its config: without them it expects AMQP port + 20000.
+    RABBITMQ_NODE_PORT: String(ports.amqp),
+    RABBITMQ_DIST_PORT: String(ports.dist),
+  };
+  const url = `amqp://guest:guest@${HOST}:${ports.amqp}`;
+  const node = { url, started: true, pid: undefined, dir: home, node: nodeName, ports, env, timings: {} };
+  let child;
+  let exited;
+  // A safety net when this process exits without stop(): SIGKILL the node, remove its dir.
+  const onExit = () => {
+    if (child) {
+      signal(child.pid, 'SIGKILL', true);
+      for (const pid of processTree(child.pid)) signal(pid, 'SIGKILL');
+    }
+    for (const pid of ourEpmds(ports.epmd, home)) signal(pid, 'SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
+  const launch = async () => {
+    const begun = Date.now();
+    const out = openSync(join(home, 'server.out'), 'a');
+    child = spawn(server, [], { cwd: home, detached: true, stdio: ['ignore', out, out], env });
+    closeSync(out);
+    child.unref();
+    exited = undefined;
+    const launched = child;
+    launched.once('exit', (code, sig) => {
+      if (child === launched) exited = sig ?? `exit code ${code}`;
+    });
+    const spawnFailed = new Promise((resolve) => launched.once('error', resolve));
+    node.pid = launched.pid;
+    log(`starting ${server} as ${nodeName} (pid ${launched.pid}, AMQP port ${ports.amqp}) in ${home}`);
+    const fail = async (reason) => {
+      const logs = logTail(home, nodeName);
+      await stop();
+      return new BrokerUnavailableError(`RabbitMQ (${server}) did not start: ${reason}\n${logs}`);
+    };
+    const portDeadline = Date.now() + startTimeoutMs;
+    for (;;) {
+      const error = await Promise.race([spawnFailed, sleep(200)]);
+      if (error) throw await fail(error.message);
+      if (exited) throw await fail(`it exited (${exited})`);
+      if (await isListening(ports.amqp)) break;
+      if (Date.now() >= portDeadline) throw await fail(`port ${ports.amqp} not open after ${seconds(startTimeoutMs)}`);
+    }
+    node.timings.portMs = Date.now() - begun;
+    try {
+      await waitForHandshake(url, handshakeTimeoutMs, () => exited !== undefined);
+    } catch (error) {
+      throw await fail(
+        `no AMQP handshake within ${seconds(handshakeTimeoutMs)} after the port opened: ${error.message}`,
+      );
+    }
+    node.timings.readyMs = Date.now() - begun;
+    log(
+      `ready on ${HOST}:${ports.amqp}: port open after ${seconds(node.timings.portMs)}, AMQP after ${seconds(node.timings.readyMs)}`,
+    );
+  };
+
+  /** SIGKILLs the node's processes (its epmd stays, as after a crash). */
+  const kill = async () => {
+    const tree = processTree(child.pid);
+    signal(child.pid, 'SIGKILL', true);
+    for (const pid of tree) signal(pid, 'SIGKILL');
+    await waitGone(tree, 10_000);
+    log(`node (pid ${child.pid}) killed`);
+  };
+
+  let stopped;
+  const stop = () =>
+    (stopped ??= (async () => {
+      const begunStop = Date.now();
+      process.removeListener('exit', onExit);
+      if (child) {
+        if (exited) await terminate(processTree(child.pid), 5000, child.pid);
+        else {
+          const graceful = await terminate(processTree(child.pid), stopTimeoutMs, child.pid);
+          log(`node (pid ${child.pid}) ${graceful ? 'stopped' : 'killed after SIGTERM timed out'}`);
+        }
+      }
+      if (!epmdWasListening) {
+        for (const pid of ourEpmds(ports.epmd, home)) {
+          await terminate([pid], 5000);
+          log(`epmd (pid ${pid}) stopped`);
+        }
+      }
+      await rm(home, { recursive: true, force: true });
+      node.timings.stopMs = Date.now() - begunStop;
+      log(`stopped in ${seconds(node.timings.stopMs)}`);
+    })());
+
+  /** Runs rabbitmqctl against this node; resolves to its output. */
+  const rabbitmqctl = (...args) =>
+    new Promise((resolve, reject) =>
+      execFile(join(server, '..', 'rabbitmqctl'), ['-n', nodeName, ...args], { env }, (error, stdout, stderr) =>
+        error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+      ),
+    );
+
+  Object.assign(node, { kill, restart: launch, stop, rabbitmqctl });
+  await launch();
+  return node;
+}
+
+/** The epmd processes listening on `port` that a node in `dir` started. */
+function ourEpmds(port, dir) {
+  return listenerPids(port).filter((pid) => isOurEpmd(pid, dir));
+}
+
+/**
+ * A RabbitMQ broker on 127.0.0.1:5672: the one already listening there (left running), else a
+ * throwaway node started by {@link startNode} on the default ports. Resolves once an AMQP
+ * handshake succeeded, to `{ url, started, pid, dir, node, timings, stop() }`; `stop()` stops only
+ * a node this call started. Rejects with `BrokerUnavailableError` when no broker can be had.
+ */
+export async function startBroker({ log = () => undefined, server = serverPath(), ...options } = {}) {
   const begun = Date.now();
   const url = DEFAULT_URL;
   if (await isListening(AMQP_PORT)) {
     log(`something listens on ${HOST}:${AMQP_PORT}: using it, not stopping it`);
     try {
-      await waitForHandshake(url, handshakeTimeoutMs);
+      await waitForHandshake(url, options.handshakeTimeoutMs ?? 30_000);
     } catch (error) {
       throw new BrokerUnavailableError(
         `${HOST}:${AMQP_PORT} is in use but accepts no AMQP connection as guest (${error.message})`,
@@ -283,105 +456,15 @@ export async function startBroker({
   if (!isExecutable(server)) {
     throw new BrokerUnavailableError(`nothing listens on ${HOST}:${AMQP_PORT} and ${server} is not installed`);
   }
-
-  const epmdWasListening = await isListening(EPMD_PORT);
-  const dir = await mkdtemp(join(tmpdir(), 'herald-rabbitmq-'));
-  await writeFile(
-    join(dir, 'rabbitmq.conf'),
-    [
-      `listeners.tcp.default = ${HOST}:${AMQP_PORT}`,
-      `distribution.listener.interface = ${HOST}`,
-      `distribution.listener.port_range.min = ${DIST_PORT}`,
-      `distribution.listener.port_range.max = ${DIST_PORT}`,
-      '',
-    ].join('\n'),
-  );
-  await writeFile(join(dir, 'enabled_plugins'), '[].\n');
-  const out = openSync(join(dir, 'server.out'), 'a');
-  const child = spawn(server, [], {
-    cwd: dir,
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: {
-      ...process.env,
-      HOME: dir,
-      RABBITMQ_NODENAME: NODE_NAME,
-      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
-      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-      RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-      RABBITMQ_LOG_BASE: join(dir, 'log'),
-      RABBITMQ_CONF_ENV_FILE: '/dev/null',
-      ERL_EPMD_ADDRESS: HOST,
-    },
+  return startNode({
+    ...options,
+    log,
+    server,
+    amqpPort: AMQP_PORT,
+    distPort: DIST_PORT,
+    epmdPort: EPMD_PORT,
+    nodeName: NODE_NAME,
   });
-  closeSync(out);
-  child.unref();
-  let exited;
-  child.once('exit', (code, sig) => (exited = sig ?? `exit code ${code}`));
-  const spawnFailed = new Promise((resolve) => child.once('error', resolve));
-  // A safety net when this process exits without stop(): SIGKILL the node, remove its dir (its epmd stays).
-  const onExit = () => {
-    signal(child.pid, 'SIGKILL', true);
-    for (const pid of processTree(child.pid)) signal(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', onExit);
-  log(`starting ${server} (pid ${child.pid}) in ${dir}`);
-
-  let stopped;
-  const stop = () =>
-    (stopped ??= (async () => {
-      const begunStop = Date.now();
-      process.removeListener('exit', onExit);
-      if (exited) {
-        log(`node (pid ${child.pid}) had exited (${exited})`);
-        await terminate(processTree(child.pid), 5000, child.pid);
-      } else {
-        const graceful = await terminate(processTree(child.pid), stopTimeoutMs, child.pid);
-        log(`node (pid ${child.pid}) ${graceful ? 'stopped' : 'killed after SIGTERM timed out'}`);
-      }
-      if (!epmdWasListening) {
-        for (const pid of listenerPids(EPMD_PORT)) {
-          if (isOurEpmd(pid, dir)) {
-            await terminate([pid], 5000);
-            log(`epmd (pid ${pid}) stopped`);
-          } else {
-            log(`left epmd-port listener pid ${pid} alone: not started by this node`);
-          }
-        }
-      }
-      await rm(dir, { recursive: true, force: true });
-      const stopMs = Date.now() - begunStop;
-      broker.timings.stopMs = stopMs;
-      log(`stopped in ${seconds(stopMs)}`);
-    })());
-
-  const broker = { url, started: true, pid: child.pid, dir, node: NODE_NAME, timings: {}, stop };
-  const fail = async (reason) => {
-    const logs = logTail(dir);
-    await stop();
-    return new BrokerUnavailableError(`RabbitMQ (${server}) did not start: ${reason}\n${logs}`);
-  };
-
-  const portDeadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    const error = await Promise.race([spawnFailed, sleep(200)]);
-    if (error) throw await fail(error.message);
-    if (exited) throw await fail(`it exited (${exited})`);
-    if (await isListening(AMQP_PORT)) break;
-    if (Date.now() >= portDeadline) throw await fail(`port ${AMQP_PORT} not open after ${seconds(startTimeoutMs)}`);
-  }
-  broker.timings.portMs = Date.now() - begun;
-  try {
-    await waitForHandshake(url, handshakeTimeoutMs, () => exited !== undefined);
-  } catch (error) {
-    throw await fail(`no AMQP handshake within ${seconds(handshakeTimeoutMs)} after the port opened: ${error.message}`);
-  }
-  broker.timings.readyMs = Date.now() - begun;
-  log(
-    `ready on ${HOST}:${AMQP_PORT}: port open after ${seconds(broker.timings.portMs)}, AMQP after ${seconds(broker.timings.readyMs)}`,
-  );
-  return broker;
 }
 
 /**
@@ -409,7 +492,8 @@ export async function obtainBroker({ env = process.env, ...options } = {}) {
 async function cli(command) {
   const log = (line) => console.log(`[rabbitmq] ${line}`);
   if (command === 'check') {
-    const broker = await startBroker({ log });
+    // A node of its own on free ports: works whether or not a broker already listens on 5672.
+    const broker = await startNode({ log });
     const begun = Date.now();
     await handshake(broker.url);
     log(`handshake on ${broker.url.replace(/:[^:@/]*@/, ':***@')} ok in ${seconds(Date.now() - begun)}`);
@@ -417,8 +501,9 @@ async function cli(command) {
     if (broker.started) {
       const listeners = (port) => listenerPids(port).join(', ') || 'none';
       const left = processTree(broker.pid).filter(isAlive).join(', ') || 'none';
+      const { amqp, epmd } = broker.ports;
       log(
-        `after stop: pids on ${AMQP_PORT}: ${listeners(AMQP_PORT)}; on ${EPMD_PORT}: ${listeners(EPMD_PORT)}; node processes left: ${left}`,
+        `after stop: pids on ${amqp}: ${listeners(amqp)}; on ${epmd}: ${listeners(epmd)}; node processes left: ${left}`,
       );
     }
     const t = broker.timings;
@@ -434,8 +519,17 @@ async function cli(command) {
     await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
     clearTimeout(keepAlive);
     await broker.stop();
+  } else if (command === 'node') {
+    // A node of its own on free ports, whatever listens on 5672 (point HERALD_AMQP_URL at it).
+    const node = await startNode({ log });
+    console.log(node.url);
+    log('Ctrl-C stops it');
+    const keepAlive = setTimeout(() => undefined, 2 ** 31 - 1);
+    await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
+    clearTimeout(keepAlive);
+    await node.stop();
   } else {
-    console.error('usage: node scripts/rabbitmq.mjs check|start');
+    console.error('usage: node scripts/rabbitmq.mjs check|start|node');
     process.exitCode = 2;
   }
 }

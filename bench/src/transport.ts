@@ -1,8 +1,10 @@
 /**
  * `npm run bench:transport [-- --rounds 5 --messages 2000 --write]`: Herald's transports against
- * amqplib used directly, on one RabbitMQ broker (the one `scripts/rabbitmq.mjs` finds or starts).
- * Each row does the same work with the same guarantees: persistent messages, publisher confirms,
- * one consumer with a prefetch of 1 (or 20, where a row says so) and a manual ack after its handler.
+ * amqplib used directly, on a RabbitMQ node of its own (`scripts/rabbitmq.mjs`'s `startNode`, on
+ * free ports: no other user's load on it). Each row does the same work with the same guarantees:
+ * persistent messages, publisher confirms, one consumer with a prefetch of 1 (or 20, where a row
+ * says so) and a manual ack after its handler, on quorum queues (Herald's default) or classic ones
+ * where a row says so.
  *
  * - publish + consume: `messages` publishes started together; timed until the last is handled;
  * - publish, awaited one by one: each publish waits for its confirm before the next;
@@ -38,7 +40,7 @@ interface Broker {
   stop(): Promise<void>;
 }
 const script = pathToFileURL(fileURLToPath(new URL('../../scripts/rabbitmq.mjs', import.meta.url))).href;
-const { obtainBroker } = (await import(script)) as { obtainBroker(options: object): Promise<Broker> };
+const { startNode } = (await import(script)) as { startNode(options: object): Promise<Broker> };
 
 /** One way of doing a case's work: resolves with the elapsed milliseconds. */
 type Row = (url: string) => Promise<number>;
@@ -47,9 +49,12 @@ const BODY = { event_type: 'port.create.end', payload: { port: { id: 'p-1', netw
 
 // ---- amqplib, directly ---------------------------------------------------------------------
 
+type QueueType = 'quorum' | 'classic';
+
 async function rawSetup(
   url: string,
   prefetch = 1,
+  queueType: QueueType = 'quorum',
 ): Promise<{ model: ChannelModel; pub: ConfirmChannel; sub: Channel; queue: string }> {
   const model = await connect(url, { noDelay: true });
   const pub = await model.createConfirmChannel();
@@ -57,7 +62,7 @@ async function rawSetup(
   await sub.prefetch(prefetch);
   const queue = `bench-raw-${randomUUID()}`;
   await pub.assertExchange('bench-raw', 'direct', { durable: true });
-  await pub.assertQueue(queue, { durable: true, expires: 60_000 });
+  await pub.assertQueue(queue, { durable: true, expires: 60_000, arguments: { 'x-queue-type': queueType } });
   await pub.bindQueue(queue, 'bench-raw', queue);
   return { model, pub, sub, queue };
 }
@@ -75,9 +80,9 @@ function rawPublish(pub: ConfirmChannel, key: string): Promise<void> {
 }
 
 const rawPublishConsume =
-  (prefetch: number): Row =>
+  (prefetch: number, queueType: QueueType = 'quorum'): Row =>
   async (url) => {
-    const { model, pub, sub, queue } = await rawSetup(url, prefetch);
+    const { model, pub, sub, queue } = await rawSetup(url, prefetch, queueType);
     let handled = 0;
     let done!: () => void;
     const all = new Promise<void>((resolve) => (done = resolve));
@@ -95,14 +100,16 @@ const rawPublishConsume =
     return elapsed;
   };
 
-const rawPublishOneByOne: Row = async (url) => {
-  const { model, pub, queue } = await rawSetup(url);
-  const started = performance.now();
-  for (let i = 0; i < requests; i++) await rawPublish(pub, queue);
-  const elapsed = performance.now() - started;
-  await model.close();
-  return elapsed;
-};
+const rawPublishOneByOne =
+  (queueType: QueueType = 'quorum'): Row =>
+  async (url) => {
+    const { model, pub, queue } = await rawSetup(url, 1, queueType);
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) await rawPublish(pub, queue);
+    const elapsed = performance.now() - started;
+    await model.close();
+    return elapsed;
+  };
 
 const rawRequestReply: Row = async (url) => {
   const { model, sub, queue } = await rawSetup(url);
@@ -143,8 +150,14 @@ const rawRequestReply: Row = async (url) => {
 
 // ---- Herald ---------------------------------------------------------------------------------
 
-function heraldAmqp(url: string, prefetch = 1): Promise<Transport> {
-  return AmqpTransport.connect({ url, namespace: `bench-${randomUUID()}`, queueExpiresMs: 60_000, prefetch });
+function heraldAmqp(url: string, prefetch = 1, queueType: QueueType = 'quorum'): Promise<Transport> {
+  return AmqpTransport.connect({
+    url,
+    namespace: `bench-${randomUUID()}`,
+    queueExpiresMs: 60_000,
+    prefetch,
+    queueType,
+  });
 }
 
 function heraldPublishConsume(make: (url: string) => Promise<Transport> | Transport): Row {
@@ -210,6 +223,8 @@ const cases: Case[] = [
       ['Herald AmqpTransport', heraldPublishConsume((url) => heraldAmqp(url))],
       ['amqplib directly, prefetch 20', rawPublishConsume(20)],
       ['Herald AmqpTransport, prefetch 20', heraldPublishConsume((url) => heraldAmqp(url, 20))],
+      ['amqplib directly, prefetch 20, classic', rawPublishConsume(20, 'classic')],
+      ['Herald AmqpTransport, prefetch 20, classic', heraldPublishConsume((url) => heraldAmqp(url, 20, 'classic'))],
       ['Herald InMemoryTransport (no broker)', heraldPublishConsume(memory)],
     ],
   },
@@ -218,8 +233,10 @@ const cases: Case[] = [
     operations: requests,
     unit: 'msg/s',
     rows: [
-      ['amqplib directly', rawPublishOneByOne],
+      ['amqplib directly', rawPublishOneByOne()],
       ['Herald AmqpTransport', heraldPublishOneByOne(heraldAmqp)],
+      ['amqplib directly, classic', rawPublishOneByOne('classic')],
+      ['Herald AmqpTransport, classic', heraldPublishOneByOne((url) => heraldAmqp(url, 1, 'classic'))],
       ['Herald InMemoryTransport (no broker)', heraldPublishOneByOne(memory)],
     ],
   },
@@ -241,7 +258,7 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-const broker = await obtainBroker({ log: (line: string) => console.error(`[rabbitmq] ${line}`) });
+const broker = await startNode({ log: (line: string) => console.error(`[rabbitmq] ${line}`) });
 const sections: string[] = [];
 try {
   for (const c of cases) {
@@ -253,11 +270,10 @@ try {
       for (const i of order) samples[i]!.push(await c.rows[i]![1](broker.url));
     }
     const rates = samples.map((s) => (c.operations / median(s)) * 1000);
-    // Each row against amqplib with the same settings: the prefetch-20 rows against its prefetch-20 row.
+    // Each row against amqplib with the same settings (prefetch, queue type).
+    const settings = (name: string): string => `${name.includes('prefetch 20')} ${name.endsWith('classic')}`;
     const baseline = (name: string): number => {
-      const same = c.rows.findIndex(
-        ([n]) => n.startsWith('amqplib') && n.endsWith('prefetch 20') === name.endsWith('prefetch 20'),
-      );
+      const same = c.rows.findIndex(([n]) => n.startsWith('amqplib') && settings(n) === settings(name));
       return rates[same === -1 ? 0 : same]!;
     };
     const lines = c.rows.map(([name], i) => {
@@ -274,7 +290,7 @@ try {
 }
 
 const command = `npm run bench:transport -- --rounds ${rounds} --messages ${messages}${args.write ? ' --write' : ''}`;
-const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (the same machine). Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees and prefetch.`;
+const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (a node of its own on the same machine, shared with other work: absolute rates are noisy, ratios within a run are what counts). Quorum queues unless a row says classic. Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees and prefetch.`;
 const file = fileURLToPath(new URL('../RESULTS-transport.md', import.meta.url));
 const markdown = await format(`${header}\n\n${sections.join('\n\n')}\n`, {
   ...(await resolveConfig(file)),

@@ -29,8 +29,10 @@ import {
   checkLogger,
   checkMaxQueueLength,
   checkMessage,
+  checkReplayOptions,
   checkRequest,
   checkTarget,
+  DeadLetterError,
   DEFAULT_DEDUPLICATION_WINDOW,
   DEFAULT_DELIVERY_LIMIT,
   describeTarget,
@@ -40,6 +42,7 @@ import {
   RemoteError,
   replyOf,
   runHandler,
+  timeLimited,
   TransportError,
   warn,
   type CheckedMessage,
@@ -52,25 +55,23 @@ import {
   type IdleTransport,
   type OutgoingMessage,
   type Outcome,
+  type ReplayOptions,
   type RequestOptions,
   type Target,
 } from '@herald/messaging';
-import {
-  connect,
-  type Channel,
-  type ChannelModel,
-  type ConfirmChannel,
-  type ConsumeMessage,
-  type GetMessage,
-  type Options,
-} from 'amqplib';
+import { connect, type Channel, type ChannelModel, type ConsumeMessage, type GetMessage, type Options } from 'amqplib';
+import { MessageTooLargeError } from './errors.js';
+import { Publisher } from './publisher.js';
 import {
   ATTEMPT_HEADER,
+  boundedErrorText,
   checkUserHeaders,
   DEAD_ERROR_HEADER,
   DEAD_GROUP_HEADER,
   DEAD_QUEUE_HEADER,
+  DEAD_TRUNCATED_HEADER,
   decodeTarget,
+  DELIVERY_COUNT_HEADER,
   encodeTarget,
   REPLY_HEADER,
   TARGET_HEADER,
@@ -83,6 +84,15 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /** The default {@link AmqpTransportOptions.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The default {@link AmqpTransportOptions.maxMessageBytes}: 16 MiB, RabbitMQ 4's default
+ * `max_message_size` (3.8 to 3.13 allow 128 MiB).
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** The kinds of durable queue the transport declares (see {@link AmqpTransportOptions.queueType}). */
+export type QueueType = 'quorum' | 'classic';
 
 /** RabbitMQ's queue for direct reply-to: replies come straight back on the requesting channel. */
 const REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -139,21 +149,36 @@ export interface AmqpTransportOptions {
    * must pass the same value. Default: no limit.
    */
   readonly maxQueueLength?: number;
+  /**
+   * The kind of the durable queues (group, server and dead-letter queues). `quorum` (the default):
+   * the broker counts the deliveries of each message, also those whose consumer crashed before it
+   * settled them, so a message that kills its consumer is dead-lettered after the delivery limit
+   * instead of looping forever (`x-delivery-limit`); they need RabbitMQ 3.8 or later. `classic`:
+   * faster on one node, but a delivery whose consumer crashed is counted as its second, at most,
+   * however often it crashes. Every process sharing a queue must pass the same value (RabbitMQ
+   * refuses to declare a queue again as another kind).
+   */
+  readonly queueType?: QueueType;
+  /**
+   * The largest message (its body as JSON, in UTF-8 bytes) that `publish` and `request` send; a
+   * larger one is refused with `MessageTooLargeError`, and only that one. Keep it at or below the
+   * broker's `max_message_size`: above it, the broker closes the publishing channel (the transport
+   * then sends the other messages again). Default {@link DEFAULT_MAX_MESSAGE_BYTES}.
+   */
+  readonly maxMessageBytes?: number;
 }
 
 /** One connection to the broker and its channels; replaced when the connection is lost. */
 interface Link {
   readonly model: ChannelModel;
   /** Publishes with confirms (messages, retries, dead letters). */
-  readonly publisher: ConfirmChannel;
+  readonly publisher: Publisher;
   /** Sends requests and receives their replies (direct reply-to). */
   readonly requester: Channel;
   /** Declares the default group queues that publishes to a topic need (opened when first needed). */
   admin: Promise<Channel> | undefined;
   /** Per topic, the declaration of its default group queue on this connection. */
   readonly declared: Map<string, Promise<void>>;
-  /** Resolves when a full publisher buffer has drained. */
-  drained: Promise<void> | undefined;
   lost: boolean;
   /** Resolves once the connection is lost or closed. */
   readonly gone: Promise<void>;
@@ -161,13 +186,21 @@ interface Link {
 
 /** A request waiting for its reply, with the id the reply's delivery gets. */
 class PendingRequest extends PendingReply {
+  /** Whether it was handed to the broker; until then a timeout means the broker was unreachable. */
+  sent = false;
+
   constructor(
     readonly id: string,
     target: Target,
     timeoutMs: number,
     settled: () => void,
+    private readonly unreachable: () => TransportError,
   ) {
     super(target, timeoutMs, settled);
+  }
+
+  protected override timeoutError(timeoutMs: number): Error {
+    return this.sent ? super.timeoutError(timeoutMs) : this.unreachable();
   }
 }
 
@@ -195,10 +228,14 @@ export class AmqpTransport implements IdleTransport {
   readonly #connectionName: string;
   readonly #prefetch: number;
   readonly #maxQueueLength: number;
+  readonly #queueType: QueueType;
+  readonly #maxMessageBytes: number;
 
   #link: Link | undefined = undefined;
-  /** Waiting for the next link. */
-  #linkWaiters: ((link: Link) => void)[] = [];
+  /** Waiting for the next link (or the broker's refusal of the credentials). */
+  #linkWaiters: ((next: Link | TransportError) => void)[] = [];
+  /** The broker refused the credentials at the last attempt: operations fail at once meanwhile. */
+  #refused: TransportError | undefined = undefined;
   #lastError: unknown = undefined;
   readonly #consumers = new Set<AmqpConsumer>();
   /** Per queue, the ids its consumers here acknowledged, and those they are handling. */
@@ -254,6 +291,8 @@ export class AmqpTransport implements IdleTransport {
       connectionName = 'herald',
       prefetch = 1,
       maxQueueLength = Infinity,
+      queueType = 'quorum',
+      maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
       // The value is named without its password.
@@ -276,6 +315,16 @@ export class AmqpTransport implements IdleTransport {
     if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > 65_535) {
       throw new InvalidError('options.prefetch', prefetch, 'pass a whole number of messages from 1 to 65535.');
     }
+    if (queueType !== 'quorum' && queueType !== 'classic') {
+      throw new InvalidError('options.queueType', queueType, "pass 'quorum' (the default) or 'classic'.");
+    }
+    if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1) {
+      throw new InvalidError(
+        'options.maxMessageBytes',
+        maxMessageBytes,
+        "pass a whole number of bytes, 1 or more, at most the broker's max_message_size.",
+      );
+    }
     if (typeof connectionName !== 'string') {
       throw new InvalidError('options.connectionName', connectionName, 'pass a string, or leave it out.');
     }
@@ -289,6 +338,8 @@ export class AmqpTransport implements IdleTransport {
     this.#connectionName = connectionName;
     this.#prefetch = prefetch;
     this.#maxQueueLength = maxQueueLength;
+    this.#queueType = queueType;
+    this.#maxMessageBytes = maxMessageBytes;
     void this.#maintain();
   }
 
@@ -302,8 +353,9 @@ export class AmqpTransport implements IdleTransport {
    * it. Messages to a topic or a server are persistent: they survive a broker restart.
    *
    * @throws InvalidError for a bad target or message (also a header starting with `x-herald-`,
-   *   or a name too long for AMQP): nothing is sent; TransportError once closing, when the broker
-   *   refused the message, or stayed unreachable for `connectTimeoutMs`
+   *   or a name too long for AMQP): nothing is sent; MessageTooLargeError (an InvalidError) for a
+   *   body above `maxMessageBytes`; TransportError once closing, when the broker refused this
+   *   message, or stayed unreachable for `connectTimeoutMs`
    * @example
    * ```ts
    * await transport.publish({ topic: 'dhcp_agent', server: 'host-1' }, { body: { method: 'port_create_end' } });
@@ -314,15 +366,18 @@ export class AmqpTransport implements IdleTransport {
     const checked = checkMessage(message);
     checkUserHeaders(checked.headers);
     this.#topology.checkFits(address);
+    const body = this.#bodyOf(checked);
     this.#checkOpen('publish');
     const topic = address.server === undefined && address.fanout !== true;
     const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
       if (topic) await this.#declareDefaultQueue(link, address.topic);
-      await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), checked.json, {
+      await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
         messageId: checked.id,
         // The routing key says where it went: no header to encode unless the publisher set some.
         ...(hasKeys(checked.headers) && { headers: checked.headers }),
         persistent: address.fanout !== true,
+        // A cast to a server nobody serves comes back, to be reported (see the publisher's onReturn).
+        mandatory: address.server !== undefined,
         contentType: 'application/json',
       });
     });
@@ -332,6 +387,13 @@ export class AmqpTransport implements IdleTransport {
     } finally {
       this.#publishing.delete(publishing);
     }
+  }
+
+  /** The body of `message` as bytes; refuses one above `maxMessageBytes`. */
+  #bodyOf(message: CheckedMessage): Buffer {
+    const body = Buffer.from(message.json);
+    if (body.length > this.#maxMessageBytes) throw new MessageTooLargeError(body.length, this.#maxMessageBytes);
+    return body;
   }
 
   /**
@@ -350,7 +412,7 @@ export class AmqpTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
     const kind = address.server !== undefined ? 'server' : address.fanout === true ? 'fanout' : 'group';
     this.#topology.checkFits(address, kind === 'group' ? group : undefined);
     this.#checkOpen('consume');
@@ -364,7 +426,7 @@ export class AmqpTransport implements IdleTransport {
       address,
       kind === 'group' ? group : undefined,
       queue,
-      handler,
+      timeLimited(handler, address, handlerTimeoutMs),
       deliveryLimit,
       (c) => this.#closeConsumer(c),
     );
@@ -394,11 +456,18 @@ export class AmqpTransport implements IdleTransport {
     const { target: address, message: checked, timeoutMs } = checkRequest(target, message, options);
     checkUserHeaders(checked.headers);
     this.#topology.checkFits(address);
+    const body = this.#bodyOf(checked);
     this.#checkOpen('request');
     const correlationId = randomUUID();
-    const pending = new PendingRequest(checked.id, address, timeoutMs, () => this.#requests.delete(correlationId));
+    const pending = new PendingRequest(
+      checked.id,
+      address,
+      timeoutMs,
+      () => this.#requests.delete(correlationId),
+      () => this.#unreachable('send the request', timeoutMs),
+    );
     this.#requests.set(correlationId, pending);
-    this.#sendRequest(address, checked, correlationId, timeoutMs).catch((error: unknown) =>
+    this.#sendRequest(address, checked, body, correlationId, timeoutMs).catch((error: unknown) =>
       pending.reject(error instanceof Error ? error : new TransportError(errorText(error))),
     );
     return pending.promise;
@@ -434,31 +503,140 @@ export class AmqpTransport implements IdleTransport {
    */
   async deadLetters(): Promise<readonly DeadLetter[]> {
     this.#checkOpen('read dead letters');
+    return this.#withDeadLetters(async (_, channel) => {
+      const letters: DeadLetter[] = [];
+      // Unacknowledged gets return to the queue, in order, when the channel closes.
+      for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
+        letters.push(this.#deadLetterOf(message));
+        message = await channel.get(this.#topology.deadLetterQueue);
+      }
+      return letters;
+    });
+  }
+
+  /**
+   * Sends dead letters back to the queue they failed in (their group's or server's queue; a
+   * fanout one to the fanout consumers listening now), as new messages (attempt 1, same id and
+   * headers), and takes them off the dead-letter queue once the broker confirmed the copy;
+   * resolves to how many. All of them, or only those whose delivery id is `options.id`. A letter
+   * whose queue no longer exists stays where it is.
+   *
+   * @throws InvalidError for a bad `id`; TransportError once closing, or when the broker is unreachable
+   * @example
+   * ```ts
+   * await transport.replayDeadLetters({ id: 'port-42-created' }); // or () for all of them
+   * ```
+   */
+  async replayDeadLetters(options: ReplayOptions = {}): Promise<number> {
+    const id = checkReplayOptions(options);
+    this.#checkOpen('replay dead letters');
+    return this.#withDeadLetters(async (link, channel) => {
+      let replayed = 0;
+      // What is taken and not acknowledged goes back to the queue, in order, when the channel closes.
+      for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
+        const letter = this.#deadLetterOf(message);
+        const queue =
+          id === undefined || letter.delivery.id === id ? await this.#replayQueue(link, message, letter) : undefined;
+        if (queue !== undefined) {
+          const { target, delivery } = letter;
+          const properties: Options.Publish = {
+            messageId: delivery.id,
+            contentType: 'application/json',
+            persistent: target.fanout !== true,
+            headers: { ...delivery.headers, [TARGET_HEADER]: encodeTarget(target) },
+          };
+          if (target.fanout === true) {
+            await confirmed(
+              link,
+              this.#topology.exchange,
+              this.#topology.routingKey(target),
+              message.content,
+              properties,
+            );
+          } else await confirmed(link, '', queue, message.content, properties);
+          channel.ack(message);
+          replayed++;
+        }
+        message = await channel.get(this.#topology.deadLetterQueue);
+      }
+      return replayed;
+    });
+  }
+
+  /**
+   * Drops every dead letter; resolves to how many there were.
+   *
+   * @throws TransportError once closing, or when the broker is unreachable
+   * @example
+   * ```ts
+   * const dropped = await transport.purgeDeadLetters();
+   * ```
+   */
+  async purgeDeadLetters(): Promise<number> {
+    this.#checkOpen('purge dead letters');
+    return this.#withDeadLetters(async (_, channel) => {
+      const { messageCount } = await channel.purgeQueue(this.#topology.deadLetterQueue);
+      return messageCount;
+    });
+  }
+
+  /** Runs `work` with a channel of its own on which the dead-letter queue is declared. */
+  #withDeadLetters<T>(work: (link: Link, channel: Channel) => Promise<T>): Promise<T> {
     return this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
       const channel = await link.model.createChannel();
       channel.on('error', () => undefined);
-      const letters: DeadLetter[] = [];
       try {
-        await channel.assertQueue(this.#topology.deadLetterQueue, { durable: true });
-        // Unacknowledged gets return to the queue, in order, when the channel closes.
-        for (let message = await channel.get(this.#topology.deadLetterQueue); message !== false;) {
-          const headers = message.properties.headers ?? {};
-          const delivery = this.#deliveryOf(message, undefined, true);
-          const group = headers[DEAD_GROUP_HEADER];
-          letters.push(
-            Object.freeze({
-              target: delivery.target,
-              group: typeof group === 'string' ? group : undefined,
-              delivery,
-              error: String(headers[DEAD_ERROR_HEADER] ?? ''),
-            }),
-          );
-          message = await channel.get(this.#topology.deadLetterQueue);
-        }
+        await channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
+        return await work(link, channel);
       } finally {
         await channel.close().catch(() => undefined);
       }
-      return letters;
+    });
+  }
+
+  /** The queue a dead letter goes back to, if it still exists (`''` for fanout: the exchange routes it). */
+  async #replayQueue(link: Link, message: GetMessage, letter: DeadLetter): Promise<string | undefined> {
+    if (letter.target.fanout === true) return '';
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const queue =
+      typeof headers[DEAD_QUEUE_HEADER] === 'string' ? headers[DEAD_QUEUE_HEADER] : brokerDeath(headers)?.queue;
+    if (queue === undefined || queue === '') return undefined;
+    try {
+      await (await this.#admin(link)).checkQueue(queue);
+      return queue;
+    } catch {
+      // Gone (expired, deleted): the broker closed the admin channel; the next use opens another.
+      return undefined;
+    }
+  }
+
+  /**
+   * A message of the dead-letter queue as a {@link DeadLetter}: buried by a consumer (its headers
+   * say where and why), or by the broker (its `x-death` record says where and why).
+   */
+  #deadLetterOf(message: GetMessage): DeadLetter {
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const death = brokerDeath(headers);
+    const published =
+      death !== undefined && death.exchange === this.#topology.exchange
+        ? this.#topology.targetOf(death.routingKey)
+        : undefined;
+    let delivery = this.#deliveryOf(message, published, true);
+    const queue = typeof headers[DEAD_QUEUE_HEADER] === 'string' ? headers[DEAD_QUEUE_HEADER] : death?.queue;
+    const group = headers[DEAD_GROUP_HEADER] ?? (queue === undefined ? undefined : this.#topology.groupOf(queue));
+    let error = headers[DEAD_ERROR_HEADER];
+    if (typeof error !== 'string' && death !== undefined) {
+      if (death.reason === 'delivery_limit') {
+        // The broker delivered this copy once more than its limit.
+        delivery = Object.freeze({ ...delivery, attempt: delivery.attempt + this.#deliveryLimit });
+        error = neverSettled(delivery.attempt, this.#deliveryLimit);
+      } else error = `The broker dead-lettered it (${death.reason}) from ${death.queue}.`;
+    }
+    return Object.freeze({
+      target: delivery.target,
+      group: typeof group === 'string' && delivery.target.server === undefined ? group : undefined,
+      delivery,
+      error: String(error ?? ''),
     });
   }
 
@@ -516,6 +694,7 @@ export class AmqpTransport implements IdleTransport {
         link = await this.#open();
       } catch (error) {
         this.#lastError = error;
+        if (/ACCESS.REFUSED/.test(errorText(error))) this.#refuse(error);
         await this.#sleep(delay);
         delay = Math.min(delay * 2, LAST_RETRY_MS);
         continue;
@@ -525,6 +704,7 @@ export class AmqpTransport implements IdleTransport {
         return;
       }
       delay = FIRST_RETRY_MS;
+      this.#refused = undefined;
       this.#link = link;
       const reattached = [...this.#consumers].map((consumer) =>
         this.#attach(consumer, link).catch((error: unknown) => {
@@ -574,12 +754,20 @@ export class AmqpTransport implements IdleTransport {
     model.on('error', (error: Error) => (this.#lastError = error));
     model.on('close', (error?: Error) => lose(error ?? new Error('connection closed')));
     try {
-      const publisher = await model.createConfirmChannel();
-      publisher.on('error', (error: Error) => (this.#lastError = error));
-      // The publisher channel only closes with an error the broker raised: start over.
-      publisher.on('close', () => void model.close().catch(() => undefined));
-      await publisher.assertExchange(this.#topology.exchange, 'direct', { durable: true });
-      await publisher.assertQueue(this.#topology.deadLetterQueue, { durable: true });
+      // Until the link exists, a loss is the connection's: nothing to send again on it.
+      const publisher = await Publisher.open(
+        model,
+        () => link?.lost ?? true,
+        gone,
+        (returned) =>
+          // A server message no queue is bound for: nobody has ever consumed as that server.
+          warn(
+            this.#logger,
+            `Nobody serves ${returned.fields.routingKey.replace(/^server\./, '').replace(' ', '.')}: message ${String(returned.properties.messageId)} was dropped (no consumer has listened as that server).`,
+          ),
+      );
+      await publisher.channel.assertExchange(this.#topology.exchange, 'direct', { durable: true });
+      await publisher.channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
       const requester = await model.createChannel();
       requester.on('error', (error: Error) => (this.#lastError = error));
       requester.on('close', () => void model.close().catch(() => undefined));
@@ -590,7 +778,6 @@ export class AmqpTransport implements IdleTransport {
         requester,
         admin: undefined,
         declared: new Map(),
-        drained: undefined,
         lost: false,
         gone,
       };
@@ -599,6 +786,19 @@ export class AmqpTransport implements IdleTransport {
       await model.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * The broker refused the credentials: waiting longer will not help, so what waits for a
+   * connection fails now, with the broker's words (the transport keeps trying, in case they change).
+   */
+  #refuse(error: unknown): void {
+    this.#refused = new TransportError(
+      `The AMQP broker at ${redact(this.#url)} refused the credentials: ${errorText(error)}. Check the user name and password in the URL, and the user's permissions on the vhost.`,
+    );
+    const waiters = this.#linkWaiters;
+    this.#linkWaiters = [];
+    for (const wake of waiters) wake(this.#refused);
   }
 
   /** Sleeps `ms` unless the transport closes first; the timer does not keep the process alive. */
@@ -614,10 +814,12 @@ export class AmqpTransport implements IdleTransport {
   #whenLinked(deadline: number, operation: string): Promise<Link> {
     const link = this.#link;
     if (link !== undefined && !link.lost) return Promise.resolve(link);
+    if (this.#refused !== undefined) return Promise.reject(this.#refused);
     return new Promise<Link>((resolve, reject) => {
-      const wake = (next: Link): void => {
+      const wake = (next: Link | TransportError): void => {
         clearTimeout(timer);
-        resolve(next);
+        if (next instanceof TransportError) reject(next);
+        else resolve(next);
       };
       const timer = setTimeout(
         () => {
@@ -630,10 +832,10 @@ export class AmqpTransport implements IdleTransport {
     });
   }
 
-  #unreachable(operation: string): TransportError {
+  #unreachable(operation: string, waitedMs = this.#connectTimeoutMs): TransportError {
     const cause = this.#lastError === undefined ? '' : ` (last error: ${errorText(this.#lastError)})`;
     return new TransportError(
-      `Cannot ${operation}: the AMQP broker at ${redact(this.#url)} was unreachable for ${this.#connectTimeoutMs} ms${cause}. Check that it runs and that the URL is right, or raise connectTimeoutMs.`,
+      `Cannot ${operation}: the AMQP broker at ${redact(this.#url)} was unreachable for ${waitedMs} ms${cause}. Check that it runs and that the URL is right, or raise connectTimeoutMs.`,
     );
   }
 
@@ -700,12 +902,29 @@ export class AmqpTransport implements IdleTransport {
     return queue;
   }
 
-  #queueOptions(durable = true): Options.AssertQueue {
+  /**
+   * The arguments of a group or server queue: its kind, and the dead letters as where the broker
+   * puts a message it gives up on (past the delivery limit of a quorum queue, or rejected by a
+   * consumer that could not settle it otherwise).
+   */
+  #queueOptions(): Options.AssertQueue {
     return {
-      durable,
+      durable: true,
       ...(this.#queueExpiresMs !== undefined && { expires: this.#queueExpiresMs }),
       ...(this.#maxQueueLength !== Infinity && { maxLength: this.#maxQueueLength }),
+      deadLetterExchange: '',
+      deadLetterRoutingKey: this.#topology.deadLetterQueue,
+      arguments: {
+        'x-queue-type': this.#queueType,
+        // The broker's own limit only stops a message that never reaches a live handler to be
+        // buried with its reason (see #deliver): each crash adds one to its count.
+        ...(this.#queueType === 'quorum' && { 'x-delivery-limit': this.#deliveryLimit }),
+      },
     };
+  }
+
+  #deadLetterQueueOptions(): Options.AssertQueue {
+    return { durable: true, arguments: { 'x-queue-type': this.#queueType } };
   }
 
   // ---- consumers --------------------------------------------------------------------------
@@ -724,7 +943,8 @@ export class AmqpTransport implements IdleTransport {
         await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey(target));
       } else if (target.fanout === true) {
         // Its own queue, gone with the consumer: a fanout consumer only gets later messages.
-        const { maxLength } = this.#queueOptions(false);
+        // Classic: quorum queues cannot be exclusive.
+        const maxLength = this.#maxQueueLength === Infinity ? undefined : this.#maxQueueLength;
         ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false, maxLength }));
         await channel.bindQueue(queue, this.#topology.exchange, this.#topology.routingKey(target));
       } else {
@@ -824,9 +1044,14 @@ export class AmqpTransport implements IdleTransport {
     // The handler starts a microtask later, once the consumer is marked busy: a handler that
     // closes its own consumer at once still has `close()` wait for this delivery.
     const running = Promise.resolve()
-      .then(() =>
-        delivery === undefined ? { ok: false as const, error: parseError } : runHandler(consumer.handler, delivery),
-      )
+      .then((): Outcome | Promise<Outcome> => {
+        if (delivery === undefined) return { ok: false, error: parseError };
+        if (!request && delivery.attempt > consumer.deliveryLimit) {
+          // Its earlier deliveries never settled: each crashed its consumer (or lost its channel).
+          return { ok: false, error: new DeadLetterError(neverSettled(delivery.attempt - 1, consumer.deliveryLimit)) };
+        }
+        return runHandler(consumer.handler, delivery);
+      })
       .then(async (outcome) => {
         if (request) {
           this.#reply(channel, message, outcome);
@@ -839,8 +1064,16 @@ export class AmqpTransport implements IdleTransport {
         }
       })
       .catch((error: unknown) => {
-        // Not acknowledged: the broker delivers it again once this channel is gone.
-        warn(this.#logger, `Could not settle a delivery from ${queue}: ${errorText(error)}`);
+        // On a lost connection the broker delivers it again. Otherwise (the copy could not be
+        // encoded or was refused), the broker dead-letters the original itself: never left
+        // unsettled, which would stall the consumer for good.
+        if (link.lost) return;
+        warn(
+          this.#logger,
+          `Could not settle a delivery from ${queue} (${errorText(error)}); ${request ? 'dropped' : 'rejected to the dead letters'}.`,
+        );
+        if (request) ack();
+        else reject(ahead);
       })
       .finally(() => {
         if (id !== undefined) this.#release(seen, id);
@@ -879,8 +1112,11 @@ export class AmqpTransport implements IdleTransport {
       fallback ??
       Object.freeze({ topic: fields.routingKey });
     const recorded = Number(headers[ATTEMPT_HEADER]);
-    const attempt =
-      (Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 1) + (!deadLetter && fields.redelivered ? 1 : 0);
+    // A quorum queue counts this copy's earlier deliveries (crashes included); a classic one only
+    // says that there was one.
+    const count = Number(headers[DELIVERY_COUNT_HEADER]);
+    const earlier = Number.isSafeInteger(count) && count > 0 ? count : fields.redelivered ? 1 : 0;
+    const attempt = (Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 1) + (deadLetter ? 0 : earlier);
     let body: unknown;
     try {
       body = JSON.parse(message.content.toString('utf8'));
@@ -918,6 +1154,7 @@ export class AmqpTransport implements IdleTransport {
     ack: () => void,
   ): Promise<void> {
     const attempt = delivery?.attempt ?? 1;
+    const dead = error instanceof DeadLetterError;
     // The copy goes through the default exchange, whose routing key is the queue: it carries its target.
     const headers: Record<string, unknown> = {
       ...(message.properties.headers ?? {}),
@@ -930,28 +1167,34 @@ export class AmqpTransport implements IdleTransport {
       persistent: true,
       headers,
     };
-    if (delivery !== undefined && attempt < consumer.deliveryLimit) {
+    if (delivery !== undefined && !dead && attempt < consumer.deliveryLimit) {
       await confirmed(link, '', queue, message.content, properties);
       ack();
       return;
     }
-    const text = errorText(error);
+    const { text, truncated } = boundedErrorText(dead ? error.reason : errorText(error));
     headers[ATTEMPT_HEADER] = attempt;
     headers[DEAD_QUEUE_HEADER] = queue;
     if (consumer.group !== undefined) headers[DEAD_GROUP_HEADER] = consumer.group;
     headers[DEAD_ERROR_HEADER] = text;
+    if (truncated) headers[DEAD_TRUNCATED_HEADER] = errorText(error).length;
     await confirmed(link, '', this.#topology.deadLetterQueue, message.content, properties);
     ack();
     warn(
       this.#logger,
-      `Message ${delivery?.id ?? '(unreadable)'} to ${describeTarget(consumer.target)}${consumer.group === undefined ? '' : ` (group ${consumer.group})`} dead-lettered after ${attempt} deliveries: ${text}`,
+      `Message ${delivery?.id ?? '(unreadable)'} to ${describeTarget(consumer.target)}${consumer.group === undefined ? '' : ` (group ${consumer.group})`} dead-lettered after ${attempt} deliveries: ${text.slice(0, 500)}`,
     );
   }
 
   #reply(channel: Channel, message: ConsumeMessage, outcome: Outcome): void {
-    const reply = replyOf(outcome);
+    let reply = replyOf(outcome);
+    if ('json' in reply && Buffer.byteLength(reply.json) > this.#maxMessageBytes) {
+      const tooLarge = new MessageTooLargeError(Buffer.byteLength(reply.json), this.#maxMessageBytes);
+      reply = { name: tooLarge.name, text: `The reply: ${tooLarge.message}` };
+    }
     const ok = 'json' in reply;
-    const json = ok ? reply.json : JSON.stringify({ name: reply.name, message: reply.text });
+    const json =
+      'json' in reply ? reply.json : JSON.stringify({ name: reply.name, message: boundedErrorText(reply.text).text });
     channel.publish('', message.properties.replyTo as string, Buffer.from(json), {
       correlationId: message.properties.correlationId as string | undefined,
       contentType: 'application/json',
@@ -983,7 +1226,13 @@ export class AmqpTransport implements IdleTransport {
     );
   }
 
-  async #sendRequest(target: Target, checked: CheckedMessage, correlationId: string, timeoutMs: number): Promise<void> {
+  async #sendRequest(
+    target: Target,
+    checked: CheckedMessage,
+    body: Buffer,
+    correlationId: string,
+    timeoutMs: number,
+  ): Promise<void> {
     await this.#withLink(Date.now() + Math.min(timeoutMs, this.#connectTimeoutMs), async (link) => {
       let queue: string;
       if (target.server !== undefined) {
@@ -992,9 +1241,11 @@ export class AmqpTransport implements IdleTransport {
         await this.#declareDefaultQueue(link, target.topic);
         queue = this.#topology.groupQueue(target.topic, target.topic);
       }
-      if (!this.#requests.has(correlationId)) return;
+      const pending = this.#requests.get(correlationId);
+      if (pending === undefined) return;
+      pending.sent = true;
       // Straight to the one queue (not through the exchange, which would copy it to every group).
-      link.requester.sendToQueue(queue, Buffer.from(checked.json), {
+      link.requester.sendToQueue(queue, body, {
         messageId: checked.id,
         correlationId,
         replyTo: REPLY_TO,
@@ -1076,6 +1327,26 @@ function acknowledge({ channel, message }: Ahead): void {
   }
 }
 
+/**
+ * Rejects a message without requeueing it: the broker sends it to the queue's dead-letter
+ * exchange (the dead letters). A channel that is gone gives it back to the broker instead.
+ */
+function reject({ channel, message }: Ahead): void {
+  try {
+    channel.nack(message, false, false);
+  } catch {
+    // The channel is gone: the broker gives the message to another consumer.
+  }
+}
+
+/** Why a delivery is dead-lettered without its handler: the earlier ones never settled. */
+function neverSettled(deliveries: number, limit: number): string {
+  return (
+    `Delivered ${deliveries} times without being settled: its consumer crashed, or lost its ` +
+    `connection, while handling it (delivery limit ${limit}).`
+  );
+}
+
 /** A consumer of an {@link AmqpTransport}. */
 class AmqpConsumer implements Consumer {
   /** The settlement of the delivery in progress, if any: one at a time. */
@@ -1110,11 +1381,10 @@ class AmqpConsumer implements Consumer {
 /** A link that is already lost: what operations waiting for a connection get once closing. */
 const closedLink: Link = Object.freeze({
   model: undefined as unknown as ChannelModel,
-  publisher: undefined as unknown as ConfirmChannel,
+  publisher: undefined as unknown as Publisher,
   requester: undefined as unknown as Channel,
   admin: undefined,
   declared: new Map<string, Promise<void>>(),
-  drained: undefined,
   lost: true,
   gone: Promise.resolve(),
 });
@@ -1124,27 +1394,27 @@ async function confirmed(
   link: Link,
   exchange: string,
   routingKey: string,
-  content: string | Buffer,
+  content: Buffer,
   properties: Options.Publish,
 ): Promise<void> {
-  if (link.drained !== undefined) await link.drained;
   if (link.lost) throw new TransportError('The connection to the broker was lost.');
-  await new Promise<void>((resolve, reject) => {
-    const body = typeof content === 'string' ? Buffer.from(content) : content;
-    const ready = link.publisher.publish(exchange, routingKey, body, properties, (error: unknown) => {
-      if (error === null || error === undefined) resolve();
-      else reject(link.lost ? error : new TransportError(`The broker refused the message (${errorText(error)}).`));
-    });
-    if (!ready && link.drained === undefined) {
-      // The socket's buffer is full: later publishes wait for it to drain.
-      link.drained = new Promise<void>((resume) =>
-        link.publisher.once('drain', () => {
-          link.drained = undefined;
-          resume();
-        }),
-      );
-    }
-  });
+  await link.publisher.send(exchange, routingKey, content, properties);
+}
+
+/** The broker's record of why it dead-lettered a message (its first `x-death` entry), if it did. */
+function brokerDeath(
+  headers: Record<string, unknown>,
+): { queue: string; reason: string; exchange: string; routingKey: string } | undefined {
+  const deaths = headers['x-death'];
+  if (!Array.isArray(deaths) || deaths.length === 0) return undefined;
+  const last = deaths[0] as Record<string, unknown>;
+  const keys = last['routing-keys'];
+  return {
+    queue: String(last.queue ?? ''),
+    reason: String(last.reason ?? ''),
+    exchange: String(last.exchange ?? ''),
+    routingKey: Array.isArray(keys) && keys.length > 0 ? String(keys[0]) : '',
+  };
 }
 
 function asTransportError(error: unknown): Error {

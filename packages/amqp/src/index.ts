@@ -5,4 +5,5 @@
  */
 
 export * from './amqp.transport.js';
+export * from './errors.js';
 export { MAX_NAME_BYTES, RESERVED_HEADER_PREFIX } from './topology.js';

@@ -38,6 +38,41 @@ export const REPLY_HEADER = 'x-herald-reply';
 export const DEAD_QUEUE_HEADER = 'x-herald-queue';
 export const DEAD_GROUP_HEADER = 'x-herald-group';
 export const DEAD_ERROR_HEADER = 'x-herald-error';
+/** Header of a dead letter whose error was cut to {@link MAX_ERROR_BYTES}: the length of the whole text. */
+export const DEAD_TRUNCATED_HEADER = 'x-herald-error-truncated';
+/**
+ * Header a quorum queue sets on a message it delivers again: how many times it delivered this
+ * copy before, whether its handler failed or its consumer crashed.
+ */
+export const DELIVERY_COUNT_HEADER = 'x-delivery-count';
+
+/**
+ * The most of an error's text (UTF-8 bytes) a dead letter's header carries. AMQP encodes a
+ * message's headers in one field table, which amqplib caps at 64 KiB: an error text left whole
+ * could make the dead letter impossible to send, and the delivery impossible to settle.
+ */
+export const MAX_ERROR_BYTES = 8 * 1024;
+
+/**
+ * `text`, cut to {@link MAX_ERROR_BYTES} with a note saying so when it is longer.
+ *
+ * @example
+ * ```ts
+ * const { text, truncated } = boundedErrorText('x'.repeat(70_000)); // truncated: true
+ * ```
+ */
+export function boundedErrorText(text: string): { text: string; truncated: boolean } {
+  if (text.length <= MAX_ERROR_BYTES / 3 || Buffer.byteLength(text) <= MAX_ERROR_BYTES) {
+    return { text, truncated: false };
+  }
+  const note = ` … [truncated: ${text.length} characters in all]`;
+  let cut = Buffer.from(text)
+    .subarray(0, MAX_ERROR_BYTES - note.length)
+    .toString('utf8');
+  // A multi-byte character cut in two decodes as U+FFFD: drop it.
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return { text: cut + note, truncated: true };
+}
 
 /** The queue and exchange names of one namespace. */
 export class Topology {
@@ -75,6 +110,15 @@ export class Topology {
   /** The queue of a `{ topic }` group (the default group is the topic itself). */
   groupQueue(topic: string, group: string): string {
     return group === topic ? `${this.namespace}.topic.${topic}` : `${this.namespace}.topic.${topic} ${group}`;
+  }
+
+  /** The group whose queue `queue` is, when it is a group queue of this namespace. */
+  groupOf(queue: string): string | undefined {
+    const prefix = `${this.namespace}.topic.`;
+    if (!queue.startsWith(prefix)) return undefined;
+    const rest = queue.slice(prefix.length);
+    const space = rest.indexOf(' ');
+    return space < 0 ? rest : rest.slice(space + 1);
   }
 
   /** The queue of a `{ topic, server }` target. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { InvalidError } from '@herald/core';
-import { TransportError, type Transport } from '@herald/messaging';
+import { CallTimeoutError, TransportError, type Transport } from '@herald/messaging';
 import { connect as amqplibConnect } from 'amqplib';
 import { AmqpTransport, type AmqpTransportOptions } from '../src/index.js';
 import { expectInvalid, inbox, transportContract } from '../../messaging/test/transport.contract.js';
@@ -45,6 +45,21 @@ describe('AmqpTransport without a broker', () => {
     await expect(transport.publish({ topic: 't' }, { body: 1 })).rejects.toThrow(/closed/);
   });
 
+  it('rejects a request with TransportError (unreachable), not CallTimeoutError, when the broker is down', async () => {
+    const transport = new AmqpTransport({ url: 'amqp://127.0.0.1:1', connectTimeoutMs: 10_000 });
+    try {
+      const error = await transport.request({ topic: 'l3_agent' }, { body: 'sync' }, { timeoutMs: 200 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TransportError);
+      expect(error).not.toBeInstanceOf(CallTimeoutError);
+      expect((error as Error).message).toMatch(/unreachable for 200 ms/);
+    } finally {
+      await transport.close();
+    }
+  });
+
   it.each([
     ['options that are not an object', 5, 'options'],
     ['a URL that is not AMQP', { url: 'http://rabbit' }, 'options.url'],
@@ -57,6 +72,8 @@ describe('AmqpTransport without a broker', () => {
     ['a logger without error()', { logger: {} }, 'options.logger'],
     ['a prefetch of 0', { prefetch: 0 }, 'options.prefetch'],
     ['a zero maxQueueLength', { maxQueueLength: 0 }, 'options.maxQueueLength'],
+    ['an unknown queue type', { queueType: 'stream' }, 'options.queueType'],
+    ['a maxMessageBytes of 0', { maxMessageBytes: 0 }, 'options.maxMessageBytes'],
   ])('refuses %s with an InvalidError naming it', (_, options, element) => {
     let error: unknown;
     try {

@@ -1,9 +1,8 @@
 // Jest globalSetup of the @herald/amqp project: a RabbitMQ broker for the tests that need one.
 // `$HERALD_AMQP_URL` when set, else a broker listening on 127.0.0.1:5672, else a throwaway node
 // started from `rabbitmq-server` (stopped by global-teardown.mjs). The test files get the URL in
-// `process.env.HERALD_AMQP_URL` (workers inherit the environment), and for a node started here its
-// dir (its HOME, with the Erlang cookie) and name in HERALD_RABBITMQ_HOME and HERALD_RABBITMQ_NODE,
-// for rabbitmqctl. Without a broker the broker tests are skipped with a notice, except under
+// `process.env.HERALD_AMQP_URL` (workers inherit the environment); tests that restart or kill their
+// broker start one of their own instead (own-broker.ts). Without a broker the broker tests are skipped with a notice, except under
 // CI=true, where this fails the run.
 import { obtainBroker } from '../../../scripts/rabbitmq.mjs';
 
@@ -12,11 +11,6 @@ export default async function globalSetup() {
   try {
     const broker = await obtainBroker({ log });
     process.env.HERALD_AMQP_URL = broker.url;
-    if (broker.started) {
-      // For tests that drive the node with rabbitmqctl (its HOME holds the Erlang cookie).
-      process.env.HERALD_RABBITMQ_HOME = broker.dir;
-      process.env.HERALD_RABBITMQ_NODE = broker.node;
-    }
     globalThis.heraldAmqpBroker = broker;
     if (broker.source === 'env') log('using the broker in HERALD_AMQP_URL');
   } catch (error) {

@@ -1,40 +1,25 @@
 /**
  * What happens when the broker drops every connection, or restarts: the transport reconnects,
  * declares its topology and consumers again, and sends what it had not got confirmed. The broker
- * is told to close the connections with `rabbitmqctl`, which only works on a node the tests
- * started (global-setup.mjs says where it lives).
+ * is a node of this file's own (own-broker.ts), driven with `rabbitmqctl`.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { describe, expect, it } from '@jest/globals';
+import { it, expect } from '@jest/globals';
 import { TransportError } from '@herald/messaging';
 import { AmqpTransport } from '../src/index.js';
 import { gate, inbox } from '../../messaging/test/transport.contract.js';
-import { brokerUrl } from './broker.js';
+import { describeWithOwnBroker, ownBroker } from './own-broker.js';
 
-const nodeHome = process.env.HERALD_RABBITMQ_HOME;
-const nodeName = process.env.HERALD_RABBITMQ_NODE;
-const describeWithNode =
-  brokerUrl !== undefined && nodeHome !== undefined && nodeName !== undefined ? describe : describe.skip;
+describeWithOwnBroker('AmqpTransport after the broker dropped its connection', () => {
+  const broker = ownBroker();
+  const rabbitmqctl = (...args: string[]): Promise<string> => broker.current().rabbitmqctl(...args);
+  /** Has the broker close every client connection, as it does when it shuts down. */
+  const dropAllConnections = (): Promise<string> => rabbitmqctl('close_all_connections', 'herald reconnect test');
 
-/** Runs `rabbitmqctl` against the tests' node. */
-async function rabbitmqctl(...args: string[]): Promise<void> {
-  await promisify(execFile)('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', nodeName!, ...args], {
-    env: { ...process.env, HOME: nodeHome!, ERL_EPMD_ADDRESS: '127.0.0.1', RABBITMQ_CONF_ENV_FILE: '/dev/null' },
-  });
-}
-
-/** Has the broker close every client connection, as it does when it shuts down. */
-async function dropAllConnections(): Promise<void> {
-  await rabbitmqctl('close_all_connections', 'herald reconnect test');
-}
-
-describeWithNode('AmqpTransport after the broker dropped its connection', () => {
   it('reconnects, consumes again, and loses no confirmed message', async () => {
     const warnings: string[] = [];
     const transport = await AmqpTransport.connect({
-      url: brokerUrl,
+      url: broker.current().url,
       namespace: `test-${randomUUID()}`,
       queueExpiresMs: 60_000,
       logger: { error: (m) => void warnings.push(m), warn: (m) => void warnings.push(m) },
@@ -71,7 +56,7 @@ describeWithNode('AmqpTransport after the broker dropped its connection', () => 
 
   it('keeps a confirmed message across a broker restart, and consumes again after it', async () => {
     const options = {
-      url: brokerUrl,
+      url: broker.current().url,
       namespace: `test-${randomUUID()}`,
       queueExpiresMs: 60_000,
       connectTimeoutMs: 30_000,

@@ -26,6 +26,25 @@ export function describeTarget(target: Target): string {
 export class TransportError extends HeraldError {}
 
 /**
+ * A handler did not settle within its consumer's `handlerTimeoutMs`: its delivery counts as failed.
+ *
+ * @example
+ * ```ts
+ * const letters = await transport.deadLetters(); // error: 'The handler of dhcp_agent did not settle within 30000 ms …'
+ * ```
+ */
+export class HandlerTimeoutError extends HeraldError {
+  constructor(
+    readonly target: Target,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `The handler of ${describeTarget(target)} did not settle within ${timeoutMs} ms: the delivery counts as failed. Make the handler faster, or raise handlerTimeoutMs.`,
+    );
+  }
+}
+
+/**
  * A request got no reply in time (oslo's `MessagingTimeout`).
  *
  * @example

@@ -29,6 +29,7 @@
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
 import { DeadLetterError, describeTarget, RemoteError, TransportError } from './errors.js';
+import type { ReplayOptions } from './transport.js';
 import {
   checkCloseOptions,
   checkConsumeOptions,
@@ -37,6 +38,7 @@ import {
   checkLogger,
   checkMaxQueueLength,
   checkMessage,
+  checkReplayOptions,
   checkRequest,
   checkTarget,
   DEFAULT_DEDUPLICATION_WINDOW,
@@ -44,6 +46,7 @@ import {
   PendingReply,
   replyOf,
   runHandler,
+  timeLimited,
   warn,
   type Outcome,
 } from './transport.kit.js';
@@ -341,10 +344,11 @@ export class InMemoryTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
     this.#checkOpen('consume');
     const queue = this.#queueFor(address, group);
-    const consumer = new MemoryConsumer(address, handler, deliveryLimit, queue, (c) => this.#detach(c));
+    const run = timeLimited(handler, address, handlerTimeoutMs);
+    const consumer = new MemoryConsumer(address, run, deliveryLimit, queue, (c) => this.#detach(c));
     queue.consumers.push(consumer);
     this.#schedule(queue);
     return consumer;
@@ -413,6 +417,58 @@ export class InMemoryTransport implements IdleTransport {
    */
   deadLetters(): readonly DeadLetter[] {
     return [...this.#deadLetters];
+  }
+
+  /**
+   * Sends dead letters back to the queue they failed in (their group's, or their server's), as
+   * new messages (attempt 1, same id), and takes them off the dead letters; resolves to how many.
+   * All of them, or only those whose delivery id is `options.id`. A fanout letter goes to the
+   * fanout consumers listening now.
+   *
+   * @throws InvalidError for an `id` that is not a non-empty string
+   * @example
+   * ```ts
+   * await transport.replayDeadLetters({ id: 'port-42-created' });
+   * ```
+   */
+  async replayDeadLetters(options: ReplayOptions = {}): Promise<number> {
+    const id = checkReplayOptions(options);
+    this.#checkOpen('replay dead letters');
+    let replayed = 0;
+    for (const letter of [...this.#deadLetters]) {
+      if (id !== undefined && letter.delivery.id !== id) continue;
+      this.#deadLetters.splice(this.#deadLetters.indexOf(letter), 1);
+      const { target, delivery } = letter;
+      const queues =
+        target.fanout === true || target.server !== undefined
+          ? this.#queuesFor(target)
+          : [this.#queueFor(target, letter.group ?? target.topic)];
+      for (const queue of queues) {
+        queue.messages.push({
+          id: delivery.id,
+          target,
+          headers: delivery.headers,
+          json: JSON.stringify(delivery.body),
+          attempt: 1,
+          request: undefined,
+        });
+        this.#schedule(queue);
+      }
+      replayed++;
+    }
+    return replayed;
+  }
+
+  /**
+   * Drops every dead letter; resolves to how many there were.
+   *
+   * @example
+   * ```ts
+   * const dropped = await transport.purgeDeadLetters();
+   * ```
+   */
+  async purgeDeadLetters(): Promise<number> {
+    return this.#deadLetters.splice(0).length;
   }
 
   /**

@@ -7,13 +7,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { errorText, InvalidError, type Logger } from '@herald/core';
-import { CallTimeoutError } from './errors.js';
+import { CallTimeoutError, HandlerTimeoutError } from './errors.js';
 import type {
   ConsumeOptions,
   CloseOptions,
   Delivery,
   DeliveryHandler,
   OutgoingMessage,
+  ReplayOptions,
   RequestOptions,
   Target,
   Transport,
@@ -178,16 +179,47 @@ export function checkConsumeOptions(
   options: ConsumeOptions,
   target: Target,
   defaultLimit: number,
-): { group: string; deliveryLimit: number } {
+): { group: string; deliveryLimit: number; handlerTimeoutMs: number | undefined } {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidError('options', options, 'pass { group, deliveryLimit } or nothing.');
+    throw new InvalidError('options', options, 'pass { group, deliveryLimit, handlerTimeoutMs } or nothing.');
   }
-  const { group = target.topic, deliveryLimit = defaultLimit } = options;
+  const { group = target.topic, deliveryLimit = defaultLimit, handlerTimeoutMs } = options;
   if (typeof group !== 'string' || group === '') {
     throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out for the topic.');
   }
   checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
-  return { group, deliveryLimit };
+  if (
+    handlerTimeoutMs !== undefined &&
+    (typeof handlerTimeoutMs !== 'number' || !(handlerTimeoutMs > 0) || handlerTimeoutMs > MAX_TIMER_MS)
+  ) {
+    throw new InvalidError(
+      'options.handlerTimeoutMs',
+      handlerTimeoutMs,
+      `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}, or leave it out (no limit).`,
+    );
+  }
+  return { group, deliveryLimit, handlerTimeoutMs };
+}
+
+/**
+ * `handler`, failing with `HandlerTimeoutError` when it has not settled within `timeoutMs` (the
+ * handler itself runs on: nothing can stop it). Without a timeout, `handler` itself.
+ *
+ * @example
+ * ```ts
+ * const run = timeLimited(handler, target, options.handlerTimeoutMs);
+ * ```
+ */
+export function timeLimited(handler: DeliveryHandler, target: Target, timeoutMs: number | undefined): DeliveryHandler {
+  if (timeoutMs === undefined) return handler;
+  return (delivery) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HandlerTimeoutError(target, timeoutMs)), timeoutMs);
+      Promise.resolve()
+        .then(() => handler(delivery))
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
 }
 
 /**
@@ -233,6 +265,26 @@ export function checkRequest(
     throw new InvalidError('target', target, 'a request goes to one consumer: pass { topic } or { topic, server }.');
   }
   return { target: address, message: checkMessage(message), timeoutMs: checkRequestOptions(options) };
+}
+
+/**
+ * The message id a replay is limited to, if any.
+ *
+ * @throws InvalidError for options that are not an object, or an `id` that is not a non-empty string
+ * @example
+ * ```ts
+ * const id = checkReplayOptions({ id: 'port-42-created' });
+ * ```
+ */
+export function checkReplayOptions(options: ReplayOptions): string | undefined {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidError('options', options, 'pass { id } or nothing (all the dead letters).');
+  }
+  const { id } = options;
+  if (id !== undefined && (typeof id !== 'string' || id === '')) {
+    throw new InvalidError('options.id', id, 'pass the message id of the dead letter to replay, or leave it out.');
+  }
+  return id;
 }
 
 /**
@@ -437,10 +489,18 @@ export class PendingReply {
       this.#reject = reject;
     });
     this.#timer = setTimeout(() => {
-      this.reject(new CallTimeoutError(target, timeoutMs));
+      this.reject(this.timeoutError(timeoutMs));
       timedOut();
     }, timeoutMs);
     this.#timer.unref();
+  }
+
+  /**
+   * What the request rejects with when no reply came in time: a `CallTimeoutError`. A transport
+   * that knows better (the request never left: its broker was unreachable) says so instead.
+   */
+  protected timeoutError(timeoutMs: number): Error {
+    return new CallTimeoutError(this.target, timeoutMs);
   }
 
   /** Whether the reply, a failure or the timeout has settled it. */

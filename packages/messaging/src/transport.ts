@@ -72,6 +72,13 @@ export interface ConsumeOptions {
   readonly group?: string;
   /** Deliveries of one message before it is dead-lettered. Default {@link DEFAULT_DELIVERY_LIMIT}. */
   readonly deliveryLimit?: number;
+  /**
+   * How long a handler may take, in milliseconds. A delivery whose handler has not settled by
+   * then fails with `HandlerTimeoutError`: it is retried (or dead-lettered at the limit) like any
+   * failure, and the consumer takes its next message. The hung handler itself cannot be stopped:
+   * it runs on, and what it returns later is ignored. Default: no limit.
+   */
+  readonly handlerTimeoutMs?: number;
 }
 
 /** The default {@link ConsumeOptions.deliveryLimit}. */
@@ -143,4 +150,18 @@ export interface Transport {
 export interface IdleTransport extends Transport {
   /** Resolves once nothing is queued for, or running in, this transport's consumers. */
   idle(): Promise<void>;
+}
+
+/**
+ * Options of a transport's `replayDeadLetters` (`InMemoryTransport`, `AmqpTransport`).
+ *
+ * @example
+ * ```ts
+ * await transport.replayDeadLetters({ id: 'port-42-created' }); // one
+ * await transport.replayDeadLetters();                          // all
+ * ```
+ */
+export interface ReplayOptions {
+  /** Only the dead letters of this message id. Default: all. */
+  readonly id?: string;
 }

@@ -14,11 +14,13 @@ import { InvalidError } from '@herald/core';
 import { watchUnhandledRejections } from '../../core/test/support.js';
 import {
   CallTimeoutError,
+  DeadLetterError,
   DEFAULT_DELIVERY_LIMIT,
   RemoteError,
   TransportError,
   type ConsumeOptions,
   type Consumer,
+  type DeadLetter,
   type Delivery,
   type DeliveryHandler,
   type OutgoingMessage,
@@ -427,6 +429,68 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
           1,
         ]);
         expect(box.bodies().at(-1)).toBe('marker');
+      });
+
+      it('dead-letters at once, with its reason, a delivery whose handler throws DeadLetterError', async () => {
+        const box = inbox((d) => {
+          if (d.body === 'alien') throw new DeadLetterError('not a Herald message');
+        });
+        await consume(TOPIC, box.handler, { group: 'audit' });
+        await publish(TOPIC, 'alien', { id: 'alien-1' });
+        await publish(TOPIC, 'marker');
+        await box.until(2);
+        expect(box.deliveries.map((d) => [d.body, d.attempt])).toEqual([
+          ['alien', 1],
+          ['marker', 1],
+        ]);
+        // Both transports list their dead letters (a broker's asynchronously).
+        const letters = await (
+          transport as Transport & { deadLetters(): Promise<readonly DeadLetter[]> }
+        ).deadLetters();
+        expect(letters.map((l) => [l.delivery.id, l.group, l.error, l.delivery.attempt])).toEqual([
+          ['alien-1', 'audit', 'not a Herald message', 1],
+        ]);
+      });
+
+      it('replays a dead letter to the queue it failed in, as attempt 1, and purges the others', async () => {
+        const dead = transport as Transport & {
+          deadLetters(): Promise<readonly DeadLetter[]>;
+          replayDeadLetters(options?: { id?: string }): Promise<number>;
+          purgeDeadLetters(): Promise<number>;
+        };
+        let failing = true;
+        const box = inbox((d) => {
+          if (failing && d.body !== 'marker') throw new DeadLetterError('not now');
+        });
+        await consume(TOPIC, box.handler, { group: 'audit' });
+        await publish(TOPIC, 'one', { id: 'one' });
+        await publish(TOPIC, 'two', { id: 'two' });
+        await publish(TOPIC, 'marker');
+        await box.until(3);
+        failing = false;
+        expect(await dead.replayDeadLetters({ id: 'one' })).toBe(1);
+        const [, , , replayed] = await box.until(4);
+        expect(replayed).toMatchObject({ id: 'one', body: 'one', attempt: 1, target: TOPIC });
+        expect((await dead.deadLetters()).map((l) => l.delivery.id)).toEqual(['two']);
+        expect(await dead.purgeDeadLetters()).toBe(1);
+        expect(await dead.deadLetters()).toEqual([]);
+      });
+
+      it('fails a delivery whose handler outlives handlerTimeoutMs, retries it, and takes the next one meanwhile', async () => {
+        const hung = gate();
+        const box = inbox((d) => (d.body === 'slow' && d.attempt === 1 ? hung.promise : undefined));
+        await consume(TOPIC, box.handler, { handlerTimeoutMs: 100 });
+        await publish(TOPIC, 'slow');
+        await publish(TOPIC, 'next');
+        await box.until(3);
+        // The retry goes back to the head of the queue in memory, to its back on a broker.
+        expect(box.deliveries.map((d) => `${String(d.body)} ${d.attempt}`).sort()).toEqual([
+          'next 1',
+          'slow 1',
+          'slow 2',
+        ]);
+        hung.open();
+        await expectInvalid(consume(TOPIC, box.handler, { handlerTimeoutMs: 0 }), 'options.handlerTimeoutMs');
       });
 
       it('gives the redelivery a fresh copy of the body', async () => {
