@@ -34,6 +34,11 @@ export interface ForwardRetry {
 /**
  * The default {@link ForwardRetry}: 6 publishes, the retries after 0.1, 0.2, 0.4, 0.8 and 1.6 s
  * (about 3 s of broker trouble, on top of the transport's own reconnection wait).
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER], retry: { ...DEFAULT_FORWARD_RETRY, attempts: 10 } });
+ * ```
  */
 export const DEFAULT_FORWARD_RETRY: ForwardRetry = Object.freeze({
   attempts: 6,

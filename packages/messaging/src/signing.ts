@@ -15,13 +15,34 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { describeValue, InvalidError } from '@herald/core';
 import type { CloudEvent } from './envelope.js';
 
-/** The header that carries an event's signature: `sha256=<hex HMAC>`. */
+/**
+ * The header that carries an event's signature: `sha256=<hex HMAC>`.
+ *
+ * @example
+ * ```ts
+ * const signed = delivery.headers[SIGNATURE_HEADER] !== undefined;
+ * ```
+ */
 export const SIGNATURE_HEADER = 'herald-signature';
 
-/** The header that names the key an event was signed with ({@link BridgeKey.id}). */
+/**
+ * The header that names the key an event was signed with ({@link BridgeKey.id}).
+ *
+ * @example
+ * ```ts
+ * log.info(`event signed with key ${delivery.headers[KEY_ID_HEADER]}`);
+ * ```
+ */
 export const KEY_ID_HEADER = 'herald-key-id';
 
-/** The fewest bytes a {@link BridgeKey.secret} may have: the HMAC-SHA256 output size (RFC 2104). */
+/**
+ * The fewest bytes a {@link BridgeKey.secret} may have: the HMAC-SHA256 output size (RFC 2104).
+ *
+ * @example
+ * ```ts
+ * const secret = randomBytes(MIN_SECRET_BYTES);
+ * ```
+ */
 export const MIN_SECRET_BYTES = 32;
 
 const SIGNATURE_PREFIX = 'sha256=';
@@ -49,7 +70,15 @@ export interface BridgeKey {
   readonly sources: readonly string[];
 }
 
-/** A checked, frozen copy of a key, with its secret as bytes. */
+/**
+ * A checked, frozen copy of a key, with its secret as bytes, as {@link checkKey} makes it.
+ *
+ * @example
+ * ```ts
+ * const key: CheckedKey = checkKey('serverKey', serverKey);
+ * key.sources.has('neutron-server@host-1'); // true
+ * ```
+ */
 export interface CheckedKey {
   readonly id: string;
   readonly secret: Uint8Array;

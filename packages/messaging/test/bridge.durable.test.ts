@@ -10,7 +10,6 @@ import {
   CallbackFailure,
   CallbackRegistry,
   DBEventPayload,
-  InvalidError,
   PORT,
   ROUTER,
   type EventPayload,
@@ -31,6 +30,7 @@ import {
   type Target,
   type Transport,
 } from '../src/index.js';
+import { invalid } from './transport.contract.js';
 
 /** A logger that keeps every line, by level. */
 function recordingLogger() {
@@ -265,15 +265,7 @@ describe('RegistryBridge durable mode', () => {
   it('refuses bad groups and retry policies with InvalidError naming them, subscribing nothing', () => {
     const registry = new CallbackRegistry();
     const bridge = new RegistryBridge(new InMemoryTransport(), { source: 'a' });
-    const element = (run: () => unknown) => {
-      try {
-        run();
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidError);
-        return (error as InvalidError).element;
-      }
-      throw new Error('expected an InvalidError');
-    };
+    const element = (run: () => unknown) => invalid(run).element;
     expect(element(() => bridge.forward(registry, { resources: [ROUTER], groups: ['l3 agent'] }))).toBe(
       'options.groups',
     );

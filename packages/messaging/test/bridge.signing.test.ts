@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { AFTER_CREATE, CallbackRegistry, DBEventPayload, InvalidError, ROUTER, type EventPayload } from '@herald/core';
+import { AFTER_CREATE, CallbackRegistry, DBEventPayload, ROUTER, type EventPayload } from '@herald/core';
 import {
   BRIDGE_TOPIC,
   canonicalEvent,
@@ -21,6 +21,7 @@ import {
   type CloudEvent,
   type Target,
 } from '../src/index.js';
+import { invalid } from './transport.contract.js';
 
 const quiet = { error: () => undefined, warn: () => undefined };
 const FANOUT: Target = { topic: BRIDGE_TOPIC, fanout: true };
@@ -175,15 +176,8 @@ describe('RegistryBridge signatures', () => {
 
   it('refuses short secrets, empty ids or sources, and a signWith key that may not sign for the source', () => {
     const transport = new InMemoryTransport();
-    const element = (options: object) => {
-      try {
-        new RegistryBridge(transport, { source: 'neutron-server@host-1', ...options });
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidError);
-        return (error as InvalidError).element;
-      }
-      throw new Error('expected an InvalidError');
-    };
+    const element = (options: object) =>
+      invalid(() => new RegistryBridge(transport, { source: 'neutron-server@host-1', ...options })).element;
     expect(element({ signWith: { ...serverKey, secret: 'too short' } })).toBe('options.signWith.secret');
     expect(element({ signWith: { ...serverKey, id: '' } })).toBe('options.signWith.id');
     expect(element({ signWith: agentKey })).toBe('options.signWith.sources');
