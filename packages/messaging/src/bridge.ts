@@ -267,6 +267,38 @@ export interface ReceiveOptions {
    * event, see {@link RegistryBridge.receive}). Default: the transport's.
    */
   readonly deliveryLimit?: number;
+  /**
+   * Remembers the events handled here, by `source` + `id` (the CloudEvents deduplication key),
+   * so that an event delivered again after a crash or a restart is acknowledged without being
+   * re-notified (`stats.duplicates`). Keep it where a restart does not lose it (your database,
+   * Redis), for as long as a redelivery can come. Default: none (the transport drops the
+   * duplicates it has seen in this process only).
+   */
+  readonly seen?: SeenEvents;
+}
+
+/**
+ * Where a receiving bridge keeps the events it has handled (see {@link ReceiveOptions.seen}).
+ * `add` is called after the event was re-notified (or vetoed here), before it is acknowledged:
+ * a crash between the two leaves a duplicate that `has` catches.
+ *
+ * @example
+ * ```ts
+ * // PostgreSQL: CREATE TABLE bridge_seen (source text, id text, PRIMARY KEY (source, id));
+ * const seen: SeenEvents = {
+ *   has: async (source, id) =>
+ *     (await pool.query('SELECT 1 FROM bridge_seen WHERE source = $1 AND id = $2', [source, id])).rowCount > 0,
+ *   add: async (source, id) =>
+ *     void (await pool.query('INSERT INTO bridge_seen VALUES ($1, $2) ON CONFLICT DO NOTHING', [source, id])),
+ * };
+ * await bridge.receive(registry, { group: 'l3-agent', seen });
+ * ```
+ */
+export interface SeenEvents {
+  /** Whether the event `id` of `source` was handled here already. */
+  has(source: string, id: string): boolean | Promise<boolean>;
+  /** Records that the event `id` of `source` was handled here. */
+  add(source: string, id: string): void | Promise<void>;
 }
 
 /** What {@link RegistryBridge.forward} returns. */
@@ -300,6 +332,8 @@ export interface BridgeStats {
   readonly received: number;
   /** Events skipped because this bridge sent them. */
   readonly ownSkipped: number;
+  /** Events skipped because {@link ReceiveOptions.seen} had them: handled here already. */
+  readonly duplicates: number;
   /**
    * Messages sent to the dead letters with the reason (each one logged): not a valid bridged
    * event, a payload or context that cannot be rebuilt, a missing or wrong signature, or a claim
@@ -431,6 +465,7 @@ export class RegistryBridge {
     forwardRetries: 0,
     received: 0,
     ownSkipped: 0,
+    duplicates: 0,
     rejected: 0,
     renotifyFailures: 0,
   };
@@ -655,8 +690,8 @@ export class RegistryBridge {
    *
    * Durable mode is at-least-once: after a crash, the events whose handling had not been
    * acknowledged come again. The transport drops the duplicates it has seen in this process;
-   * across restarts, make handlers idempotent, or keep the `source` + `eventId` of
-   * {@link RemoteOrigin} (the CloudEvents deduplication key) of what you handled.
+   * across restarts, make handlers idempotent, or give a {@link ReceiveOptions.seen} store, which
+   * drops what was handled already by `source` + `id` (the CloudEvents deduplication key).
    *
    * @throws InvalidError for a registry that is not a `CallbackRegistry`, or bad options; the
    *   transport's errors when it cannot consume
@@ -671,9 +706,16 @@ export class RegistryBridge {
   async receive(registry: CallbackRegistry, options: ReceiveOptions = {}): Promise<Receiving> {
     checkRegistry(registry);
     if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { group?, deliveryLimit?, context? } or nothing.');
+      throw new InvalidError('options', options, 'pass { group?, deliveryLimit?, context?, seen? } or nothing.');
     }
-    const { group, deliveryLimit, context } = options;
+    const { group, deliveryLimit, context, seen } = options;
+    if (seen !== undefined && (typeof seen?.has !== 'function' || typeof seen.add !== 'function')) {
+      throw new InvalidError(
+        'options.seen',
+        seen,
+        'pass an object with has(source, id) and add(source, id) methods (see SeenEvents), or leave it out.',
+      );
+    }
     if (context !== undefined && typeof context !== 'function') {
       throw new InvalidError(
         'options.context',
@@ -693,7 +735,7 @@ export class RegistryBridge {
     const untyped = registry as unknown as UntypedRegistry;
     const consumer: Consumer = await this.#transport.consume(
       target,
-      (delivery) => this.#renotify(untyped, delivery, decode),
+      (delivery) => this.#renotify(untyped, delivery, decode, seen),
       deliveryLimit === undefined ? {} : { deliveryLimit },
     );
     let closing: Promise<void> | undefined;
@@ -966,7 +1008,12 @@ export class RegistryBridge {
    * The receiving handler: one delivery into `registry`. Throws a DeadLetterError for a message
    * that is not a valid bridged event from a proven sender, and a RetryRequest to requeue.
    */
-  async #renotify(registry: UntypedRegistry, delivery: Delivery, decode: DecodeOptions): Promise<void> {
+  async #renotify(
+    registry: UntypedRegistry,
+    delivery: Delivery,
+    decode: DecodeOptions,
+    seen: SeenEvents | undefined,
+  ): Promise<void> {
     let cloudEvent: CloudEvent;
     let parsed: ReturnType<typeof readData>;
     try {
@@ -987,6 +1034,11 @@ export class RegistryBridge {
     }
     const { resource, event, payload } = parsed;
     const origin = new RemoteOrigin(cloudEvent.source, cloudEvent.id, cloudEvent.traceparent);
+    if (seen !== undefined && (await seen.has(origin.source, origin.eventId))) {
+      this.#stats.duplicates++;
+      this.#log('debug', `Herald bridge ${this.source} skipped ${origin}: handled here already`);
+      return;
+    }
     this.#stats.received++;
     try {
       await registry.notify(resource, event, origin, payload);
@@ -1007,6 +1059,9 @@ export class RegistryBridge {
         error,
       );
     }
+    // After the round, vetoed or not (a veto is acknowledged too): from now on a redelivery is a
+    // duplicate. If this fails, the transport delivers the event again: at-least-once.
+    await seen?.add(origin.source, origin.eventId);
   }
 
   /** Whether `event` is one this process sent, or one signed with its own key for its source. */

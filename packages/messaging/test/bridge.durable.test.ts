@@ -159,6 +159,36 @@ describe('RegistryBridge durable mode', () => {
     await transport.close();
   });
 
+  it('re-notifies an event delivered again after a restart only once, with a seen store (source + id)', async () => {
+    const handled = new Set<string>();
+    const seen = {
+      has: (source: string, id: string) => handled.has(`${source} ${id}`),
+      add: (source: string, id: string) => void handled.add(`${source} ${id}`),
+    };
+    const sender = new RegistryBridge(new InMemoryTransport(), { source: 'neutron-server@host-1' });
+    const [entry] = sender.outboxEntries(ROUTER, AFTER_CREATE, router(1), ['l3-agent']);
+    const agent = new CallbackRegistry();
+    const got = record(agent, ROUTER, AFTER_CREATE);
+    const receivers: RegistryBridge[] = [];
+    // Two runs of the receiving process, each with a fresh transport (its in-process
+    // deduplication gone), and the same event delivered to both, as after a crash before the ack.
+    for (let run = 0; run < 2; run++) {
+      const transport = new InMemoryTransport();
+      const receiver = new RegistryBridge(transport, { source: 'l3-agent@host-2' });
+      receivers.push(receiver);
+      await receiver.receive(agent, { group: 'l3-agent', seen });
+      await transport.publish(entry!.target, entry!.message);
+      await transport.idle();
+      await transport.close();
+    }
+    expect(ids(got)).toEqual(['r1']);
+    expect(receivers.map((r) => r.stats)).toMatchObject([
+      { received: 1, duplicates: 0 },
+      { received: 0, duplicates: 1 },
+    ]);
+    expect(handled.size).toBe(1);
+  });
+
   it('retries a failed publish with growing delays, counted and logged, and the local notify never fails', async () => {
     const inner = new InMemoryTransport();
     let refusals = 2;
@@ -262,7 +292,7 @@ describe('RegistryBridge durable mode', () => {
     expect(new Set(entries.map((e) => e.message.headers?.['ce-id'])).size).toBe(1);
   });
 
-  it('refuses bad groups and retry policies with InvalidError naming them, subscribing nothing', () => {
+  it('refuses bad groups, retry policies and seen stores with InvalidError naming them, subscribing nothing', async () => {
     const registry = new CallbackRegistry();
     const bridge = new RegistryBridge(new InMemoryTransport(), { source: 'a' });
     const element = (run: () => unknown) => invalid(run).element;
@@ -284,5 +314,8 @@ describe('RegistryBridge durable mode', () => {
     );
     expect(registry.hasSubscribers(ROUTER, AFTER_CREATE)).toBe(false);
     expect(DEFAULT_FORWARD_RETRY.attempts).toBeGreaterThan(1);
+    await expect(bridge.receive(registry, { seen: { has: () => false } as never })).rejects.toMatchObject({
+      element: 'options.seen',
+    });
   });
 });
