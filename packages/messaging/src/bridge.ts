@@ -506,7 +506,8 @@ export class RegistryBridge {
         `pass a non-empty topic without whitespace, or leave it out for '${BRIDGE_TOPIC}'.`,
       );
     }
-    if (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function') {
+    // Duck-typed: any object or function with an error method (a pino-style function logger too).
+    if (logger === null || !['object', 'function'].includes(typeof logger) || typeof logger.error !== 'function') {
       throw new InvalidError(
         'options.logger',
         logger,

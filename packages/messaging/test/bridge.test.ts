@@ -791,6 +791,17 @@ describe('RegistryBridge: input checks', () => {
     expect(new RegistryBridge(transport, { source: 'a' }).topic).toBe(BRIDGE_TOPIC);
   });
 
+  it('takes a function logger with an error method (loggers are duck-typed), and uses it', async () => {
+    const lines: string[] = [];
+    const logger = Object.assign(() => undefined, { error: (message: string) => void lines.push(message) });
+    const registry = new CallbackRegistry();
+    const bridge = new RegistryBridge(new FakeTransport('reject'), { source: 'a', logger });
+    bridge.forward(registry, { resources: [ROUTER], retry: { attempts: 1 } });
+    await registry.notify(ROUTER, AFTER_CREATE, 'l3', created());
+    await bridge.flush();
+    expect(lines).toEqual([expect.stringMatching(/could not forward router after_create/)]);
+  });
+
   it('checks forward', () => {
     const bridge = new RegistryBridge(transport, { source: 'a' });
     expect(element(() => bridge.forward({} as CallbackRegistry, { resources: [ROUTER] }))).toBe('registry');
