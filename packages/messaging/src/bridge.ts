@@ -259,7 +259,7 @@ export interface ReceiveOptions {
   /**
    * Rebuilds each payload's request context from its JSON copy (e.g. `RequestContext.fromDict`),
    * so that handlers typed with a context class get one. Default: the JSON copy. An event whose
-   * context it cannot rebuild (it throws) is logged and dropped, like a malformed event.
+   * context it cannot rebuild (it throws) is dead-lettered with the reason, like a malformed event.
    */
   readonly context?: (json: unknown) => unknown;
   /**
