@@ -3,10 +3,15 @@
  * so that an `@OnResource(ROUTER, AFTER_CREATE)` handler in an agent runs for a router created in
  * the server, with the same payload class and fields.
  *
- * One side forwards: a late subscription publishes each notification as a CloudEvent on a fanout
- * topic. The other side receives: it consumes the topic and notifies its own registry, with a
- * {@link RemoteOrigin} as the trigger. A process may do both; it never hears itself, and what it
- * receives is not forwarded again.
+ * One side forwards: a late subscription publishes each notification as a CloudEvent. The other
+ * side receives: it consumes them and notifies its own registry, with a {@link RemoteOrigin} as
+ * the trigger. A process may do both; it never hears itself, and what it receives is not
+ * forwarded again.
+ *
+ * Two ways to carry events: live (a fanout topic: every receiver listening at the time gets a
+ * copy, at most once) and durable (a queue per receiving group, persistent and confirmed: each
+ * group gets every event, at least once, even when it starts later). Events can be signed, so
+ * that a receiver knows which service sent them (see {@link BridgeKey}).
  * @module
  */
 
@@ -25,14 +30,36 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
-import { checkTransport, isTopicName } from './transport.kit.js';
+import { createHash } from 'node:crypto';
+import { checkTransport, DEFAULT_DEDUPLICATION_WINDOW, IdWindow, isTopicName } from './transport.kit.js';
 import { decodePayload, encodePayload, type DecodeOptions, type EncodedPayload } from './codec.js';
 import { createCloudEvent, fromDelivery, isTraceparent, toMessage, type CloudEvent } from './envelope.js';
+import { DeadLetterError, describeTarget } from './errors.js';
+import { checkForwardRetry, retryDelayMs, type ForwardRetry } from './forward-retry.js';
 import type { OutboxEntry } from './outbox.js';
+import { checkKey, signatureHeaders, signatureProblem, type BridgeKey, type CheckedKey } from './signing.js';
 import type { Consumer, Delivery, OutgoingMessage, Target, Transport } from './transport.js';
 
 /** The default topic of a {@link RegistryBridge}. */
 export const BRIDGE_TOPIC = 'herald.events';
+
+/**
+ * The target that holds the events of receiving group `group` in durable mode: the `{ topic }`
+ * `<topic>.group.<group>`, whose default queue the group's processes share (see
+ * {@link ForwardOptions.groups}). For tools that look into that queue or its dead letters.
+ *
+ * @throws InvalidError for a group that is empty or has whitespace
+ * @example
+ * ```ts
+ * durableBridgeTarget('l3-agent'); // { topic: 'herald.events.group.l3-agent' }
+ * ```
+ */
+export function durableBridgeTarget(group: string, topic: string = BRIDGE_TOPIC): Target {
+  if (!isTopicName(group)) {
+    throw new InvalidError('group', group, "pass the receiving service's name without whitespace, e.g. 'l3-agent'.");
+  }
+  return Object.freeze({ topic: `${topic}.group.${group}` });
+}
 
 /**
  * The default priority of the bridge's subscriptions: after every priority group Neutron defines,
@@ -121,8 +148,32 @@ export interface RegistryBridgeOptions {
   readonly source: string;
   /** The fanout topic events travel on: non-empty, no whitespace. Default {@link BRIDGE_TOPIC}. */
   readonly topic?: string;
-  /** Where failures go (error level) and skipped events (debug level). Default: `console.error` only. */
+  /**
+   * Where failures go (error level), forward retries (warn level) and skipped events (debug
+   * level). Default: `console.error` only.
+   */
   readonly logger?: Logger;
+  /**
+   * The key this bridge signs what it forwards with; its `sources` must include `source`. A
+   * receiver that trusts the key knows the event comes from a holder of the secret.
+   *
+   * @example
+   * ```ts
+   * new RegistryBridge(transport, { source: 'neutron-server@host-1', signWith: serverKey });
+   * ```
+   */
+  readonly signWith?: BridgeKey;
+  /**
+   * The keys whose events this bridge accepts. When given, {@link RegistryBridge.receive} takes
+   * only events signed with one of them (or with `signWith`) whose `source` the key may sign
+   * for; any other event is dead-lettered with the reason. Default: events are not checked.
+   *
+   * @example
+   * ```ts
+   * new RegistryBridge(transport, { source: 'l3-agent@host-2', trustedKeys: [serverKey] });
+   * ```
+   */
+  readonly trustedKeys?: readonly BridgeKey[];
   /**
    * The W3C `traceparent` to send with each forwarded event (and each {@link
    * RegistryBridge.outboxEntry}), e.g. the active span's, from OpenTelemetry's context; the
@@ -161,16 +212,54 @@ export interface ForwardOptions {
   readonly events?: readonly string[];
   /** The priority of the bridge's subscriptions. Default {@link PRIORITY_BRIDGE} (late). */
   readonly priority?: number;
+  /**
+   * Durable mode: the receiving groups (services) each event goes to, each into its own durable
+   * queue ({@link durableBridgeTarget}), persistent and confirmed by the transport. A group
+   * gets every event from the moment the first one is sent to it, whether its processes are
+   * running, slow, restarting or not started yet; the processes of one group share its events
+   * (each one to one of them). A group gets only the events of the forwardings that name it.
+   * Default: live mode, a fanout that only the receivers listening at the time get (at most once).
+   */
+  readonly groups?: readonly string[];
+  /**
+   * How a failed publish is retried (see {@link ForwardRetry}); what it leaves out is
+   * {@link DEFAULT_FORWARD_RETRY}'s. Each retry is counted (`stats.forwardRetries`) and logged
+   * (warn level).
+   */
+  readonly retry?: Partial<ForwardRetry>;
+  /**
+   * Called with the event (as an outbox entry, one per group) when its publish failed on every
+   * attempt, after the failure was counted and logged: write it to your outbox there (see
+   * `OutboxRelay`), and it is relayed when the broker is back. A hook that throws or rejects is
+   * logged. Default: none (the event is lost, and counted in `stats.forwardFailures`).
+   *
+   * @example
+   * ```ts
+   * bridge.forward(registry, { resources: [ROUTER], groups: ['l3-agent'], onFailure: (entry) => outbox.add(entry) });
+   * ```
+   */
+  readonly onFailure?: (entry: OutboxEntry, error: unknown) => void | Promise<void>;
+  /**
+   * Make the local notification wait for the publish (with its retries) and fail with a
+   * `CallbackFailure` when the event could not be forwarded, whatever the event (the
+   * subscription is cancellable). Only with `notify`, not `notifySync`. Default `false`: a
+   * forward failure never fails the notification.
+   */
+  readonly failNotify?: boolean;
 }
 
 /** Options of {@link RegistryBridge.receive}. */
 export interface ReceiveOptions {
-  // No consumer group: events travel on a fanout target, so every receiving process gets each
-  // one (a group would only matter for a shared queue, which the bridge does not use).
+  /**
+   * Durable mode: the receiving group (service) this process is one of, as senders name it in
+   * {@link ForwardOptions.groups}; its processes share the group's queue. Non-empty, no
+   * whitespace. Default: live mode (the fanout, only while receiving).
+   */
+  readonly group?: string;
   /**
    * Rebuilds each payload's request context from its JSON copy (e.g. `RequestContext.fromDict`),
    * so that handlers typed with a context class get one. Default: the JSON copy. An event whose
-   * context it cannot rebuild (it throws) is logged and dropped, like a malformed event.
+   * context it cannot rebuild (it throws) is dead-lettered with the reason, like a malformed event.
    */
   readonly context?: (json: unknown) => unknown;
   /**
@@ -178,6 +267,38 @@ export interface ReceiveOptions {
    * event, see {@link RegistryBridge.receive}). Default: the transport's.
    */
   readonly deliveryLimit?: number;
+  /**
+   * Remembers the events handled here, by `source` + `id` (the CloudEvents deduplication key),
+   * so that an event delivered again after a crash or a restart is acknowledged without being
+   * re-notified (`stats.duplicates`). Keep it where a restart does not lose it (your database,
+   * Redis), for as long as a redelivery can come. Default: none (the transport drops the
+   * duplicates it has seen in this process only).
+   */
+  readonly seen?: SeenEvents;
+}
+
+/**
+ * Where a receiving bridge keeps the events it has handled (see {@link ReceiveOptions.seen}).
+ * `add` is called after the event was re-notified (or vetoed here), before it is acknowledged:
+ * a crash between the two leaves a duplicate that `has` catches.
+ *
+ * @example
+ * ```ts
+ * // PostgreSQL: CREATE TABLE bridge_seen (source text, id text, PRIMARY KEY (source, id));
+ * const seen: SeenEvents = {
+ *   has: async (source, id) =>
+ *     (await pool.query('SELECT 1 FROM bridge_seen WHERE source = $1 AND id = $2', [source, id])).rowCount > 0,
+ *   add: async (source, id) =>
+ *     void (await pool.query('INSERT INTO bridge_seen VALUES ($1, $2) ON CONFLICT DO NOTHING', [source, id])),
+ * };
+ * await bridge.receive(registry, { group: 'l3-agent', seen });
+ * ```
+ */
+export interface SeenEvents {
+  /** Whether the event `id` of `source` was handled here already. */
+  has(source: string, id: string): boolean | Promise<boolean>;
+  /** Records that the event `id` of `source` was handled here. */
+  add(source: string, id: string): void | Promise<void>;
 }
 
 /** What {@link RegistryBridge.forward} returns. */
@@ -200,13 +321,24 @@ export interface Receiving {
 export interface BridgeStats {
   /** Notifications published. */
   readonly forwarded: number;
-  /** Notifications that could not be encoded or published (each one logged). */
+  /**
+   * Notifications that could not be encoded or published after their retries (each one logged,
+   * and handed to {@link ForwardOptions.onFailure} if given); one per group in durable mode.
+   */
   readonly forwardFailures: number;
+  /** Publishes tried again after a failure (each one logged). */
+  readonly forwardRetries: number;
   /** Remote events re-notified into a registry (including those whose subscribers failed). */
   readonly received: number;
   /** Events skipped because this bridge sent them. */
   readonly ownSkipped: number;
-  /** Messages dropped because they were not a valid bridged event (each one logged). */
+  /** Events skipped because {@link ReceiveOptions.seen} had them: handled here already. */
+  readonly duplicates: number;
+  /**
+   * Messages sent to the dead letters with the reason (each one logged): not a valid bridged
+   * event, a payload or context that cannot be rebuilt, a missing or wrong signature, or a claim
+   * to be this bridge's own source that it cannot prove.
+   */
   readonly rejected: number;
   /** Re-notifications that failed: a veto (logged, acknowledged) or a retry request (requeued). */
   readonly renotifyFailures: number;
@@ -229,7 +361,7 @@ function checkRegistry(registry: unknown): asserts registry is CallbackRegistry 
 }
 
 /** A frozen list of the distinct names in `list`, or an error naming `element`. */
-function checkNames(element: 'resources' | 'events', list: unknown, example: string): readonly string[] {
+function checkNames(element: 'resources' | 'events' | 'groups', list: unknown, example: string): readonly string[] {
   if (!Array.isArray(list) || list.length === 0) {
     throw new InvalidError(`options.${element}`, list, `pass a non-empty array of names, e.g. ${example}.`);
   }
@@ -269,41 +401,75 @@ function readData(
   return { resource, event: name, payload: decodePayload(payload as EncodedPayload | null | undefined, decode) };
 }
 
+/** Where the events of one forwarding go, and what happens when a publish fails. */
+interface Route {
+  /** The fanout target (live), or one target per group (durable). */
+  readonly targets: readonly { readonly target: Target; readonly group: string | undefined }[];
+  readonly retry: ForwardRetry;
+  readonly onFailure: ((entry: OutboxEntry, error: unknown) => void | Promise<void>) | undefined;
+  readonly failNotify: boolean;
+}
+
 /**
- * Carries registry notifications between processes over a {@link Transport}, as CloudEvents on
- * one fanout topic. Make one per process, named by a `source` unique to the process; call
+ * The message id of the copy of a bridged event for `group`: each group's copy is its own
+ * message (an outbox keeps one entry per id), and the same event to the same group always has
+ * the same id, so that the group's consumers drop a duplicate.
+ */
+function groupCopyId(messageId: string, group: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([messageId, group]))
+    .digest('hex');
+}
+
+/**
+ * Carries registry notifications between processes over a {@link Transport}, as CloudEvents.
+ * Make one per process, named by a `source` unique to the process; call
  * {@link RegistryBridge.forward} where events happen and {@link RegistryBridge.receive} where
  * they should be handled (or both).
  *
+ * Live mode (the default) is a fanout: each receiver listening at the time gets a copy, at most
+ * once; a receiver that is down, or not started yet, misses what is sent meanwhile. Durable mode
+ * (`groups` when forwarding, `group` when receiving) gives each receiving group its own durable
+ * queue: every event reaches every group at least once, whenever its processes consume.
+ *
  * @example
  * ```ts
- * // neutron-server
- * const server = new RegistryBridge(transport, { source: 'neutron-server@host-1' });
- * server.forward(registry, { resources: [ROUTER, PORT] });
+ * // neutron-server: routers to the l3 agents, durably
+ * const server = new RegistryBridge(transport, { source: 'neutron-server@host-1', signWith: serverKey });
+ * server.forward(registry, { resources: [ROUTER], groups: ['l3-agent'] });
  *
  * // l3-agent: its @OnResource(ROUTER, AFTER_CREATE) handlers run for the server's routers
- * const agent = new RegistryBridge(transport, { source: 'l3-agent@host-2' });
- * await agent.receive(registry);
+ * const agent = new RegistryBridge(transport, { source: 'l3-agent@host-2', trustedKeys: [serverKey] });
+ * await agent.receive(registry, { group: 'l3-agent' });
  * ```
  */
 export class RegistryBridge {
   /** This process, as the CloudEvents `source` of what it forwards. */
   readonly source: string;
-  /** The fanout topic. */
+  /** The topic: the fanout of live mode, and the prefix of the durable groups' topics. */
   readonly topic: string;
   readonly #transport: Transport;
-  readonly #target: Target;
+  readonly #fanout: Target;
   readonly #logger: Logger;
   readonly #traceparent: ((event: BridgedEvent) => string | undefined) | undefined;
+  readonly #signWith: CheckedKey | undefined;
+  /** The keys that may sign events here, by id: `trustedKeys` and `signWith`. */
+  readonly #keys = new Map<string, CheckedKey>();
+  /** Whether received events must be signed (`trustedKeys` was given). */
+  readonly #requireSignature: boolean;
+  /** The ids of the events this process sent lately: its own, when they come back. */
+  readonly #sent = new IdWindow(DEFAULT_DEDUPLICATION_WINDOW);
   readonly #stats: Mutable<BridgeStats> = {
     forwarded: 0,
     forwardFailures: 0,
+    forwardRetries: 0,
     received: 0,
     ownSkipped: 0,
+    duplicates: 0,
     rejected: 0,
     renotifyFailures: 0,
   };
-  /** Publishes not settled yet; each one settles without rejecting. */
+  /** Publishes not settled yet (with their retries); each one settles without rejecting. */
   readonly #pending = new Set<Promise<void>>();
   /** The (resource, event) pairs forwarded, per registry, so that none is forwarded twice. */
   readonly #forwarded = new WeakMap<CallbackRegistry, Set<string>>();
@@ -312,8 +478,9 @@ export class RegistryBridge {
 
   /**
    * @throws InvalidError for a transport without `publish` and `consume`, an empty `source`, a
-   *   topic that is empty or has whitespace, a logger without an `error` method, or a
-   *   `traceparent` that is not a function
+   *   topic that is empty or has whitespace, a logger without an `error` method, a
+   *   `traceparent` that is not a function, or a bad key (see {@link BridgeKey}; `signWith` must
+   *   be allowed to sign for `source`)
    */
   constructor(transport: Transport, options: RegistryBridgeOptions) {
     checkTransport(transport, ['publish', 'consume']);
@@ -321,10 +488,10 @@ export class RegistryBridge {
       throw new InvalidError(
         'options',
         options,
-        "pass { source, topic?, logger?, traceparent? }, e.g. { source: 'l3-agent@host-2' }.",
+        "pass { source, topic?, logger?, traceparent?, signWith?, trustedKeys? }, e.g. { source: 'l3-agent@host-2' }.",
       );
     }
-    const { source, topic = BRIDGE_TOPIC, logger = consoleLogger, traceparent } = options;
+    const { source, topic = BRIDGE_TOPIC, logger = consoleLogger, traceparent, signWith, trustedKeys } = options;
     if (typeof source !== 'string' || source === '') {
       throw new InvalidError(
         'options.source',
@@ -339,7 +506,8 @@ export class RegistryBridge {
         `pass a non-empty topic without whitespace, or leave it out for '${BRIDGE_TOPIC}'.`,
       );
     }
-    if (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function') {
+    // Duck-typed: any object or function with an error method (a pino-style function logger too).
+    if (logger === null || !['object', 'function'].includes(typeof logger) || typeof logger.error !== 'function') {
       throw new InvalidError(
         'options.logger',
         logger,
@@ -353,11 +521,31 @@ export class RegistryBridge {
         'pass a function ({ resource, event, payload }) => traceparent | undefined, or leave it out.',
       );
     }
+    if (trustedKeys !== undefined && !Array.isArray(trustedKeys)) {
+      throw new InvalidError('options.trustedKeys', trustedKeys, 'pass an array of keys ({ id, secret, sources }).');
+    }
+    for (const [index, key] of (trustedKeys ?? []).entries()) {
+      const checked = checkKey(`options.trustedKeys[${index}]`, key);
+      this.#keys.set(checked.id, checked);
+    }
+    if (signWith !== undefined) {
+      const checked = checkKey('options.signWith', signWith);
+      if (!checked.sources.has(source)) {
+        throw new InvalidError(
+          'options.signWith.sources',
+          signWith.sources,
+          `add this bridge's source '${source}': a key signs only for the sources it lists.`,
+        );
+      }
+      this.#signWith = checked;
+      this.#keys.set(checked.id, checked);
+    }
+    this.#requireSignature = trustedKeys !== undefined;
     this.source = source;
     this.topic = topic;
     this.#traceparent = traceparent;
     this.#transport = transport;
-    this.#target = Object.freeze({ topic, fanout: true });
+    this.#fanout = Object.freeze({ topic, fanout: true });
     this.#logger = logger;
   }
 
@@ -369,13 +557,16 @@ export class RegistryBridge {
   /**
    * Publish every notification of (`resource`, `event`) in `registry`, for each of `resources` and
    * `events`, as a CloudEvent: type `herald.<resource>.<event>`, subject the payload's
-   * `resourceId` (when it has one), data {@link BridgeEventData}.
+   * `resourceId` (when it has one), data {@link BridgeEventData}; signed when the bridge has a
+   * `signWith` key. Live by default; durable with `groups` (see {@link ForwardOptions.groups}).
    *
    * Forwarding never changes the local notification: the bridge's subscriber returns nothing at
    * once (it works under `notifySync` as well), and the payload is encoded at that moment, so a
-   * later change to the states is not sent. The publish runs in the background; a failure (to
-   * encode, or to publish) is logged and counted in `stats.forwardFailures`, never thrown at the
-   * trigger. {@link RegistryBridge.flush} waits for the publishes.
+   * later change to the states is not sent. The publish runs in the background: a failed one is
+   * tried again (see {@link ForwardOptions.retry}); one that failed on every attempt is logged,
+   * counted in `stats.forwardFailures` and handed to `onFailure`, never thrown at the trigger
+   * (unless {@link ForwardOptions.failNotify}). {@link RegistryBridge.flush} waits for the
+   * publishes.
    *
    * A notification whose trigger is a {@link RemoteOrigin} (one this bridge, or another, received)
    * is not forwarded: that is what keeps two processes that forward and receive from echoing.
@@ -387,13 +578,14 @@ export class RegistryBridge {
    * is the `after_*` events, which report what was done.
    *
    * @throws InvalidError for a registry that is not a `CallbackRegistry`, empty or non-string
-   *   names, a priority that is not finite, or a (resource, event) this bridge already forwards
-   *   from `registry` (nothing is subscribed then)
+   *   names, a group with whitespace, a priority that is not finite, bad `retry`, `onFailure` or
+   *   `failNotify`, or a (resource, event) this bridge already forwards from `registry` (nothing
+   *   is subscribed then)
    * @example
    * ```ts
-   * const forwarding = bridge.forward(registry, { resources: [ROUTER, PORT] });
+   * const forwarding = bridge.forward(registry, { resources: [ROUTER, PORT], groups: ['l3-agent', 'dhcp-agent'] });
    * await registry.notify(ROUTER, AFTER_CREATE, this, new DBEventPayload(ctx, { states: [router], resourceId: router.id }));
-   * await bridge.flush(); // published
+   * await bridge.flush(); // published (and confirmed) to both groups
    * forwarding.close();
    * ```
    */
@@ -403,12 +595,12 @@ export class RegistryBridge {
       throw new InvalidError(
         'options',
         options,
-        'pass { resources, events?, priority? }, e.g. { resources: [ROUTER] }.',
+        'pass { resources, events?, groups?, priority?, retry?, onFailure?, failNotify? }, e.g. { resources: [ROUTER] }.',
       );
     }
     const resources = checkNames('resources', options.resources, "['router', 'port']");
     const events = checkNames('events', options.events ?? DEFAULT_FORWARDED_EVENTS, "['after_create', 'after_delete']");
-    const { priority = PRIORITY_BRIDGE } = options;
+    const { priority = PRIORITY_BRIDGE, onFailure, failNotify = false } = options;
     if (typeof priority !== 'number' || !Number.isFinite(priority)) {
       throw new InvalidError(
         'options.priority',
@@ -416,6 +608,7 @@ export class RegistryBridge {
         `pass a finite number (lower runs first), or leave it out for ${PRIORITY_BRIDGE}.`,
       );
     }
+    const route = this.#routeFor(options.groups, options.retry, onFailure, failNotify);
     const taken = this.#forwarded.get(registry) ?? new Set<string>();
     this.#forwarded.set(registry, taken);
     const keys = resources.flatMap((resource) => events.map((event) => pairKey(resource, event)));
@@ -428,14 +621,15 @@ export class RegistryBridge {
       );
     }
     // One subscriber for all the pairs: the notification says which one it is.
-    const forwardToBridge = (payload: EventPayload | undefined, notification: Notification): void => {
-      this.#forwardNotification(payload, notification);
-    };
+    const forwardToBridge = (payload: EventPayload | undefined, notification: Notification) =>
+      this.#forwardNotification(route, payload, notification);
     const untyped = registry as unknown as UntypedRegistry;
     const subscriptions: Subscription[] = [];
     for (const resource of resources) {
       for (const event of events) {
-        subscriptions.push(untyped.subscribe(forwardToBridge, resource, event, { priority, owner: this }));
+        subscriptions.push(
+          untyped.subscribe(forwardToBridge, resource, event, { priority, owner: this, cancellable: failNotify }),
+        );
       }
     }
     for (const key of keys) taken.add(key);
@@ -456,8 +650,8 @@ export class RegistryBridge {
   }
 
   /**
-   * Resolves once every publish started so far has settled (published, or failed and logged);
-   * never rejects. Check `stats.forwardFailures` to know whether all went out.
+   * Resolves once every publish started so far has settled (published, or failed on every
+   * attempt and logged); never rejects. Check `stats.forwardFailures` to know whether all went out.
    *
    * @example
    * ```ts
@@ -466,18 +660,27 @@ export class RegistryBridge {
    * ```
    */
   async flush(): Promise<void> {
-    await Promise.all([...this.#pending]);
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
   /**
-   * Consume the bridge's topic and notify `registry` of each event another process forwarded:
+   * Consume the events other processes forwarded and notify `registry` of each:
    * `registry.notify(resource, event, new RemoteOrigin(source, id), payload)`, the payload decoded
-   * to its class (see `decodePayload`). Events are re-notified one at a time, in the order the
-   * transport delivers them. Events of this bridge's own `source` are skipped.
+   * to its class (see `decodePayload`). Live by default (the fanout, while receiving); durable with
+   * `group` (the group's queue, see {@link ReceiveOptions.group}). Events are re-notified one at a
+   * time, in the order the transport delivers them.
+   *
+   * Events of this bridge's own `source` are skipped (debug level) when this process sent them,
+   * or they are signed with `signWith`; any other event that claims this source is an impostor
+   * (or was sent by an unsigned earlier run of this process) and is dead-lettered. With
+   * `trustedKeys`, an event not signed by a trusted key that may sign for its source is
+   * dead-lettered with the reason (see {@link BridgeKey}).
    *
    * What a failure does to the message:
-   * - a message that is not a valid bridged event is logged and acknowledged (`stats.rejected`):
-   *   delivering it again cannot make it valid;
+   * - a message that is not a valid bridged event (`{"foo":1}`, `null`, a `type` that does not
+   *   match its resource and event, a payload or context that cannot be rebuilt), or whose sender
+   *   is not proven, goes straight to the transport's dead letters with the reason
+   *   ({@link DeadLetterError}; logged, `stats.rejected`): delivering it again cannot make it valid;
    * - a `CallbackFailure` (a subscriber here vetoed) is logged and acknowledged: the sender's
    *   round is over (an `after_*` event reports something already done, which no veto can undo)
    *   and no veto here can reach its trigger, so a redelivery would only run the other
@@ -486,11 +689,17 @@ export class RegistryBridge {
    *   thrown to the transport, which delivers the event again, up to its delivery limit, then
    *   dead-letters it.
    *
+   * Durable mode is at-least-once: after a crash, the events whose handling had not been
+   * acknowledged come again. The transport drops the duplicates it has seen in this process;
+   * across restarts, make handlers idempotent, or give a {@link ReceiveOptions.seen} store, which
+   * drops what was handled already by `source` + `id` (the CloudEvents deduplication key).
+   *
    * @throws InvalidError for a registry that is not a `CallbackRegistry`, or bad options; the
    *   transport's errors when it cannot consume
    * @example
    * ```ts
-   * const receiving = await new RegistryBridge(transport, { source: 'l3-agent@host-2' }).receive(registry);
+   * const agent = new RegistryBridge(transport, { source: 'l3-agent@host-2', trustedKeys: [serverKey] });
+   * const receiving = await agent.receive(registry, { group: 'l3-agent' });
    * // … on shutdown
    * await receiving.close();
    * ```
@@ -498,9 +707,16 @@ export class RegistryBridge {
   async receive(registry: CallbackRegistry, options: ReceiveOptions = {}): Promise<Receiving> {
     checkRegistry(registry);
     if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { deliveryLimit?, context? } or nothing.');
+      throw new InvalidError('options', options, 'pass { group?, deliveryLimit?, context?, seen? } or nothing.');
     }
-    const { deliveryLimit, context } = options;
+    const { group, deliveryLimit, context, seen } = options;
+    if (seen !== undefined && (typeof seen?.has !== 'function' || typeof seen.add !== 'function')) {
+      throw new InvalidError(
+        'options.seen',
+        seen,
+        'pass an object with has(source, id) and add(source, id) methods (see SeenEvents), or leave it out.',
+      );
+    }
     if (context !== undefined && typeof context !== 'function') {
       throw new InvalidError(
         'options.context',
@@ -516,10 +732,11 @@ export class RegistryBridge {
         "pass a whole number of deliveries, 1 or more, or leave it out for the transport's.",
       );
     }
+    const target = group === undefined ? this.#fanout : this.#groupTarget('options.group', group);
     const untyped = registry as unknown as UntypedRegistry;
     const consumer: Consumer = await this.#transport.consume(
-      this.#target,
-      (delivery) => this.#renotify(untyped, delivery, decode),
+      target,
+      (delivery) => this.#renotify(untyped, delivery, decode, seen),
       deliveryLimit === undefined ? {} : { deliveryLimit },
     );
     let closing: Promise<void> | undefined;
@@ -534,8 +751,9 @@ export class RegistryBridge {
   }
 
   /**
-   * Stop every forwarding and receiving of this bridge, then wait for the publishes in progress
-   * (see {@link RegistryBridge.flush}). The transport stays open: it may be shared.
+   * Stop every forwarding and receiving of this bridge, then wait for the publishes in progress,
+   * with their retries (see {@link RegistryBridge.flush}). The transport stays open: it may be
+   * shared.
    *
    * @example
    * ```ts
@@ -550,10 +768,11 @@ export class RegistryBridge {
   }
 
   /**
-   * The bridged event for (resource, event, payload) as an outbox entry, to write in the same
-   * transaction as the change: an {@link OutboxRelay} publishes it later, and receiving bridges
-   * re-notify it as if this bridge had forwarded it. A `precommit_*` subscriber, which runs inside
-   * the transaction, is the place to write the `after_*` event that will report the change.
+   * The bridged event for (resource, event, payload) as an outbox entry for live mode, to write in
+   * the same transaction as the change: an {@link OutboxRelay} publishes it later, and receiving
+   * bridges re-notify it as if this bridge had forwarded it. A `precommit_*` subscriber, which
+   * runs inside the transaction, is the place to write the `after_*` event that will report the
+   * change. For durable mode, see {@link RegistryBridge.outboxEntries}.
    *
    * @throws InvalidError for empty names, or a payload whose context JSON cannot carry
    * @example
@@ -564,6 +783,90 @@ export class RegistryBridge {
    * ```
    */
   outboxEntry(resource: string, event: string, payload?: EventPayload): OutboxEntry {
+    return Object.freeze({ target: this.#fanout, message: this.#messageFor(resource, event, payload) });
+  }
+
+  /**
+   * The bridged event for (resource, event, payload) as outbox entries for durable mode: one per
+   * group, each group's copy with its own message id, all of one event (one CloudEvents `id`).
+   * A group whose processes are not running yet gets it once they consume.
+   *
+   * @throws InvalidError for empty names, groups that are not a non-empty list of names without
+   *   whitespace, or a payload whose context JSON cannot carry
+   * @example
+   * ```ts
+   * registry.subscribe((payload) => {
+   *   for (const entry of bridge.outboxEntries(ROUTER, AFTER_CREATE, payload, ['l3-agent'])) {
+   *     payload.context.session.outbox.add(entry);
+   *   }
+   * }, ROUTER, PRECOMMIT_CREATE);
+   * ```
+   */
+  outboxEntries(
+    resource: string,
+    event: string,
+    payload: EventPayload | undefined,
+    groups: readonly string[],
+  ): readonly OutboxEntry[] {
+    const { targets } = this.#routeFor(checkNames('groups', groups, "['l3-agent']"), undefined, undefined, false);
+    const message = this.#messageFor(resource, event, payload);
+    return Object.freeze(targets.map(({ target, group }) => Object.freeze(this.#copyFor(message, target, group))));
+  }
+
+  /** The route of a forwarding: checks `groups` and the failure options. */
+  #routeFor(
+    groups: readonly string[] | undefined,
+    retry: Partial<ForwardRetry> | undefined,
+    onFailure: unknown,
+    failNotify: unknown,
+  ): Route {
+    if (onFailure !== undefined && typeof onFailure !== 'function') {
+      throw new InvalidError(
+        'options.onFailure',
+        onFailure,
+        'pass a function (entry, error) => void that keeps the event (e.g. in an outbox), or leave it out.',
+      );
+    }
+    if (typeof failNotify !== 'boolean') {
+      throw new InvalidError('options.failNotify', failNotify, 'pass true or false, or leave it out (false).');
+    }
+    const targets =
+      groups === undefined
+        ? [{ target: this.#fanout, group: undefined }]
+        : checkNames('groups', groups, "['l3-agent', 'dhcp-agent']").map((group) => ({
+            target: this.#groupTarget('options.groups', group),
+            group,
+          }));
+    return {
+      targets,
+      retry: checkForwardRetry(retry),
+      onFailure: onFailure as Route['onFailure'],
+      failNotify,
+    };
+  }
+
+  #groupTarget(element: string, group: unknown): Target {
+    if (!isTopicName(group)) {
+      throw new InvalidError(
+        element,
+        group,
+        "pass the receiving service's name: non-empty, without whitespace, e.g. 'l3-agent'.",
+      );
+    }
+    return durableBridgeTarget(group, this.topic);
+  }
+
+  /** The outbox entry of `message` for one target: a group's copy has its own message id. */
+  #copyFor(message: OutgoingMessage & { readonly id: string }, target: Target, group: string | undefined): OutboxEntry {
+    return { target, message: group === undefined ? message : { ...message, id: groupCopyId(message.id, group) } };
+  }
+
+  /** The CloudEvent message that carries one notification, signed when the bridge has a key. */
+  #messageFor(
+    resource: string,
+    event: string,
+    payload: EventPayload | undefined,
+  ): OutgoingMessage & { readonly id: string } {
     for (const [element, name] of [
       ['resource', resource],
       ['event', event],
@@ -576,15 +879,6 @@ export class RegistryBridge {
         );
       }
     }
-    return Object.freeze({ target: this.#target, message: this.#messageFor(resource, event, payload) });
-  }
-
-  /** The CloudEvent message that carries one notification. */
-  #messageFor(
-    resource: string,
-    event: string,
-    payload: EventPayload | undefined,
-  ): OutgoingMessage & { readonly id: string } {
     const data: BridgeEventData = { resource, event, payload: encodePayload(payload) };
     const resourceId = payload?.resourceId;
     const traceparent = this.#traceparentFor(resource, event, payload);
@@ -595,7 +889,13 @@ export class RegistryBridge {
       ...(resourceId !== undefined && resourceId !== '' && { subject: String(resourceId) }),
       ...(traceparent !== undefined && { traceparent }),
     });
-    return toMessage(cloudEvent);
+    const message = toMessage(cloudEvent);
+    // Remembered before it leaves: it may come back (a fanout, this process's own group) at once.
+    this.#sent.add(cloudEvent.id);
+    if (this.#signWith === undefined) return message;
+    // Signed as the receiver will read it: after its JSON round trip.
+    const signed = signatureHeaders(JSON.parse(JSON.stringify(cloudEvent)) as CloudEvent, this.#signWith);
+    return { ...message, headers: { ...message.headers, ...signed } };
   }
 
   /** The hook's traceparent for one event; a bad one or a failing hook is logged and ignored. */
@@ -621,57 +921,125 @@ export class RegistryBridge {
     return undefined;
   }
 
-  /** The bridge's subscriber: starts the publish of one notification. Never throws. */
-  #forwardNotification(payload: EventPayload | undefined, notification: Notification): void {
+  /**
+   * The bridge's subscriber: starts the publishes of one notification. Returns nothing (never
+   * throws), or with `failNotify` a promise that rejects when the event could not be forwarded.
+   */
+  #forwardNotification(
+    route: Route,
+    payload: EventPayload | undefined,
+    notification: Notification,
+  ): Promise<void> | undefined {
     const { resource, event, trigger } = notification;
-    if (trigger instanceof RemoteOrigin) return; // received from a bridge: forwarding it would echo
-    let publishing: Promise<void>;
-    let id: string | undefined;
+    if (trigger instanceof RemoteOrigin) return undefined; // received from a bridge: forwarding it would echo
+    const what = `${resource} ${event}`;
+    let sends: Promise<void>[];
     try {
       const message = this.#messageFor(resource, event, payload);
-      id = message.headers?.['ce-id'];
-      publishing = this.#transport.publish(this.#target, message);
+      sends = route.targets.map(({ target, group }) => this.#send(route, this.#copyFor(message, target, group), what));
     } catch (error) {
-      // Encoding failed (a context that JSON cannot carry), or publish threw instead of rejecting.
-      publishing = Promise.reject(error);
+      // Encoding failed: a context that JSON cannot carry. No retry can fix that.
+      this.#stats.forwardFailures++;
+      this.#log('error', `Herald bridge ${this.source} could not forward ${what}: ${errorText(error)}`, error);
+      return route.failNotify ? Promise.reject(error) : undefined;
     }
-    const tracked: Promise<void> = Promise.resolve(publishing)
+    return route.failNotify ? Promise.all(sends).then(() => undefined) : undefined;
+  }
+
+  /**
+   * Publishes one entry with the route's retries; on the last failure counts, logs and hands the
+   * entry to `onFailure`. The returned promise rejects then; the one kept for `flush` never does.
+   */
+  #send(route: Route, entry: OutboxEntry, what: string): Promise<void> {
+    const sending = this.#publishWithRetry(entry, route.retry, what).then(
+      () => {
+        this.#stats.forwarded++;
+      },
+      async (error: unknown) => {
+        this.#stats.forwardFailures++;
+        const id = entry.message.headers?.['ce-id'];
+        this.#log(
+          'error',
+          `Herald bridge ${this.source} could not forward ${what}${id === undefined ? '' : ` (event ${id})`} to ${describeTarget(entry.target)}: ${errorText(error)}`,
+          error,
+        );
+        if (route.onFailure !== undefined) {
+          try {
+            await route.onFailure(entry, error);
+          } catch (hookError) {
+            this.#log('error', `Herald bridge ${this.source}: onFailure failed for ${what}`, hookError);
+          }
+        }
+        throw error;
+      },
+    );
+    const tracked: Promise<void> = sending
       .then(
-        () => {
-          this.#stats.forwarded++;
-        },
-        (error: unknown) => {
-          this.#stats.forwardFailures++;
-          this.#log(
-            'error',
-            `Herald bridge ${this.source} could not forward ${resource} ${event}${id === undefined ? '' : ` (event ${id})`}: ${errorText(error)}`,
-            error,
-          );
-        },
+        () => undefined,
+        () => undefined,
       )
       .finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
+    // Without failNotify nobody awaits `sending`: its rejection is handled here, through `tracked`.
+    return sending;
   }
 
-  /** The receiving handler: one delivery into `registry`. Throws only a RetryRequest (to requeue). */
-  async #renotify(registry: UntypedRegistry, delivery: Delivery, decode: DecodeOptions): Promise<void> {
+  /** Publishes `entry`, trying again after each failure as `retry` says; throws the last failure. */
+  async #publishWithRetry(entry: OutboxEntry, retry: ForwardRetry, what: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#transport.publish(entry.target, entry.message);
+        return;
+      } catch (error) {
+        // A bad message stays bad: only the transport's failures are worth another try.
+        if (attempt >= retry.attempts || error instanceof InvalidError) throw error;
+        const delay = retryDelayMs(retry, attempt);
+        this.#stats.forwardRetries++;
+        this.#log(
+          'warn',
+          `Herald bridge ${this.source} could not forward ${what} to ${describeTarget(entry.target)} (attempt ${attempt} of ${retry.attempts}): ${errorText(error)}; trying again in ${delay} ms`,
+          error,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /**
+   * The receiving handler: one delivery into `registry`. Throws a DeadLetterError for a message
+   * that is not a valid bridged event from a proven sender, and a RetryRequest to requeue.
+   */
+  async #renotify(
+    registry: UntypedRegistry,
+    delivery: Delivery,
+    decode: DecodeOptions,
+    seen: SeenEvents | undefined,
+  ): Promise<void> {
     let cloudEvent: CloudEvent;
     let parsed: ReturnType<typeof readData>;
     try {
       cloudEvent = fromDelivery(delivery);
-      if (cloudEvent.source === this.source) {
+      if (this.#isOwn(cloudEvent, delivery)) {
         this.#stats.ownSkipped++;
         this.#log('debug', `Herald bridge ${this.source} skipped its own event ${cloudEvent.id}`);
         return;
       }
+      const problem = this.#senderProblem(cloudEvent, delivery);
+      if (problem !== undefined) throw new DeadLetterError(problem);
       parsed = readData(cloudEvent, decode);
     } catch (error) {
       this.#stats.rejected++;
-      this.#log('error', `Herald bridge ${this.source} dropped message ${delivery.id}: ${errorText(error)}`, error);
-      return;
+      const reason = `Herald bridge ${this.source} dead-lettered message ${delivery.id}: ${errorText(error)}`;
+      this.#log('error', reason, error);
+      throw error instanceof DeadLetterError ? error : new DeadLetterError(reason, { cause: error });
     }
     const { resource, event, payload } = parsed;
     const origin = new RemoteOrigin(cloudEvent.source, cloudEvent.id, cloudEvent.traceparent);
+    if (seen !== undefined && (await seen.has(origin.source, origin.eventId))) {
+      this.#stats.duplicates++;
+      this.#log('debug', `Herald bridge ${this.source} skipped ${origin}: handled here already`);
+      return;
+    }
     this.#stats.received++;
     try {
       await registry.notify(resource, event, origin, payload);
@@ -692,6 +1060,27 @@ export class RegistryBridge {
         error,
       );
     }
+    // After the round, vetoed or not (a veto is acknowledged too): from now on a redelivery is a
+    // duplicate. If this fails, the transport delivers the event again: at-least-once.
+    await seen?.add(origin.source, origin.eventId);
+  }
+
+  /** Whether `event` is one this process sent, or one signed with its own key for its source. */
+  #isOwn(event: CloudEvent, delivery: Delivery): boolean {
+    if (event.source !== this.source) return false;
+    if (this.#sent.has(event.id)) return true;
+    return this.#signWith !== undefined && signatureProblem(event, delivery.headers, this.#keys) === undefined;
+  }
+
+  /** Why the sender of `event` is not proven, or `undefined` when it is (or need not be). */
+  #senderProblem(event: CloudEvent, delivery: Delivery): string | undefined {
+    if (event.source === this.source) {
+      // Not sent by this process (since it started), nor signed with its key: someone else's claim.
+      return `event ${event.id} claims this bridge's own source '${this.source}', but this process did not send it${this.#signWith === undefined ? ' (sign with signWith so that events of an earlier run are recognised)' : ' and it is not signed with its key'}`;
+    }
+    if (!this.#requireSignature) return undefined;
+    const problem = signatureProblem(event, delivery.headers, this.#keys);
+    return problem === undefined ? undefined : `event ${event.id} from '${event.source}' is refused: ${problem}`;
   }
 
   /** Logs at `level` (falling back to error, or nothing for debug); a failing logger is ignored. */

@@ -15,3 +15,5 @@ export * from './envelope.js';
 export * from './codec.js';
 export * from './bridge.js';
 export * from './outbox.js';
+export * from './signing.js';
+export * from './forward-retry.js';

@@ -11,9 +11,10 @@
  * @module
  */
 
-import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
+import { describeValue, errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { randomUUID } from 'node:crypto';
 import { ConsumerSet } from './consumers.js';
+import { DeadLetterError } from './errors.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Transport } from './transport.js';
 
@@ -96,6 +97,26 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isPriority(value: unknown): value is NotificationPriority {
   return (NOTIFICATION_PRIORITIES as readonly unknown[]).includes(value);
+}
+
+/**
+ * Why `message` is not a notification Herald can hand to endpoints, or `undefined` when it is
+ * one: an object with string `event_type` and `publisher_id`, an object `context`, and a
+ * `priority` that is one of {@link NOTIFICATION_PRIORITIES} in any case.
+ */
+function notANotification(message: unknown): string | undefined {
+  if (!isRecord(message)) return `the body is ${describeValue(message)}, not an object.`;
+  if (typeof message.event_type !== 'string')
+    return `event_type is ${describeValue(message.event_type)}, not a string.`;
+  if (typeof message.publisher_id !== 'string') {
+    return `publisher_id is ${describeValue(message.publisher_id)}, not a string.`;
+  }
+  if (!isRecord(message.context)) return `context is ${describeValue(message.context)}, not an object.`;
+  const priority = message.priority;
+  if (typeof priority !== 'string' || !isPriority(priority.toLowerCase())) {
+    return `unknown priority ${describeValue(priority)} (expected one of ${NOTIFICATION_PRIORITIES.join(', ')}).`;
+  }
+  return undefined;
 }
 
 /** Options of a {@link Notifier}. */
@@ -552,8 +573,8 @@ export interface NotificationListenerOptions {
   /** Deliveries of one message before the transport dead-letters it. Default: the transport's. */
   readonly deliveryLimit?: number;
   /**
-   * Where failed endpoints (error), requeue requests (debug) and dropped messages (warn, or error
-   * without `warn`) are reported. Default: `console.error` only.
+   * Where failed endpoints (error), requeue requests and messages no endpoint's filter took
+   * (debug) are reported. Default: `console.error` only.
    */
   readonly logger?: Logger;
 }
@@ -572,7 +593,11 @@ class NotificationRequeued extends HeraldError {}
  * {@link NotificationResult.REQUEUE}, it is requeued instead (oslo stops at the first one) and the
  * transport delivers it again — to every endpoint, including those that succeeded — until its
  * delivery limit: at-least-once, so endpoints should be idempotent. A message that is not a
- * notification, or of an unknown priority, is logged and acknowledged: it would not get better.
+ * notification (`{"foo":1}`, `null`, a priority not in {@link NOTIFICATION_PRIORITIES}) goes
+ * straight to the transport's dead letters with the reason ({@link DeadLetterError}): no
+ * redelivery would make it one, and nothing that reaches a listener disappears unrecorded. A
+ * notification that no endpoint's filter takes is acknowledged and logged at debug level: that is
+ * the filters' decision.
  *
  * @example
  * ```ts
@@ -683,30 +708,21 @@ export class NotificationListener {
   }
 
   async #dispatch(delivery: Delivery): Promise<void> {
-    const message = delivery.body as Partial<NotificationMessage> | null;
-    const priority =
-      isRecord(message) && typeof message.priority === 'string' ? message.priority.toLowerCase() : undefined;
-    if (
-      !isRecord(message) ||
-      typeof message.event_type !== 'string' ||
-      typeof message.publisher_id !== 'string' ||
-      !isRecord(message.context)
-    ) {
-      this.#warn(`Dropped message ${delivery.id} on ${delivery.target.topic}: it is not a notification.`);
-      return;
+    const where = `${delivery.id} on ${delivery.target.topic}`;
+    const problem = notANotification(delivery.body);
+    if (problem !== undefined) {
+      // A redelivery cannot make it a notification: to the dead letters, saying why.
+      throw new DeadLetterError(`Message ${where} is not a notification: ${problem}`);
     }
-    if (!isPriority(priority)) {
-      this.#warn(
-        `Dropped notification ${delivery.id} on ${delivery.target.topic}: unknown priority ${String(message.priority)}.`,
-      );
-      return;
-    }
+    const message = delivery.body as NotificationMessage;
+    const priority = message.priority.toLowerCase() as NotificationPriority;
     const { context, publisher_id: publisherId, event_type: eventType, payload } = message;
     const metadata: NotificationMetadata = {
       message_id: typeof message.message_id === 'string' ? message.message_id : delivery.id,
       timestamp: typeof message.timestamp === 'string' ? message.timestamp : '',
     };
     let requeue: unknown;
+    let taken = false;
     for (const endpoint of this.#endpoints) {
       const method = endpoint[priority];
       if (typeof method !== 'function') continue;
@@ -718,6 +734,7 @@ export class NotificationListener {
         ) {
           continue;
         }
+        taken = true;
         const result = await method.call(endpoint, context, publisherId, eventType, payload, metadata);
         if (result === NotificationResult.REQUEUE) {
           this.#logger.debug?.(`${name} asked to requeue ${eventType} (${delivery.id}, attempt ${delivery.attempt}).`);
@@ -734,9 +751,11 @@ export class NotificationListener {
     }
     // Throwing is how a handler asks the transport for a redelivery; the first failure goes with it.
     if (requeue !== undefined) throw requeue;
-  }
-
-  #warn(message: string): void {
-    (this.#logger.warn ?? this.#logger.error).call(this.#logger, message);
+    if (!taken) {
+      // The filters' decision, not a loss: said once per message so that it can be traced.
+      this.#logger.debug?.(
+        `No endpoint's filter took ${eventType} from ${publisherId} (${where}); acknowledged without handling.`,
+      );
+    }
   }
 }

@@ -16,6 +16,7 @@
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { ConsumerSet } from './consumers.js';
+import { DeadLetterError } from './errors.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Target, Transport } from './transport.js';
 
@@ -460,7 +461,7 @@ export interface RpcServerTarget {
 /** Options of an {@link RpcServer}. */
 export interface RpcServerOptions {
   /**
-   * Where failed casts (error), dropped casts (warn) and failed calls (debug) are reported.
+   * Where failed casts (error) and failed calls (debug) are reported.
    * Default: `console.error` only.
    */
   readonly logger?: Logger;
@@ -523,7 +524,10 @@ function publicMethod(endpoint: object, name: string): Function | undefined {
  * the caller gets a `RemoteError` (`NoSuchMethod` when endpoints of the namespace and version
  * exist but none has the method, `UnsupportedVersion` otherwise), and the message is not retried.
  * For a cast, a method that throws has the message requeued until the delivery limit (logged at
- * error); a cast no endpoint fits is logged and acknowledged, since it would not fit on a retry.
+ * error); a cast no endpoint fits goes straight to the transport's dead letters with the reason
+ * ({@link DeadLetterError}), since it would not fit on a retry either. A message that is not an
+ * RPC message (`{"foo":1}`, `null`) is dead-lettered the same way, or, when a caller waits for
+ * it, answered with a `RemoteError` named `DeadLetterError` that says what was wrong.
  *
  * @example
  * ```ts
@@ -629,10 +633,11 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
     const body = delivery.body;
     const problem = malformed(body);
     if (problem !== undefined) {
-      const error = new InvalidError('message', body, problem);
-      if (!isCast) throw error;
-      this.#warn(`Dropped cast ${where}: ${error.message}`);
-      return undefined;
+      // Not an RPC message: no retry fixes it. A caller gets the reason as a RemoteError; a
+      // message that nobody waits for goes to the dead letters with it.
+      throw new DeadLetterError(`Message ${where} is not an RPC message: ${problem}`, {
+        cause: new InvalidError('message', body, problem),
+      });
     }
     const message = body as RpcMessage;
     let method: Function, endpoint: object;
@@ -640,8 +645,9 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
       [endpoint, method] = this.#find(message);
     } catch (error) {
       if (!isCast) throw error;
-      this.#warn(`Dropped cast of '${message.method}' ${where}: ${errorText(error)}`);
-      return undefined;
+      throw new DeadLetterError(`No endpoint takes the cast of '${message.method}' ${where}: ${errorText(error)}`, {
+        cause: error,
+      });
     }
     try {
       return await method.call(endpoint, message.context ?? {}, message.args ?? {});
@@ -676,10 +682,6 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
     }
     if (compatible) throw new NoSuchMethod(message.method);
     throw new UnsupportedVersion(String(versionText), message.method, namespace);
-  }
-
-  #warn(message: string): void {
-    (this.#logger.warn ?? this.#logger.error).call(this.#logger, message);
   }
 }
 

@@ -179,7 +179,7 @@ describe('RegistryBridge: forward and receive', () => {
     await transport.close();
   });
 
-  it("rebuilds the context with the receiver's reviver, and drops an event it cannot rebuild", async () => {
+  it("rebuilds the context with the receiver's reviver, and dead-letters an event it cannot rebuild", async () => {
     class TenantContext {
       constructor(readonly tenantId: string) {}
       isAdmin(): boolean {
@@ -207,6 +207,7 @@ describe('RegistryBridge: forward and receive', () => {
     expect((context as TenantContext).isAdmin()).toBe(false);
     expect(b.bridge.stats).toMatchObject({ received: 1, rejected: 1 });
     expect(b.log.errors()).toEqual([expect.stringContaining('no tenant in the context')]);
+    expect(transport.deadLetters().map((l) => l.error)).toEqual([expect.stringContaining('no tenant in the context')]);
     await transport.close();
   });
 
@@ -456,7 +457,7 @@ describe('RegistryBridge: failures', () => {
       const { logger, errors } = recordingLogger();
       const bridge = new RegistryBridge(fake, { source: 'neutron-server@host-1', logger });
       const before = record(registry, ROUTER, AFTER_CREATE);
-      bridge.forward(registry, { resources: [ROUTER] });
+      bridge.forward(registry, { resources: [ROUTER], retry: { attempts: 1 } });
       const after = record(registry, ROUTER, AFTER_CREATE, PRIORITY_BRIDGE + 1);
 
       await expect(registry.notify(ROUTER, AFTER_CREATE, 'l3', created())).resolves.toBeUndefined();
@@ -468,7 +469,9 @@ describe('RegistryBridge: failures', () => {
       expect(fake.published).toHaveLength(2);
       expect(bridge.stats).toMatchObject({ forwarded: 0, forwardFailures: 2 });
       expect(errors()).toHaveLength(2);
-      expect(errors()[0]).toMatch(/could not forward router after_create \(event [0-9a-f-]+\): broker unreachable/);
+      expect(errors()[0]).toMatch(
+        /could not forward router after_create \(event [0-9a-f-]+\) to herald.events \(fanout\): broker unreachable/,
+      );
     },
   );
 
@@ -495,7 +498,7 @@ describe('RegistryBridge: failures', () => {
       },
     };
     const bridge = new RegistryBridge(new FakeTransport('reject'), { source: 'a', logger });
-    bridge.forward(registry, { resources: [ROUTER] });
+    bridge.forward(registry, { resources: [ROUTER], retry: { attempts: 2, initialDelayMs: 0 } });
     await registry.notify(ROUTER, AFTER_CREATE, 'l3', created());
     await expect(bridge.flush()).resolves.toBeUndefined();
     expect(bridge.stats.forwardFailures).toBe(1);
@@ -568,32 +571,37 @@ describe('RegistryBridge: failures', () => {
     await transport.close();
   });
 
-  it('logs and acknowledges messages that are not bridged events', async () => {
+  it('dead-letters messages that are not bridged events, each with the reason, and handles none', async () => {
     const { b, transport } = twoProcesses();
     const seen = record(b.registry, ROUTER, AFTER_CREATE);
     await b.bridge.receive(b.registry);
     const target = { topic: BRIDGE_TOPIC, fanout: true };
     const event = { specversion: '1.0', id: 'e', source: 'x', type: 'herald.router.after_create' };
-    await transport.publish(target, { body: { hello: 'world' } });
+    await transport.publish(target, { body: { foo: 1 } });
+    await transport.publish(target, { body: null });
     await transport.publish(target, { body: { ...event, id: 'e1', data: 'not an object' } });
     await transport.publish(target, { body: { ...event, id: 'e2', data: { resource: ROUTER } } });
-    await transport.publish(target, {
-      body: { ...event, id: 'e3', type: 'x', data: { resource: ROUTER, event: AFTER_CREATE } },
-    });
+    // A mismatched kind: the type says a router was created, the data that a port was deleted.
+    await transport.publish(target, { body: { ...event, id: 'e3', data: { resource: PORT, event: AFTER_DELETE } } });
     await transport.publish(target, {
       body: { ...event, id: 'e4', data: { resource: ROUTER, event: AFTER_CREATE, payload: { kind: 'Mystery' } } },
     });
     await transport.idle();
     expect(seen).toEqual([]);
-    expect(transport.deadLetters()).toEqual([]);
-    expect(b.bridge.stats.rejected).toBe(5);
-    expect(b.log.errors().map((m) => / for ([\w. ]+?) is not valid/.exec(m)?.[1])).toEqual([
+    const letters = transport.deadLetters();
+    expect(letters.map((l) => l.delivery.attempt)).toEqual([1, 1, 1, 1, 1, 1]); // no retries: straight there
+    expect(letters.map((l) => / for ([\w. ]+?) is not valid/.exec(l.error)?.[1])).toEqual([
       'event.specversion',
+      'event',
       'event.data',
       'event.data.event',
       'event.type',
       'encoded payload.kind',
     ]);
+    expect(letters[0]!.error).toMatch(/dead-lettered message .*: The value undefined for event.specversion/);
+    expect(letters[4]!.error).toMatch(/a bridged port after_delete event has the type 'herald.port.after_delete'/);
+    expect(b.bridge.stats.rejected).toBe(6);
+    expect(b.log.errors()).toHaveLength(6);
     await transport.close();
   });
 });
@@ -781,6 +789,17 @@ describe('RegistryBridge: input checks', () => {
     const bridge = new RegistryBridge(transport, { source: 'a', topic: 'neutron.events' });
     expect([bridge.source, bridge.topic]).toEqual(['a', 'neutron.events']);
     expect(new RegistryBridge(transport, { source: 'a' }).topic).toBe(BRIDGE_TOPIC);
+  });
+
+  it('takes a function logger with an error method (loggers are duck-typed), and uses it', async () => {
+    const lines: string[] = [];
+    const logger = Object.assign(() => undefined, { error: (message: string) => void lines.push(message) });
+    const registry = new CallbackRegistry();
+    const bridge = new RegistryBridge(new FakeTransport('reject'), { source: 'a', logger });
+    bridge.forward(registry, { resources: [ROUTER], retry: { attempts: 1 } });
+    await registry.notify(ROUTER, AFTER_CREATE, 'l3', created());
+    await bridge.flush();
+    expect(lines).toEqual([expect.stringMatching(/could not forward router after_create/)]);
   });
 
   it('checks forward', () => {

@@ -318,22 +318,43 @@ describe('NotificationListener', () => {
     expect(error.message).toMatch(/pass a Transport \(an object with consume\(\)\)/);
   });
 
-  it('drops (logs and acknowledges) a message that is not a notification, or of an unknown priority', async () => {
-    const log = recordingLogger();
+  it('dead-letters, with the reason and without retries, a message that is not a notification', async () => {
     const { endpoint, received } = recorder(['info']);
-    await listen({ endpoints: [endpoint] }, log);
-    await transport.publish({ topic: 'notifications.info' }, { body: { hello: 'world' } });
-    await transport.publish(
-      { topic: 'notifications.info' },
-      { body: { publisher_id: 'p', event_type: 'x', priority: 'LOUD', payload: {}, context: {} } },
-    );
+    await listen({ endpoints: [endpoint] });
+    const valid = { publisher_id: 'p', event_type: 'x', priority: 'INFO', payload: {}, context: {} };
+    await transport.publish({ topic: 'notifications.info' }, { body: { foo: 1 } });
+    await transport.publish({ topic: 'notifications.info' }, { body: null });
+    await transport.publish({ topic: 'notifications.info' }, { body: { ...valid, priority: 'LOUD' } });
+    await transport.publish({ topic: 'notifications.info' }, { body: { ...valid, context: 'admin' } });
+    await transport.publish({ topic: 'notifications.info' }, { body: { ...valid, publisher_id: 7 } });
     await transport.idle();
     expect(received).toHaveLength(0);
-    expect(log.at('warn')).toEqual([
-      expect.stringMatching(/not a notification/),
-      expect.stringMatching(/unknown priority LOUD/),
+    const letters = transport.deadLetters();
+    expect(letters.map((l) => l.delivery.attempt)).toEqual([1, 1, 1, 1, 1]);
+    expect(letters.map((l) => l.error)).toEqual([
+      expect.stringMatching(/on notifications\.info is not a notification: event_type is undefined, not a string/),
+      expect.stringMatching(/is not a notification: the body is null, not an object/),
+      expect.stringMatching(/is not a notification: unknown priority "LOUD" \(expected one of audit, debug/),
+      expect.stringMatching(/is not a notification: context is "admin", not an object/),
+      expect.stringMatching(/is not a notification: publisher_id is 7, not a string/),
     ]);
-    expect(transport.deadLetters()).toHaveLength(0);
+  });
+
+  it("logs at debug level a notification that no endpoint's filter takes, and acknowledges it", async () => {
+    const log = recordingLogger();
+    const { endpoint, received } = recorder(['info'], {
+      filterRule: new NotificationFilter({ eventType: 'port\\..*' }),
+    });
+    await listen({ endpoints: [endpoint] }, log);
+    const notifier = new Notifier(transport, { publisherId: 'network.host-1' });
+    await notifier.info({}, 'router.create.end', {});
+    await notifier.info({}, 'port.create.end', {});
+    await transport.idle();
+    expect(received.map((r) => r.eventType)).toEqual(['port.create.end']);
+    expect(log.at('debug')).toEqual([
+      expect.stringMatching(/No endpoint's filter took router\.create\.end from network\.host-1 .*acknowledged/),
+    ]);
+    expect(transport.deadLetters()).toEqual([]);
   });
 });
 

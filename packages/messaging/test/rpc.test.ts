@@ -166,7 +166,7 @@ describe('RpcClient.cast', () => {
     expect(transport.deadLetters().map((l) => l.error)).toEqual(['broken']);
   });
 
-  it('logs and acknowledges a cast that no endpoint can take (it would not fit on a retry)', async () => {
+  it('dead-letters, with the reason and without retries, a cast that no endpoint can take or that is not an RPC message', async () => {
     const log = recordingLogger();
     const recorder = new Recorder('host-1');
     await serve('host-1', [recorder], { logger: log.logger });
@@ -174,14 +174,20 @@ describe('RpcClient.cast', () => {
     await client.cast(CTX, 'no_such_method');
     await client.prepare({ version: '2.0' }).cast(CTX, 'ping');
     await transport.publish({ topic: 'agent' }, { headers: { 'herald-rpc': 'cast' }, body: 'not a message' });
+    // Without the cast header a message counts as a call; nobody waits for it, so it is dead-lettered too.
+    await transport.publish({ topic: 'agent' }, { body: { foo: 1 } });
+    await transport.publish({ topic: 'agent', server: 'host-1' }, { body: null });
     await transport.idle();
     expect(recorder.calls).toHaveLength(0);
-    expect(log.at('warn')).toEqual([
-      expect.stringMatching(/Dropped cast of 'no_such_method'.*no_such_method/),
-      expect.stringMatching(/Dropped cast of 'ping'.*version 2\.0/),
-      expect.stringMatching(/Dropped cast .*is not valid/),
+    const letters = transport.deadLetters();
+    expect(letters.map((l) => l.delivery.attempt)).toEqual([1, 1, 1, 1, 1]);
+    expect(letters.map((l) => l.error)).toEqual([
+      expect.stringMatching(/No endpoint takes the cast of 'no_such_method' .*no_such_method/),
+      expect.stringMatching(/No endpoint takes the cast of 'ping' .*version 2\.0/),
+      expect.stringMatching(/is not an RPC message: an RPC message is an object/),
+      expect.stringMatching(/is not an RPC message: the message has no method name/),
+      expect.stringMatching(/on agent\.host-1 is not an RPC message: an RPC message is an object/),
     ]);
-    expect(transport.deadLetters()).toHaveLength(0);
   });
 });
 
@@ -399,10 +405,11 @@ describe('RpcServer dispatch', () => {
     );
   });
 
-  it('answers a call that is not an RPC message with an InvalidError', async () => {
+  it('answers a call that is not an RPC message with a DeadLetterError saying what is wrong', async () => {
     await serve('host-1', [new Recorder()]);
     const error = await rejection(transport.request({ topic: 'agent' }, { body: { args: {} } }, { timeoutMs: 1000 }));
-    expect(error).toMatchObject({ remoteName: 'InvalidError' });
+    expect(error).toMatchObject({ remoteName: 'DeadLetterError' });
+    expect((error as RemoteError).remoteMessage).toMatch(/is not an RPC message: the message has no method name/);
   });
 
   it('stop() stops consuming all three targets; start() again resumes', async () => {
