@@ -215,8 +215,8 @@ describe('OutboxRelay with a ClaimingOutboxStore', () => {
   it('publishes the entries of one key one after another, and the rest without waiting for each other', async () => {
     const order: string[] = [];
     const pending = new Map<string, () => void>();
+    const inner = new InMemoryTransport();
     const transport: Transport = {
-      ...new InMemoryTransport(),
       publish: (_target, message) =>
         new Promise<void>((resolve) => {
           order.push(`start ${message.id}`);
@@ -225,6 +225,9 @@ describe('OutboxRelay with a ClaimingOutboxStore', () => {
             resolve();
           });
         }),
+      consume: (target, handler, options) => inner.consume(target, handler, options),
+      request: (target, message, options) => inner.request(target, message, options),
+      close: (options) => inner.close(options),
     };
     const store = claiming([
       { ...entry('r1-a'), key: 'router:r1' },
@@ -241,6 +244,7 @@ describe('OutboxRelay with a ClaimingOutboxStore', () => {
     pending.get('r1-b')!();
     await expect(pass).resolves.toBe(3);
     expect(store.outcomes).toEqual([{ published: ['x', 'r1-a', 'r1-b'], failed: [] }]);
+    await inner.close();
   });
 
   it('settles a failed entry as failed, skips the rest of its key, and still publishes the other keys', async () => {
