@@ -239,10 +239,10 @@ function tail(path, lines = 30) {
   }
 }
 
-function logTail(dir) {
+function logTail(dir, node = NODE_NAME) {
   const parts = [
     [join(dir, 'server.out'), 'rabbitmq-server output'],
-    [join(dir, 'log', `${NODE_NAME}.log`), `${NODE_NAME}.log`],
+    [join(dir, 'log', `${node}.log`), `${node}.log`],
   ]
     .map(([path, label]) => [label, tail(path)])
     .filter(([, text]) => text)
@@ -252,11 +252,32 @@ function logTail(dir) {
 
 // ---- the broker --------------------------------------------------------------------------------
 
+/** Free TCP ports of 127.0.0.1, as many as asked (each one is free when checked). */
+async function freePorts(count) {
+  const { createServer } = await import('node:net');
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, HOST, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
 /**
  * A RabbitMQ broker on 127.0.0.1:5672: the one already listening there (left running), else a
  * throwaway node started from `rabbitmq-server` in a fresh temp dir. Resolves once an AMQP
  * handshake succeeded, to `{ url, started, pid, dir, node, timings, stop() }`; `stop()` stops only a node
  * this call started (its process group, then the epmd it started) and removes its temp dir.
+ * With `privatePorts: true`, always a throwaway node of its own, on random free AMQP, distribution
+ * and epmd ports (`ERL_EPMD_PORT`) with a node name of its own: beside any other broker.
  * Rejects with `BrokerUnavailableError` when no broker can be had (the log tail in the message).
  */
 export async function startBroker({
@@ -265,10 +286,13 @@ export async function startBroker({
   startTimeoutMs = 60_000,
   handshakeTimeoutMs = 30_000,
   stopTimeoutMs = 30_000,
+  privatePorts = false,
 } = {}) {
   const begun = Date.now();
-  const url = DEFAULT_URL;
-  if (await isListening(AMQP_PORT)) {
+  const [AMQP_PORT, DIST_PORT, EPMD_PORT] = privatePorts ? await freePorts(3) : [5672, 25672, 4369];
+  const NODE_NAME = privatePorts ? `rabbit-${AMQP_PORT}@localhost` : 'rabbit@localhost';
+  const url = `amqp://guest:guest@${HOST}:${AMQP_PORT}`;
+  if (!privatePorts && (await isListening(AMQP_PORT))) {
     log(`something listens on ${HOST}:${AMQP_PORT}: using it, not stopping it`);
     try {
       await waitForHandshake(url, handshakeTimeoutMs);
@@ -312,6 +336,11 @@ export async function startBroker({
       RABBITMQ_LOG_BASE: join(dir, 'log'),
       RABBITMQ_CONF_ENV_FILE: '/dev/null',
       ERL_EPMD_ADDRESS: HOST,
+      ...(privatePorts && {
+        ERL_EPMD_PORT: String(EPMD_PORT),
+        RABBITMQ_NODE_PORT: String(AMQP_PORT),
+        RABBITMQ_DIST_PORT: String(DIST_PORT),
+      }),
     },
   });
   closeSync(out);
@@ -358,7 +387,7 @@ export async function startBroker({
 
   const broker = { url, started: true, pid: child.pid, dir, node: NODE_NAME, timings: {}, stop };
   const fail = async (reason) => {
-    const logs = logTail(dir);
+    const logs = logTail(dir, NODE_NAME);
     await stop();
     return new BrokerUnavailableError(`RabbitMQ (${server}) did not start: ${reason}\n${logs}`);
   };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:outbox [-- --rounds 5 --entries 2000 --writers 8 --write]`: the PostgreSQL outbox
+ * `npm run bench:outbox [-- --rounds 5 --entries 2000 --writers 8 --own-broker --write]`: the PostgreSQL outbox
  * (`@herald/postgres` + `OutboxRelay`) against the same work done by hand, on loopback PostgreSQL
  * (the server `scripts/postgres.mjs` finds or starts) and RabbitMQ (`scripts/rabbitmq.mjs`).
  *
@@ -11,6 +11,7 @@
  *   (woken by LISTEN/NOTIFY) publishes it (confirmed) and marks it.
  * Throughput: entries committed and published (confirmed) per second, until the last is
  * published. Latency: from the writer's COMMIT returning to the broker's confirm of that entry.
+ * `--own-broker` starts a RabbitMQ node of its own on random free ports rather than use one on 5672.
  * `--write` replaces this benchmark's section of bench/RESULTS-transport.md.
  * @module
  */
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     entries: { type: 'string', default: '2000' },
     writers: { type: 'string', default: '8' },
+    'own-broker': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
 });
@@ -97,7 +99,12 @@ async function byHand(pool: pg.Pool, transport: Transport, schema: string): Prom
   return { rate: (entries / (performance.now() - started)) * 1000, latencies };
 }
 
-async function withOutbox(pool: pg.Pool, transport: Transport, schema: string): Promise<Sample> {
+/**
+ * The outbox row: the relay woken by LISTEN/NOTIFY (the table's trigger) when `notify`, else with
+ * that trigger disabled and the relay polling every 5 ms.
+ */
+async function withOutbox(pool: pg.Pool, transport: Transport, schema: string, notify: boolean): Promise<Sample> {
+  await pool.query(`ALTER TABLE "${schema}".outbox ${notify ? 'ENABLE' : 'DISABLE'} TRIGGER outbox_notify`);
   const committedAt = new Map<string, number>();
   const latencies: number[] = [];
   let published = 0;
@@ -117,7 +124,12 @@ async function withOutbox(pool: pg.Pool, transport: Transport, schema: string): 
     close: (o) => transport.close(o),
   };
   const store = new PostgresOutboxStore(pool, { schema, retentionMs: 0 });
-  const relay = new OutboxRelay(timed, store, { batchSize: 100, logger: console });
+  const relay = new OutboxRelay(timed, store, {
+    batchSize: 100,
+    concurrency: 2,
+    logger: console,
+    intervalMs: notify ? 1_000 : 5,
+  });
   relay.start();
   const ids = Array.from({ length: entries }, () => randomUUID());
   const started = performance.now();
@@ -145,14 +157,18 @@ function percentile(values: number[], p: number): number {
 }
 
 const log = (line: string) => console.error(line);
-const broker = await obtainBroker({ log: (line: string) => log(`[rabbitmq] ${line}`) });
+const broker = await obtainBroker({
+  log: (line: string) => log(`[rabbitmq] ${line}`),
+  privatePorts: args['own-broker'],
+});
 const database = await obtainDatabase({ log: (line: string) => log(`[postgres] ${line}`) });
 const schema = `bench_outbox_${randomUUID().slice(0, 8)}`;
 const pool = new pg.Pool({ connectionString: database.url, max: writers + 4 });
 const transport = await AmqpTransport.connect({ url: broker.url, namespace: `bench-${randomUUID()}` });
 const rows: [string, (pool: pg.Pool, transport: Transport, schema: string) => Promise<Sample>][] = [
   ['INSERT, COMMIT, then publish by hand', byHand],
-  ['INSERT + outbox entry, COMMIT; relay publishes', withOutbox],
+  ['INSERT + outbox entry, COMMIT; relay woken by NOTIFY', (p, t, s) => withOutbox(p, t, s, true)],
+  ['INSERT + outbox entry, COMMIT; relay polling every 5 ms', (p, t, s) => withOutbox(p, t, s, false)],
 ];
 const samples = rows.map(() => [] as Sample[]);
 try {
@@ -180,7 +196,7 @@ const lines = rows.map(([name], i) => {
   const spread = samples[i]!.map((s) => s.rate);
   return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} entries/s | ${(rates[i]! / rates[0]!).toFixed(2)}× | ±${(((Math.max(...spread) - Math.min(...spread)) / 2 / rates[i]!) * 100).toFixed(0)} % | ${median(all).toFixed(2)} ms | ${percentile(all, 99).toFixed(2)} ms |`;
 });
-const command = `npm run bench:outbox -- --rounds ${rounds} --entries ${entries} --writers ${writers}${args.write ? ' --write' : ''}`;
+const command = `npm run bench:outbox -- --rounds ${rounds} --entries ${entries} --writers ${writers}${args['own-broker'] ? ' --own-broker' : ''}${args.write ? ' --write' : ''}`;
 const START = '<!-- bench:outbox start -->';
 const END = '<!-- bench:outbox end -->';
 const section = `${START}\n\n## Outbox on PostgreSQL\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, PostgreSQL and RabbitMQ on 127.0.0.1 (the same machine, shared with other work). ${writers} writers, ${entries.toLocaleString('en')} transactions per round, each inserting one row and publishing one event (persistent, confirmed); medians of ${rounds} rounds. Latency is from the writer's COMMIT returning to the broker's confirm, over every entry of every round.\n\n| row | median | vs by hand | spread | latency p50 | latency p99 |\n| --- | --- | --- | --- | --- | --- |\n${lines.join('\n')}\n\n${END}`;

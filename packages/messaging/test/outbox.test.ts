@@ -188,6 +188,13 @@ describe('OutboxRelay', () => {
       'options.batchSize',
     ],
     ['a logger without error()', new InMemoryTransport(), new InMemoryOutboxStore(), { logger: {} }, 'options.logger'],
+    [
+      'a concurrency above 1 for a plain store',
+      new InMemoryTransport(),
+      new InMemoryOutboxStore(),
+      { concurrency: 2 },
+      'options.concurrency',
+    ],
   ])('refuses %s with an InvalidError naming it', (_, transport, store, options, element) => {
     const error = invalid(
       () => new OutboxRelay(transport as Transport, store as InMemoryOutboxStore, options as object),
@@ -261,6 +268,28 @@ describe('OutboxRelay with a ClaimingOutboxStore', () => {
       { published: ['r2'], failed: [{ id: 'r1-a', error: expect.any(TransportError) }] },
     ]);
     expect(relay.stats).toEqual({ relayed: 1, failures: 1 });
+    await inner.close();
+  });
+
+  it('holds `concurrency` claims at once: the next batch is claimed while one is being published', async () => {
+    const inner = new InMemoryTransport();
+    const release: (() => void)[] = [];
+    const transport: Transport = {
+      publish: () => new Promise<void>((resolve) => void release.push(resolve)),
+      consume: (target, handler, options) => inner.consume(target, handler, options),
+      request: (target, message, options) => inner.request(target, message, options),
+      close: (options) => inner.close(options),
+    };
+    const store = claiming(['a', 'b', 'c'].map((id) => entry(id)));
+    const pass = new OutboxRelay(transport, store, { batchSize: 1, concurrency: 2 }).relay();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(release).toHaveLength(2); // a and b in flight, from two claims
+    while (release.length > 0) {
+      release.shift()!();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await expect(pass).resolves.toBe(3);
+    expect(store.outcomes.flatMap((o) => o.published).sort()).toEqual(['a', 'b', 'c']);
     await inner.close();
   });
 
