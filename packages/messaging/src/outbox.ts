@@ -73,7 +73,15 @@ export interface ClaimingOutboxStore {
   watch?(wake: () => void): Promise<() => Promise<void>> | (() => Promise<void>);
 }
 
-/** Entries claimed by one relay (see {@link ClaimingOutboxStore.claim}). */
+/**
+ * Entries claimed by one relay (see {@link ClaimingOutboxStore.claim}).
+ *
+ * @example
+ * ```ts
+ * const claim = await store.claim(100);
+ * await claim.settle({ published: claim.entries.map((e) => e.message.id), failed: [] });
+ * ```
+ */
 export interface OutboxClaim {
   /** In publishing order; the relay keeps the order of entries that share a key. */
   readonly entries: readonly OutboxEntry[];
@@ -85,7 +93,14 @@ export interface OutboxClaim {
   settle(outcome: OutboxOutcome): Promise<void> | void;
 }
 
-/** What a relay did with a claim's entries, by message id. */
+/**
+ * What a relay did with a claim's entries, by message id.
+ *
+ * @example
+ * ```ts
+ * const outcome: OutboxOutcome = { published: ['a'], failed: [{ id: 'b', error: new TransportError('down') }] };
+ * ```
+ */
 export interface OutboxOutcome {
   readonly published: readonly string[];
   readonly failed: readonly { readonly id: string; readonly error: unknown }[];

@@ -8,13 +8,27 @@ import { InvalidError } from '@herald/core';
 import type { Delivery } from '@herald/messaging';
 import { checkPool, quoteSchema, withTransaction, type SqlClient, type SqlPool, type SqlPoolClient } from './sql.js';
 
-/** What identifies a message for an inbox: who sent it and its id (CloudEvents' `source` + `id`). */
+/**
+ * What identifies a message for an inbox: who sent it and its id (CloudEvents' `source` + `id`).
+ *
+ * @example
+ * ```ts
+ * const key: InboxKey = { source: 'network@controller', id: delivery.id };
+ * ```
+ */
 export interface InboxKey {
   readonly source: string;
   readonly id: string;
 }
 
-/** Options of a {@link PostgresInboxStore}. */
+/**
+ * Options of a {@link PostgresInboxStore}.
+ *
+ * @example
+ * ```ts
+ * new PostgresInboxStore({ schema: 'herald' });
+ * ```
+ */
 export interface PostgresInboxStoreOptions {
   /** The schema {@link migrate} filled. Default `herald`. */
   readonly schema?: string;

@@ -4,7 +4,15 @@
  * @module
  */
 
-export * from './sql.js';
-export * from './migrate.js';
-export * from './outbox.store.js';
-export * from './inbox.store.js';
+export {
+  quoteSchema,
+  withTransaction,
+  type SqlClient,
+  type SqlNotification,
+  type SqlPool,
+  type SqlPoolClient,
+  type SqlResult,
+} from './sql.js';
+export { migrate, migrations, type MigrateOptions, type Migration } from './migrate.js';
+export { PostgresOutboxStore, type PostgresOutboxStoreOptions } from './outbox.store.js';
+export { inboxKeyOf, PostgresInboxStore, type InboxKey, type PostgresInboxStoreOptions } from './inbox.store.js';

@@ -13,14 +13,29 @@ const MIGRATIONS = new URL('../migrations/', import.meta.url);
 /** What the SQL files call the schema; {@link migrate} puts the configured one in its place. */
 const SCHEMA_PLACEHOLDER = /"herald"\./g;
 
-/** One migration: its version (the file's number), name and SQL. */
+/**
+ * One migration: its version (the file's number), name and SQL.
+ *
+ * @example
+ * ```ts
+ * const [first]: Migration[] = await migrations(); // { version: 1, name: 'outbox', sql: 'CREATE TABLE "herald".outbox …' }
+ * ```
+ */
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
 }
 
-/** Options of {@link migrate}. */
+/**
+ * Options of {@link migrate}.
+ *
+ * @example
+ * ```ts
+ * const options: MigrateOptions = { schema: 'billing_events' };
+ * await migrate(pool, options);
+ * ```
+ */
 export interface MigrateOptions {
   /** The schema to create and fill. Default `herald`. */
   readonly schema?: string;

@@ -17,7 +17,14 @@ import {
 } from '@herald/messaging';
 import { checkPool, quoteSchema, type SqlClient, type SqlPool, type SqlPoolClient } from './sql.js';
 
-/** Options of a {@link PostgresOutboxStore}. */
+/**
+ * Options of a {@link PostgresOutboxStore}.
+ *
+ * @example
+ * ```ts
+ * new PostgresOutboxStore(pool, { schema: 'herald', retentionMs: 0, retryMaxMs: 30_000, logger: console });
+ * ```
+ */
 export interface PostgresOutboxStoreOptions {
   /** The schema {@link migrate} filled. Default `herald`. */
   readonly schema?: string;

@@ -7,7 +7,14 @@
 
 import { InvalidError } from '@herald/core';
 
-/** What a query resolves to (a subset of `pg`'s `QueryResult`). */
+/**
+ * What a query resolves to (a subset of `pg`'s `QueryResult`).
+ *
+ * @example
+ * ```ts
+ * const { rows, rowCount }: SqlResult = await pool.query('SELECT 1 AS one');
+ * ```
+ */
 export interface SqlResult {
   readonly rows: readonly Record<string, unknown>[];
   readonly rowCount: number | null;
@@ -29,13 +36,28 @@ export interface SqlClient {
   query(text: string, values?: unknown[]): Promise<SqlResult>;
 }
 
-/** A notification from `LISTEN` (a subset of `pg`'s `Notification`). */
+/**
+ * A notification from `LISTEN` (a subset of `pg`'s `Notification`).
+ *
+ * @example
+ * ```ts
+ * client.on('notification', (n: SqlNotification) => console.log(n.channel, n.payload));
+ * ```
+ */
 export interface SqlNotification {
   readonly channel: string;
   readonly payload?: string;
 }
 
-/** A connection taken from a pool, held until {@link SqlPoolClient.release} (a `pg` `PoolClient`). */
+/**
+ * A connection taken from a pool, held until {@link SqlPoolClient.release} (a `pg` `PoolClient`).
+ *
+ * @example
+ * ```ts
+ * const client: SqlPoolClient = await pool.connect();
+ * try { await client.query('SELECT 1'); } finally { client.release(); }
+ * ```
+ */
 export interface SqlPoolClient extends SqlClient {
   /** Gives the connection back; with an error, the pool closes it instead. */
   release(destroy?: boolean | Error): void;
@@ -112,7 +134,7 @@ export async function withTransaction<T>(pool: SqlPool, work: (client: SqlPoolCl
   }
 }
 
-/** Checks that `pool` has `query` (and `connect`, when `needsConnect`). */
+/** Checks that `pool` has `query` (and `connect`, when `needsConnect`). Internal: not exported by the package. */
 export function checkPool(element: string, pool: unknown, needsConnect: boolean): void {
   const ok =
     pool !== null &&
