@@ -113,7 +113,7 @@ export interface OutboxOutcome {
  *   without an id gets none here: give it one (the id is what lets consumers drop a duplicate)
  * @example
  * ```ts
- * store.save(tx, checkOutboxEntry({ target: { topic: 'notifications.info' }, message: { id, body } }));
+ * const entry = checkOutboxEntry({ target: { topic: 'notifications.info' }, message: { id, body } }); // before writing it
  * ```
  */
 export function checkOutboxEntry(entry: OutboxEntry): OutboxEntry {
