@@ -17,15 +17,17 @@ import {
   type Subscription,
 } from '@herald/core';
 import { bootCallbacks, callbacksModule, type CallbacksBoot } from '@herald/inversify';
-import { InMemoryTransport, RegistryBridge, type IdleTransport, type Transport } from '@herald/messaging';
+import { InMemoryTransport, OutboxRelay, RegistryBridge, type IdleTransport, type Transport } from '@herald/messaging';
 import { Container, ContainerModule } from 'inversify';
 import { AGENT_RPC, AGENT_SETUP, Agents, defaultAgents, MessagingAgentRpc, type Agent } from './agents/agents.js';
 import { AgentHosts } from './agents/hosts.js';
 import { SERVER_SOURCE, TRANSPORT } from './messaging.js';
 import { Database } from './model/database.js';
+import type { PostgresRows } from './model/postgres.js';
 import { Narrator, type TimedEntry } from './narrator.js';
 import { AuditService } from './remote/audit.js';
 import { MeteringProcess } from './remote/metering.js';
+import { OutboxForwarder } from './remote/outbox-forwarder.js';
 import { MessagingNotifier, NetworkApi, NOTIFIER } from './resources/api.js';
 import { NetworkService } from './resources/network.service.js';
 import { PortService } from './resources/port.service.js';
@@ -144,13 +146,43 @@ export interface NetworkApp extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Options of {@link createNetworkApp}. */
+export interface NetworkAppOptions {
+  output?: (entry: TimedEntry) => void;
+  agents?: readonly Agent[];
+  transport?: IdleTransport;
+  /**
+   * Keep the rows in PostgreSQL: each request's transaction is a database transaction, and the
+   * router and port `after_*` events go through the outbox in it (see `OutboxForwarder`), relayed
+   * to the bridge's receivers once committed. Closed with the app.
+   */
+  rows?: PostgresRows;
+}
+
+/**
+ * `transport`, whose `idle()` first relays what the outbox holds: a request's events are "on the
+ * transport" only once the relay published them.
+ */
+function relayingTransport(transport: IdleTransport, relay: OutboxRelay): IdleTransport {
+  return {
+    publish: (target, message) => transport.publish(target, message),
+    consume: (target, handler, options) => transport.consume(target, handler, options),
+    request: (target, message, options) => transport.request(target, message, options),
+    close: (options) => transport.close(options),
+    idle: async () => {
+      await relay.relay();
+      await transport.idle();
+    },
+  };
+}
+
 /**
  * Build and boot the example: a container with `callbacksModule()` (a registry that logs into the
  * narrator) and {@link networkModules}, every `@OnResource` service subscribed, every notification
  * narrated to `output`; then, on one transport (an `InMemoryTransport` unless one is given, such as
  * an `AmqpTransport`), the
  * agents as RPC servers, the audit listener, the metering agent's process, and the registry bridge
- * forwarding the server's router and port `after_*` events to it.
+ * forwarding the server's router and port `after_*` events to it (with `rows`, through the outbox).
  *
  * @example
  * ```ts
@@ -159,28 +191,37 @@ export interface NetworkApp extends AsyncDisposable {
  * await app.transport.idle(); // the casts, notifications and bridged events have been handled
  * ```
  */
-export async function createNetworkApp(
-  options: { output?: (entry: TimedEntry) => void; agents?: readonly Agent[]; transport?: IdleTransport } = {},
-): Promise<NetworkApp> {
+export async function createNetworkApp(options: NetworkAppOptions = {}): Promise<NetworkApp> {
   const narrator = new Narrator(options.output);
-  const transport = options.transport ?? new InMemoryTransport({ logger: narrator.logger });
+  const { rows } = options;
+  const wire = options.transport ?? new InMemoryTransport({ logger: narrator.logger });
   const agents = options.agents ?? defaultAgents();
   const container = new Container();
   container.load(
     callbacksModule({ name: 'network', logger: narrator.logger }),
-    ...networkModules({ narrator, agents, transport }),
+    ...networkModules({ narrator, agents, transport: wire }),
   );
   const boot = await bootCallbacks(container);
   const registry = container.get(CallbackRegistry);
   const watching: Subscription = narrator.watch(registry);
 
   const peers: Peers = {
-    agents: await AgentHosts.start(transport, agents, narrator),
-    audit: await AuditService.start(transport, narrator),
-    metering: await MeteringProcess.start(transport, narrator),
+    agents: await AgentHosts.start(wire, agents, narrator),
+    audit: await AuditService.start(wire, narrator),
+    metering: await MeteringProcess.start(wire, narrator),
   };
-  const bridge = new RegistryBridge(transport, { source: SERVER_SOURCE, logger: narrator.logger });
-  bridge.forward(registry, { resources: [ROUTER, PORT], events: BRIDGED_EVENTS });
+  const bridge = new RegistryBridge(wire, { source: SERVER_SOURCE, logger: narrator.logger });
+  let transport = wire;
+  let relay: OutboxRelay | undefined;
+  if (rows === undefined) {
+    bridge.forward(registry, { resources: [ROUTER, PORT], events: BRIDGED_EVENTS });
+  } else {
+    container.get(Database).useStore(rows);
+    new OutboxForwarder(bridge, rows).subscribe(registry, [ROUTER, PORT]);
+    relay = new OutboxRelay(wire, rows.outbox, { logger: narrator.logger });
+    relay.start();
+    transport = relayingTransport(wire, relay);
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -189,8 +230,10 @@ export async function createNetworkApp(
       await bridge.close();
       // Let what is on its way arrive, then stop the peers and close the transport.
       await transport.idle();
+      await relay?.stop();
       await Promise.all([peers.agents.stop(), peers.audit.stop(), peers.metering.close()]);
       await transport.close();
+      await rows?.close();
       watching.unsubscribe();
       boot.dispose();
       await container.unbindAllAsync();

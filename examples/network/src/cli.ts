@@ -6,6 +6,7 @@
 import { formatSubscriptions, toMermaid } from '@herald/core';
 import type { IdleTransport } from '@herald/messaging';
 import { createNetworkApp } from './app.js';
+import type { PostgresRows } from './model/postgres.js';
 import { createPrinter } from './printer.js';
 import { runScenario } from './scenario.js';
 
@@ -41,6 +42,11 @@ Options:
 Environment:
   HERALD_AMQP_URL   run the agents, listeners and bridge on this RabbitMQ broker (@herald/amqp)
                     instead of in memory, e.g. amqp://guest:guest@127.0.0.1:5672
+  HERALD_DATABASE_URL
+                    keep networks, subnets, ports and routers as rows in this PostgreSQL database
+                    (a schema of the run's own, dropped at the end), one transaction per request,
+                    and send the bridged events through the outbox (@herald/postgres),
+                    e.g. postgres://postgres@127.0.0.1:5432/postgres
 
 Exit status: 0 when the story went as told, 1 when it did not, 2 for an unknown option.`;
 
@@ -58,7 +64,7 @@ type Mode = (typeof MODES)[number];
 export async function run(
   args: readonly string[],
   terminal: Terminal,
-  options: { transport?: IdleTransport; transportName?: string } = {},
+  options: { transport?: IdleTransport; transportName?: string; rows?: PostgresRows } = {},
 ): Promise<number> {
   const unknown = args.filter((a) => !(MODES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.length > 1) {
@@ -76,6 +82,7 @@ export async function run(
   await using app = await createNetworkApp({
     output: mode === undefined || json ? print : undefined,
     transport: options.transport,
+    rows: options.rows,
   });
   if (mode === '--graph') {
     terminal.out(toMermaid(app.registry));
@@ -90,6 +97,7 @@ export async function run(
       'Herald network example: Neutron callbacks in a small Inversify application, ' +
         `with its agents and listeners on ${options.transportName ?? 'an in-memory transport'}.`,
     );
+    if (options.rows) terminal.out(`Rows and outbox in PostgreSQL, schema ${options.rows.schema}.`);
     const bridged = app.registry.subscriptions().length - app.boot.subscriptions.length;
     terminal.out(
       `${app.boot.subscriptions.length} subscriptions made at boot, ${bridged} by the registry bridge; ` +

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { AmqpTransport } from '@herald/amqp';
 import { run, type Terminal } from './cli.js';
+import { PostgresRows } from './model/postgres.js';
 
 // `npm start -- --json | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -14,7 +15,17 @@ const terminal = {
   err: (line: string) => process.stderr.write(`${line}\n`),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
 };
-process.exitCode = await run(process.argv.slice(2), terminal, await chooseTransport(terminal));
+process.exitCode = await run(process.argv.slice(2), terminal, {
+  ...(await chooseTransport(terminal)),
+  ...(await chooseDatabase()),
+});
+
+/** PostgreSQL when `HERALD_DATABASE_URL` names a database; else the rows stay in memory. */
+async function chooseDatabase(): Promise<{ rows?: PostgresRows }> {
+  const url = process.env['HERALD_DATABASE_URL'];
+  if (url === undefined || url === '') return {};
+  return { rows: await PostgresRows.open(url) };
+}
 
 /** RabbitMQ when `HERALD_AMQP_URL` names a broker; else the app's own in-memory transport. */
 async function chooseTransport(terminal: Terminal): Promise<Parameters<typeof run>[2]> {

@@ -5,20 +5,27 @@
  * this process after a restart, or in another) sends it. The message's id goes with it, so
  * consumers drop the copy a relay sends twice (after a crash between publish and removal).
  *
- * Herald does not own your database: it defines what a store must do ({@link OutboxStore}) and
- * ships {@link InMemoryOutboxStore} for tests and single-process use. `docs/guide/messaging.md`
- * shows a SQL table and store.
+ * Herald does not own your database: it defines what a store must do ({@link OutboxStore}, or
+ * {@link ClaimingOutboxStore} for relays in several processes) and ships
+ * {@link InMemoryOutboxStore} for tests and single-process use; `@herald/postgres` has a
+ * PostgreSQL one (`docs/guide/outbox-postgres.md`).
  * @module
  */
 
 import { errorText, InvalidError, type Logger } from '@herald/core';
-import { checkMessage, checkTarget, checkTransport, MAX_TIMER_MS, warn } from './transport.kit.js';
+import { checkLogger, checkMessage, checkTarget, checkTransport, MAX_TIMER_MS, warn } from './transport.kit.js';
 import type { OutgoingMessage, Target, Transport } from './transport.js';
 
 /** One message waiting in an outbox: where it goes and what it says, with its id. */
 export interface OutboxEntry {
   readonly target: Target;
   readonly message: OutgoingMessage & { readonly id: string };
+  /**
+   * Entries with the same key are published one after another, in the order they were committed
+   * (e.g. `router:r1` for every event of one router), by a store that keeps that order
+   * ({@link ClaimingOutboxStore}). Entries without a key may go out in any order.
+   */
+  readonly key?: string;
 }
 
 /**
@@ -43,13 +50,70 @@ export interface OutboxStore {
 }
 
 /**
+ * An outbox that several relays (in several processes) can share: each {@link claim} hands out
+ * entries no other relay holds until the claim is settled, so an entry is published twice only
+ * when a relay dies between publishing it and settling (the at-least-once window). The store
+ * decides the order (entries of one {@link OutboxEntry.key} come in commit order, and only once
+ * the ones before them are published) and when a failed entry is tried again.
+ *
+ * @example
+ * ```ts
+ * import { PostgresOutboxStore } from '@herald/postgres';
+ * const store: ClaimingOutboxStore = new PostgresOutboxStore(pool, { schema: 'herald' });
+ * new OutboxRelay(transport, store).start();
+ * ```
+ */
+export interface ClaimingOutboxStore {
+  /** Up to `limit` entries for this relay alone, until the claim is settled. */
+  claim(limit: number): Promise<OutboxClaim> | OutboxClaim;
+  /**
+   * Calls `wake` whenever entries may have been committed (PostgreSQL: `LISTEN`), until the
+   * returned function is called. The relay polls as well, so a store may leave this out.
+   */
+  watch?(wake: () => void): Promise<() => Promise<void>> | (() => Promise<void>);
+}
+
+/**
+ * Entries claimed by one relay (see {@link ClaimingOutboxStore.claim}).
+ *
+ * @example
+ * ```ts
+ * const claim = await store.claim(100);
+ * await claim.settle({ published: claim.entries.map((e) => e.message.id), failed: [] });
+ * ```
+ */
+export interface OutboxClaim {
+  /** In publishing order; the relay keeps the order of entries that share a key. */
+  readonly entries: readonly OutboxEntry[];
+  /**
+   * Records what happened and releases the claim: `published` ids are done, `failed` ones wait
+   * for a later try (the store decides when: a backoff), and entries in neither are released as
+   * they were.
+   */
+  settle(outcome: OutboxOutcome): Promise<void> | void;
+}
+
+/**
+ * What a relay did with a claim's entries, by message id.
+ *
+ * @example
+ * ```ts
+ * const outcome: OutboxOutcome = { published: ['a'], failed: [{ id: 'b', error: new TransportError('down') }] };
+ * ```
+ */
+export interface OutboxOutcome {
+  readonly published: readonly string[];
+  readonly failed: readonly { readonly id: string; readonly error: unknown }[];
+}
+
+/**
  * Checks an entry and gives a frozen copy whose body has made its JSON round trip.
  *
  * @throws InvalidError naming the bad part (`entry.target…`, `entry.message…`); a message
  *   without an id gets none here: give it one (the id is what lets consumers drop a duplicate)
  * @example
  * ```ts
- * store.save(tx, checkOutboxEntry({ target: { topic: 'notifications.info' }, message: { id, body } }));
+ * const entry = checkOutboxEntry({ target: { topic: 'notifications.info' }, message: { id, body } }); // before writing it
  * ```
  */
 export function checkOutboxEntry(entry: OutboxEntry): OutboxEntry {
@@ -65,10 +129,14 @@ export function checkOutboxEntry(entry: OutboxEntry): OutboxEntry {
       'give the message an id: it is how consumers drop a copy sent twice.',
     );
   }
+  if (entry.key !== undefined && (typeof entry.key !== 'string' || entry.key === '')) {
+    throw new InvalidError('entry.key', entry.key, 'pass a non-empty string (e.g. `router:<id>`), or leave it out.');
+  }
   const checked = checkMessage(message);
   return Object.freeze({
     target,
     message: Object.freeze({ id: checked.id, headers: checked.headers, body: JSON.parse(checked.json) as unknown }),
+    ...(entry.key !== undefined && { key: entry.key }),
   });
 }
 
@@ -161,10 +229,19 @@ export interface OutboxTransaction {
 
 /** Options of an {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
-  /** How often {@link OutboxRelay.start} looks for pending entries, in milliseconds. Default 1,000. */
+  /**
+   * How often {@link OutboxRelay.start} looks for pending entries, in milliseconds (a store that
+   * can {@link ClaimingOutboxStore.watch} wakes the relay sooner). Default 1,000.
+   */
   readonly intervalMs?: number;
   /** How many entries one pass reads from the store at a time. Default 100. */
   readonly batchSize?: number;
+  /**
+   * How many claims a relay holds at once, from a {@link ClaimingOutboxStore} only: with 2, it
+   * claims the next batch while the previous one is being published, which keeps the latency low
+   * under a steady stream of commits. Default 1.
+   */
+  readonly concurrency?: number;
   /** Where failed passes are reported (warning level). */
   readonly logger?: Logger;
 }
@@ -177,16 +254,54 @@ export interface OutboxRelayStats {
   readonly failures: number;
 }
 
+/** A claim, whatever kind of store it came from, with how its entries are ordered. */
+interface RelayClaim extends OutboxClaim {
+  /** `all`: one entry at a time, stopping at the first failure; `key`: in order within each key only. */
+  readonly order: 'all' | 'key';
+}
+
+/** How the relay takes entries from a plain {@link OutboxStore}: strictly in order, removing what went out. */
+function claimFromPending(store: OutboxStore): (limit: number) => Promise<RelayClaim> {
+  return async (limit) => ({
+    entries: await store.pending(limit),
+    order: 'all',
+    settle: async ({ published }) => {
+      if (published.length > 0) await store.remove(published);
+    },
+  });
+}
+
+function isClaimingStore(store: unknown): store is ClaimingOutboxStore {
+  return store !== null && typeof store === 'object' && typeof (store as ClaimingOutboxStore).claim === 'function';
+}
+
+function isPlainStore(store: unknown): store is OutboxStore {
+  return (
+    store !== null &&
+    typeof store === 'object' &&
+    typeof (store as OutboxStore).pending === 'function' &&
+    typeof (store as OutboxStore).remove === 'function'
+  );
+}
+
 /**
- * Publishes an outbox's pending entries, oldest first, removing each once the transport took it
- * (a broker: confirmed it). A pass stops at the first entry that fails, so entries go out in
- * order; that entry and the ones after it wait for the next pass.
+ * Publishes an outbox's pending entries, removing (or marking) each once the transport took it
+ * (a broker: confirmed it).
+ *
+ * - From a plain {@link OutboxStore}: oldest first, one at a time; a pass stops at the first entry
+ *   that fails, so entries go out in order, and that entry and the ones after it wait for the
+ *   next pass.
+ * - From a {@link ClaimingOutboxStore}: a claimed batch at a time, published concurrently except
+ *   that entries sharing a key go one after another; a failed entry holds back the rest of its key
+ *   and the store schedules it again. Any number of relays may share the store.
+ *
+ * Any target a {@link Transport} accepts works (a topic with consumer groups, one server, fanout).
  *
  * @example
  * ```ts
  * const relay = new OutboxRelay(transport, store, { intervalMs: 500, logger: console });
  * relay.start();
- * // after a commit that added entries:
+ * // after a commit that added entries (a store that watches its database does this itself):
  * relay.wake();
  * // on shutdown:
  * await relay.stop();
@@ -194,34 +309,40 @@ export interface OutboxRelayStats {
  */
 export class OutboxRelay {
   readonly #transport: Transport;
-  readonly #store: OutboxStore;
+  readonly #store: OutboxStore | ClaimingOutboxStore;
+  readonly #claim: (limit: number) => Promise<RelayClaim>;
   readonly #intervalMs: number;
   readonly #batchSize: number;
+  readonly #concurrency: number;
   readonly #logger: Logger | undefined;
   #pass: Promise<number> | undefined = undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined = undefined;
   #running = false;
+  #unwatch: Promise<(() => Promise<void>) | undefined> | undefined = undefined;
   #stats = { relayed: 0, failures: 0 };
 
   /**
-   * @throws InvalidError for a transport without `publish`, a store without `pending` and
-   *   `remove`, or options that are not positive whole numbers / a logger
+   * @throws InvalidError for a transport without `publish`, a store with neither `claim` nor
+   *   `pending` and `remove`, or options that are not positive whole numbers / a logger
    */
-  constructor(transport: Transport, store: OutboxStore, options: OutboxRelayOptions = {}) {
+  constructor(transport: Transport, store: OutboxStore | ClaimingOutboxStore, options: OutboxRelayOptions = {}) {
     checkTransport(transport, ['publish']);
-    if (
-      store === null ||
-      typeof store !== 'object' ||
-      typeof store.pending !== 'function' ||
-      typeof store.remove !== 'function'
-    ) {
-      throw new InvalidError('store', store, 'pass an OutboxStore: an object with pending(limit) and remove(ids).');
+    if (isClaimingStore(store)) {
+      this.#claim = async (limit) => ({ ...(await store.claim(limit)), order: 'key' });
+    } else if (isPlainStore(store)) {
+      this.#claim = claimFromPending(store);
+    } else {
+      throw new InvalidError(
+        'store',
+        store,
+        'pass an OutboxStore (pending(limit) and remove(ids)) or a ClaimingOutboxStore (claim(limit)).',
+      );
     }
     if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { intervalMs, batchSize, logger } or nothing.');
+      throw new InvalidError('options', options, 'pass { intervalMs, batchSize, concurrency, logger } or nothing.');
     }
-    const { intervalMs = 1_000, batchSize = 100, logger } = options;
+    const { intervalMs = 1_000, batchSize = 100, concurrency = 1, logger } = options;
     if (typeof intervalMs !== 'number' || !(intervalMs > 0) || intervalMs > MAX_TIMER_MS) {
       throw new InvalidError(
         'options.intervalMs',
@@ -232,14 +353,18 @@ export class OutboxRelay {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new InvalidError('options.batchSize', batchSize, 'pass a whole number of entries, 1 or more.');
     }
-    if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof logger.error !== 'function')) {
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || (concurrency > 1 && !isClaimingStore(store))) {
       throw new InvalidError(
-        'options.logger',
-        logger,
-        'pass an object with an error(message) method, such as console.',
+        'options.concurrency',
+        concurrency,
+        isClaimingStore(store)
+          ? 'pass a whole number of claims, 1 or more.'
+          : 'leave it at 1: a plain OutboxStore publishes one entry at a time, in order (a ClaimingOutboxStore can do more).',
       );
     }
+    checkLogger('options.logger', logger);
     this.#transport = transport;
+    this.#concurrency = concurrency;
     this.#store = store;
     this.#intervalMs = intervalMs;
     this.#batchSize = batchSize;
@@ -252,9 +377,9 @@ export class OutboxRelay {
   }
 
   /**
-   * One pass: publishes every pending entry, oldest first, until none is left or one fails.
-   * Resolves with how many were published; never rejects (a failure is counted in `stats` and
-   * logged). A call during a pass runs another pass after it.
+   * One pass: publishes every pending entry until none is left or one fails. Resolves with how
+   * many were published; never rejects (a failure is counted in `stats` and logged). A call
+   * during a pass runs another pass after it.
    *
    * @example
    * ```ts
@@ -273,11 +398,23 @@ export class OutboxRelay {
     return this.#pass;
   }
 
-  /** Relays every `intervalMs` until {@link stop} (the timer does not keep the process alive). */
+  /**
+   * Relays every `intervalMs` until {@link stop}, and whenever the store reports a commit (the
+   * timer does not keep the process alive).
+   */
   start(): void {
     if (this.#running) return;
     this.#running = true;
     this.#schedule(0);
+    const store = this.#store;
+    if (isClaimingStore(store) && store.watch !== undefined) {
+      this.#unwatch = Promise.resolve()
+        .then(() => store.watch!(() => this.wake()))
+        .catch((error: unknown) => {
+          warn(this.#logger, `Outbox relay cannot watch its store, polling only: ${errorText(error)}`);
+          return undefined;
+        });
+    }
   }
 
   /** Relays now rather than at the next interval (after a commit that added entries). */
@@ -285,10 +422,13 @@ export class OutboxRelay {
     void this.relay();
   }
 
-  /** Stops the interval and waits for the pass in progress. */
+  /** Stops the interval and the store's watch, and waits for the pass in progress. */
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
+    const unwatch = await this.#unwatch;
+    this.#unwatch = undefined;
+    await unwatch?.();
     await this.#pass;
   }
 
@@ -310,32 +450,71 @@ export class OutboxRelay {
     return sent;
   }
 
+  /** Claims and publishes until nothing is left, in `concurrency` loops; never rejects. */
   async #onePass(): Promise<number> {
     let sent = 0;
     const done = new Set<string>();
-    try {
+    const drain = async (): Promise<void> => {
       for (;;) {
-        const batch = await this.#store.pending(this.#batchSize);
-        if (batch.length === 0) return sent;
-        for (const entry of batch) {
-          // A store whose remove() did not remove would have this pass publish forever.
-          if (done.has(entry.message.id)) {
-            throw new Error(`the store still lists ${entry.message.id} after remove(): check its remove(ids)`);
-          }
-          done.add(entry.message.id);
-          await this.#transport.publish(entry.target, entry.message);
-          await this.#store.remove([entry.message.id]);
-          sent++;
-          this.#stats.relayed++;
+        const claim = await this.#claim(this.#batchSize);
+        if (claim.entries.length === 0) {
+          await claim.settle({ published: [], failed: [] });
+          return;
         }
+        let outcome: OutboxOutcome;
+        try {
+          outcome = await this.#publish(claim, done);
+        } catch (error) {
+          await claim.settle({ published: [], failed: [] });
+          throw error;
+        }
+        await claim.settle(outcome);
+        sent += outcome.published.length;
+        this.#stats.relayed += outcome.published.length;
+        if (outcome.failed.length > 0) throw outcome.failed[0]!.error;
       }
-    } catch (error) {
+    };
+    const loops = await Promise.allSettled(Array.from({ length: this.#concurrency }, drain));
+    const failure = loops.find((loop) => loop.status === 'rejected');
+    if (failure !== undefined) {
       this.#stats.failures++;
       warn(
         this.#logger,
-        `Outbox relay stopped after ${sent} entries; the rest wait for the next pass: ${errorText(error)}`,
+        `Outbox relay stopped after ${sent} entries; the rest wait for the next pass: ${errorText(failure.reason)}`,
       );
-      return sent;
     }
+    return sent;
+  }
+
+  /** Publishes a claim's entries: one chain per key (or one chain in all), each chain in order. */
+  async #publish(claim: RelayClaim, done: Set<string>): Promise<OutboxOutcome> {
+    const chains = new Map<unknown, OutboxEntry[]>();
+    for (const entry of claim.entries) {
+      // A store whose remove() did not remove would have this pass publish forever.
+      if (done.has(entry.message.id)) {
+        throw new Error(`the store still lists ${entry.message.id} after it was published: check its remove(ids)`);
+      }
+      done.add(entry.message.id);
+      const chain = claim.order === 'all' ? 'all' : (entry.key ?? entry);
+      const entries = chains.get(chain);
+      if (entries === undefined) chains.set(chain, [entry]);
+      else entries.push(entry);
+    }
+    const published: string[] = [];
+    const failed: { id: string; error: unknown }[] = [];
+    await Promise.all(
+      [...chains.values()].map(async (chain) => {
+        for (const entry of chain) {
+          try {
+            await this.#transport.publish(entry.target, entry.message);
+            published.push(entry.message.id);
+          } catch (error) {
+            failed.push({ id: entry.message.id, error });
+            return;
+          }
+        }
+      }),
+    );
+    return { published, failed };
   }
 }

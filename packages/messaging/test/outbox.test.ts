@@ -16,7 +16,9 @@ import {
   RegistryBridge,
   RemoteOrigin,
   TransportError,
+  type ClaimingOutboxStore,
   type OutboxEntry,
+  type OutboxOutcome,
   type OutboxStore,
   type OutgoingMessage,
   type Target,
@@ -83,6 +85,7 @@ describe('InMemoryOutboxStore', () => {
     ['a bad target', { target: { topic: '' }, message: { id: 'a', body: 1 } }, 'target.topic'],
     ['a message without an id', { target: NOTIFICATIONS, message: { body: 1 } }, 'entry.message.id'],
     ['a body JSON cannot carry', { target: NOTIFICATIONS, message: { id: 'a', body: 1n } }, 'message.body'],
+    ['an empty key', { target: NOTIFICATIONS, message: { id: 'a', body: 1 }, key: '' }, 'entry.key'],
   ])('refuses %s with an InvalidError, adding nothing', (_, bad, element) => {
     const store = new InMemoryOutboxStore();
     const tx = store.begin();
@@ -185,12 +188,134 @@ describe('OutboxRelay', () => {
       'options.batchSize',
     ],
     ['a logger without error()', new InMemoryTransport(), new InMemoryOutboxStore(), { logger: {} }, 'options.logger'],
+    [
+      'a concurrency above 1 for a plain store',
+      new InMemoryTransport(),
+      new InMemoryOutboxStore(),
+      { concurrency: 2 },
+      'options.concurrency',
+    ],
   ])('refuses %s with an InvalidError naming it', (_, transport, store, options, element) => {
     const error = invalid(
       () => new OutboxRelay(transport as Transport, store as InMemoryOutboxStore, options as object),
     );
     expect(error).toBeInstanceOf(InvalidError);
     expect(error.element).toBe(element);
+  });
+});
+
+describe('OutboxRelay with a ClaimingOutboxStore', () => {
+  /** A store that hands out `entries` once and records how each claim was settled. */
+  function claiming(entries: OutboxEntry[]): ClaimingOutboxStore & { outcomes: OutboxOutcome[] } {
+    let left = entries;
+    const outcomes: OutboxOutcome[] = [];
+    return {
+      outcomes,
+      claim: (limit) => {
+        const batch = left.slice(0, limit);
+        left = left.slice(limit);
+        return { entries: batch, settle: (outcome) => void (batch.length > 0 && outcomes.push(outcome)) };
+      },
+    };
+  }
+
+  it('publishes the entries of one key one after another, and the rest without waiting for each other', async () => {
+    const order: string[] = [];
+    const pending = new Map<string, () => void>();
+    const inner = new InMemoryTransport();
+    const transport: Transport = {
+      publish: (_target, message) =>
+        new Promise<void>((resolve) => {
+          order.push(`start ${message.id}`);
+          pending.set(message.id!, () => {
+            order.push(`end ${message.id}`);
+            resolve();
+          });
+        }),
+      consume: (target, handler, options) => inner.consume(target, handler, options),
+      request: (target, message, options) => inner.request(target, message, options),
+      close: (options) => inner.close(options),
+    };
+    const store = claiming([
+      { ...entry('r1-a'), key: 'router:r1' },
+      { ...entry('r1-b'), key: 'router:r1' },
+      entry('x'),
+    ]);
+    const pass = new OutboxRelay(transport, store).relay();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order).toEqual(['start r1-a', 'start x']); // r1-b waits for r1-a; x does not
+    pending.get('x')!();
+    pending.get('r1-a')!();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order).toEqual(['start r1-a', 'start x', 'end x', 'end r1-a', 'start r1-b']);
+    pending.get('r1-b')!();
+    await expect(pass).resolves.toBe(3);
+    expect(store.outcomes).toEqual([{ published: ['x', 'r1-a', 'r1-b'], failed: [] }]);
+    await inner.close();
+  });
+
+  it('settles a failed entry as failed, skips the rest of its key, and still publishes the other keys', async () => {
+    const inner = new InMemoryTransport();
+    const transport = refusing(inner, (message) => message.id === 'r1-a');
+    const store = claiming([
+      { ...entry('r1-a'), key: 'router:r1' },
+      { ...entry('r1-b'), key: 'router:r1' },
+      { ...entry('r2'), key: 'router:r2' },
+    ]);
+    const relay = new OutboxRelay(transport, store, { logger: quiet });
+    await expect(relay.relay()).resolves.toBe(1);
+    expect(store.outcomes).toEqual([
+      { published: ['r2'], failed: [{ id: 'r1-a', error: expect.any(TransportError) }] },
+    ]);
+    expect(relay.stats).toEqual({ relayed: 1, failures: 1 });
+    await inner.close();
+  });
+
+  it('holds `concurrency` claims at once: the next batch is claimed while one is being published', async () => {
+    const inner = new InMemoryTransport();
+    const release: (() => void)[] = [];
+    const transport: Transport = {
+      publish: () => new Promise<void>((resolve) => void release.push(resolve)),
+      consume: (target, handler, options) => inner.consume(target, handler, options),
+      request: (target, message, options) => inner.request(target, message, options),
+      close: (options) => inner.close(options),
+    };
+    const store = claiming(['a', 'b', 'c'].map((id) => entry(id)));
+    const pass = new OutboxRelay(transport, store, { batchSize: 1, concurrency: 2 }).relay();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(release).toHaveLength(2); // a and b in flight, from two claims
+    while (release.length > 0) {
+      release.shift()!();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await expect(pass).resolves.toBe(3);
+    expect(store.outcomes.flatMap((o) => o.published).sort()).toEqual(['a', 'b', 'c']);
+    await inner.close();
+  });
+
+  it('is woken by the store it watches, and stops watching on stop()', async () => {
+    const transport = new InMemoryTransport();
+    const box = inbox();
+    await transport.consume(NOTIFICATIONS, box.handler);
+    const entries: OutboxEntry[] = [];
+    let wake: (() => void) | undefined;
+    let unwatched = false;
+    const store: ClaimingOutboxStore = {
+      claim: () => ({ entries: entries.splice(0), settle: () => undefined }),
+      watch: (onCommit) => {
+        wake = onCommit;
+        return async () => void (unwatched = true);
+      },
+    };
+    const relay = new OutboxRelay(transport, store, { intervalMs: 600_000 });
+    relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    entries.push(entry('woken'));
+    wake!();
+    await box.until(1);
+    await relay.stop();
+    expect(unwatched).toBe(true);
+    await transport.close();
   });
 });
 

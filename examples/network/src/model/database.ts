@@ -1,6 +1,8 @@
 /**
  * An in-memory data store with tables and all-or-nothing transactions: enough to show
  * `precommit_*` subscribers running inside a transaction that rolls back when one of them fails.
+ * Given a {@link RowStore} (PostgreSQL, see `postgres.ts`), each transaction is also a database
+ * transaction, and the writes of the managed tables are rows in it.
  * @module
  */
 
@@ -8,11 +10,27 @@ import { injectable } from 'inversify';
 import { NotFound } from './errors.js';
 import type { FloatingIp, Models } from './models.js';
 
+/** A database transaction the managed tables' writes go to (see {@link RowStore}). */
+export interface RowSession {
+  /** Writes `row` (or deletes it, when `undefined`) in the transaction. */
+  write(resource: string, id: string, row: object | undefined): void;
+}
+
+/** Where a {@link Database} keeps its rows besides memory: a real database, in real transactions. */
+export interface RowStore {
+  /** Runs `work` in a transaction: COMMIT when it resolves, ROLLBACK when it rejects. */
+  transaction<T>(work: (session: RowSession) => Promise<T>): Promise<T>;
+}
+
 /** One table of records with an `id`. */
 export class Table<T extends { readonly id: string }> {
   #rows = new Map<string, T>();
 
-  constructor(readonly resource: string) {}
+  /** `onWrite` hears every put and remove (the database's session, when it has a row store). */
+  constructor(
+    readonly resource: string,
+    private readonly onWrite: (resource: string, id: string, row: T | undefined) => void = () => undefined,
+  ) {}
 
   /** The record with `id`, or `undefined`. */
   find(id: string): T | undefined {
@@ -34,11 +52,13 @@ export class Table<T extends { readonly id: string }> {
   /** Insert or replace a record. */
   put(row: T): void {
     this.#rows.set(row.id, row);
+    this.onWrite(this.resource, row.id, row);
   }
 
   /** Remove the record with `id` (nothing when there is none). */
   remove(id: string): void {
     this.#rows.delete(id);
+    this.onWrite(this.resource, id, undefined);
   }
 
   /** Records are immutable, so a copy of the map is a full snapshot. */
@@ -65,13 +85,27 @@ export class Table<T extends { readonly id: string }> {
  */
 @injectable()
 export class Database {
-  readonly networks = new Table<Models['network']>('network');
-  readonly subnets = new Table<Models['subnet']>('subnet');
-  readonly ports = new Table<Models['port']>('port');
-  readonly routers = new Table<Models['router']>('router');
+  readonly #write = (resource: string, id: string, row: object | undefined): void =>
+    this.#session?.write(resource, id, row);
+  readonly networks = new Table<Models['network']>('network', this.#write);
+  readonly subnets = new Table<Models['subnet']>('subnet', this.#write);
+  readonly ports = new Table<Models['port']>('port', this.#write);
+  readonly routers = new Table<Models['router']>('router', this.#write);
   readonly floatingIps = new Table<FloatingIp>('floating IP');
   readonly #serials = new Map<string, number>();
   #depth = 0;
+  #store: RowStore | undefined;
+  #session: RowSession | undefined;
+
+  /** From now on, each transaction is also one of `store`, and the managed tables' writes are its rows. */
+  useStore(store: RowStore): void {
+    this.#store = store;
+  }
+
+  /** The row store's transaction in progress (what a `precommit_*` subscriber writes to), if any. */
+  get session(): RowSession | undefined {
+    return this.#session;
+  }
 
   /** The table of a managed resource. */
   tableOf<R extends keyof Models>(resource: R): Table<Models[R]> {
@@ -92,8 +126,9 @@ export class Database {
   }
 
   /**
-   * Run `work` in a transaction: if it throws, every table is put back as it was and the error is
-   * rethrown. A transaction inside a transaction joins the outer one.
+   * Run `work` in a transaction: if it throws, every table is put back as it was (and the row
+   * store's transaction rolls back) and the error is rethrown. A transaction inside a transaction
+   * joins the outer one.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.#depth > 0) return work();
@@ -101,7 +136,15 @@ export class Database {
     const restores = tables.map((t) => t.snapshot());
     this.#depth++;
     try {
-      return await work();
+      if (this.#store === undefined) return await work();
+      return await this.#store.transaction(async (session) => {
+        this.#session = session;
+        try {
+          return await work();
+        } finally {
+          this.#session = undefined;
+        }
+      });
     } catch (error) {
       for (const restore of restores) restore();
       throw error;

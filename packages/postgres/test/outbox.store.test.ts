@@ -1,0 +1,200 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidError } from '@herald/core';
+import {
+  InMemoryTransport,
+  OutboxRelay,
+  TransportError,
+  type Delivery,
+  type OutboxEntry,
+  type Transport,
+} from '@herald/messaging';
+import pg from 'pg';
+import { PostgresOutboxStore, withTransaction } from '../src/index.js';
+import { describeWithDatabase, useDatabase } from './database.js';
+
+const NOTIFICATIONS = { topic: 'notifications.info' };
+const quiet = { error: () => undefined, warn: () => undefined };
+
+function entry(id: string, key?: string): OutboxEntry {
+  return {
+    target: NOTIFICATIONS,
+    message: { id, headers: { 'ce-source': 'test' }, body: { id } },
+    ...(key && { key }),
+  };
+}
+
+/** A transport consumer that collects deliveries and can wait for a count. */
+async function collect(transport: Transport): Promise<{ deliveries: Delivery[]; until(n: number): Promise<void> }> {
+  const deliveries: Delivery[] = [];
+  await transport.consume(NOTIFICATIONS, (delivery) => void deliveries.push(delivery));
+  return {
+    deliveries,
+    async until(n) {
+      for (let waited = 0; deliveries.length < n; waited += 10) {
+        if (waited > 10_000) throw new Error(`${deliveries.length} of ${n} deliveries after 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+}
+
+describeWithDatabase('PostgresOutboxStore', () => {
+  const db = useDatabase();
+  const store = (options = {}) => new PostgresOutboxStore(db.pool, { schema: db.schema, logger: quiet, ...options });
+  const clear = () => db.pool.query(`DELETE FROM "${db.schema}".outbox`);
+
+  it("adds entries in the caller's transaction: pending after COMMIT, gone after ROLLBACK", async () => {
+    await clear();
+    const outbox = store();
+    await expect(
+      withTransaction(db.pool, async (tx) => {
+        await outbox.add(tx, entry('rolled-back'));
+        throw new Error('veto');
+      }),
+    ).rejects.toThrow('veto');
+    await withTransaction(db.pool, (tx) => outbox.add(tx, [entry('a'), entry('b')]));
+    expect(await outbox.pendingCount()).toBe(2);
+
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    await expect(new OutboxRelay(transport, outbox).relay()).resolves.toBe(2);
+    await box.until(2);
+    expect(box.deliveries.map((d) => [d.id, d.headers['ce-source'], d.body]).sort()).toEqual([
+      ['a', 'test', { id: 'a' }],
+      ['b', 'test', { id: 'b' }],
+    ]);
+    expect(await outbox.pendingCount()).toBe(0);
+    await transport.close();
+  });
+
+  it('adds a message id once: the same id again (pending or published) is not written', async () => {
+    await clear();
+    const outbox = store();
+    await outbox.add(db.pool, entry('once'));
+    await outbox.add(db.pool, entry('once'));
+    expect(await outbox.pendingCount()).toBe(1);
+  });
+
+  it('refuses a bad entry with an InvalidError and writes none of the batch', async () => {
+    await clear();
+    const outbox = store();
+    const bad = { target: { topic: '' }, message: { id: 'x', body: 1 } };
+    const error = await outbox.add(db.pool, [entry('good'), bad]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidError);
+    expect((error as InvalidError).element).toBe('target.topic');
+    expect(await outbox.pendingCount()).toBe(0);
+  });
+
+  it('publishes the entries of one key in commit order, even when the transactions overlap', async () => {
+    await clear();
+    const outbox = store();
+    // The first transaction writes first but commits last: the second one waits for it.
+    const first = await db.pool.connect();
+    await first.query('BEGIN');
+    await outbox.add(first, entry('r1-first', 'router:r1'));
+    const second = withTransaction(db.pool, (tx) => outbox.add(tx, entry('r1-second', 'router:r1')));
+    const other = withTransaction(db.pool, (tx) => outbox.add(tx, entry('r2', 'router:r2')));
+    await other; // another key does not wait
+    const sleep = new Promise((resolve) => setTimeout(() => resolve('waiting'), 300));
+    expect(await Promise.race([second.then(() => 'committed'), sleep])).toBe('waiting');
+    await first.query('COMMIT');
+    first.release();
+    await second;
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    await new OutboxRelay(transport, outbox, { batchSize: 1 }).relay();
+    await box.until(3);
+    const ids = box.deliveries.map((d) => d.id);
+    expect(ids.filter((id) => id.startsWith('r1'))).toEqual(['r1-first', 'r1-second']);
+    await transport.close();
+  });
+
+  it('keeps a refused entry with its attempts and error, holds back its key, and retries it after a backoff', async () => {
+    await clear();
+    const outbox = store({ retryInitialMs: 200, retryMaxMs: 400 });
+    await outbox.add(db.pool, [entry('k1', 'router:r1'), entry('k2', 'router:r1'), entry('free')]);
+    const inner = new InMemoryTransport();
+    const box = await collect(inner);
+    let down = true;
+    const flaky: Transport = {
+      publish: (target, message) =>
+        down && message.id === 'k1'
+          ? Promise.reject(new TransportError('broker unreachable'))
+          : inner.publish(target, message),
+      consume: (...args) => inner.consume(...args),
+      request: (...args) => inner.request(...args),
+      close: (options) => inner.close(options),
+    };
+    const relay = new OutboxRelay(flaky, outbox, { logger: quiet });
+    await relay.relay();
+    await box.until(1);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['free']);
+    const row = (await db.pool.query(`SELECT attempts, last_error FROM "${db.schema}".outbox WHERE id = 'k1'`)).rows[0];
+    expect(row).toEqual({ attempts: 1, last_error: expect.stringContaining('broker unreachable') });
+    down = false;
+    await relay.relay(); // too early: still backing off
+    expect(box.deliveries).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await relay.relay();
+    await box.until(3);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['free', 'k1', 'k2']);
+    await inner.close();
+  });
+
+  it('wakes a started relay on commit through LISTEN/NOTIFY, long before its polling interval', async () => {
+    await clear();
+    const outbox = store();
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    const relay = new OutboxRelay(transport, outbox, { intervalMs: 600_000 });
+    relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the first poll found nothing
+    await withTransaction(db.pool, (tx) => outbox.add(tx, entry('woken')));
+    await box.until(1);
+    await relay.stop();
+    expect(box.deliveries[0]!.id).toBe('woken');
+    await transport.close();
+  });
+
+  it('keeps published entries for the retention, then prune() deletes them', async () => {
+    await clear();
+    const outbox = store({ retentionMs: 300 });
+    await outbox.add(db.pool, entry('old'));
+    const transport = new InMemoryTransport();
+    await new OutboxRelay(transport, outbox).relay();
+    const count = async () => Number((await db.pool.query(`SELECT count(*) FROM "${db.schema}".outbox`)).rows[0].count);
+    expect(await count()).toBe(1);
+    expect(await outbox.prune()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await outbox.prune()).toBe(1);
+    expect(await count()).toBe(0);
+    await transport.close();
+  });
+
+  it.each([
+    ['a pool without connect', { query: () => undefined }, {}, 'pool'],
+    ['a schema name with a quote', new pg.Pool(), { schema: 'a"b' }, 'options.schema'],
+    ['a negative retention', new pg.Pool(), { retentionMs: -1 }, 'options.retentionMs'],
+    [
+      'a retry maximum below the first wait',
+      new pg.Pool(),
+      { retryInitialMs: 10, retryMaxMs: 5 },
+      'options.retryMaxMs',
+    ],
+  ])('refuses %s with an InvalidError naming it', (_, pool, options, element) => {
+    let error: unknown;
+    try {
+      new PostgresOutboxStore(pool as pg.Pool, options);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidError);
+    expect((error as InvalidError).element).toBe(element);
+  });
+});
+
+describe('PostgresOutboxStore without a database', () => {
+  it('checks its arguments before any connection is made', () => {
+    expect(() => new PostgresOutboxStore(undefined as unknown as pg.Pool)).toThrow(InvalidError);
+  });
+});
