@@ -74,10 +74,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A stack as traceback lines (without its first line, the message, which `message` has). */
-function tracebackOf(error: unknown): string[] {
-  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
-  return stack === '' ? [] : stack.split('\n');
+/**
+ * The traceback lines of a JavaScript error: `<class>: <message>`, then its stack frames (the
+ * stack's own first line names the built-in class, `Error`, where Python readers expect the class).
+ */
+function tracebackOf(error: unknown, name: string, text: string): string[] {
+  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack.split('\n') : [];
+  return [`${name}: ${text}`, ...stack.filter((line) => /^\s+at /.test(line))];
 }
 
 /**
@@ -93,7 +96,6 @@ function tracebackOf(error: unknown): string[] {
  * ```
  */
 export function failureFor(error: unknown): OsloFailure {
-  const tb = tracebackOf(error);
   if (error instanceof OsloRemoteError) {
     return {
       class: error.remoteName,
@@ -105,21 +107,23 @@ export function failureFor(error: unknown): OsloFailure {
     };
   }
   if (error instanceof NoSuchMethod) {
-    return dispatcherFailure('NoSuchMethod', `Endpoint does not support RPC method ${error.method}`, tb);
+    return dispatcherFailure(error, 'NoSuchMethod', `Endpoint does not support RPC method ${error.method}`);
   }
   if (error instanceof UnsupportedVersion) {
     return dispatcherFailure(
+      error,
       'UnsupportedVersion',
       `Endpoint does not support RPC version ${error.version}. Attempted method: ${error.method}`,
-      tb,
     );
   }
   const { name, text } = failureOf(error);
+  const tb = tracebackOf(error, name, text);
   return { class: name, module: HERALD_FAILURE_MODULE, message: text, tb, args: [text], kwargs: {} };
 }
 
 /** As oslo's dispatcher errors serialize: their `args` are the message alone. */
-function dispatcherFailure(name: string, message: string, tb: string[]): OsloFailure {
+function dispatcherFailure(error: Error, name: string, message: string): OsloFailure {
+  const tb = tracebackOf(error, name, message);
   return { class: name, module: OSLO_DISPATCHER_MODULE, message, tb, args: [message], kwargs: {} };
 }
 

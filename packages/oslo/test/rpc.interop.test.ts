@@ -8,7 +8,14 @@ import {
   type RpcArgs,
   type RpcContext,
 } from '@herald/messaging';
-import { OsloRemoteError, OsloTransport } from '@herald/oslo';
+import {
+  DEAD_LETTER_QUEUE_HEADER,
+  DEAD_LETTER_REASON_HEADER,
+  DEFAULT_OSLO_DEAD_LETTER_QUEUE,
+  OsloRemoteError,
+  OsloTransport,
+} from '@herald/oslo';
+import { connect, type GetMessage } from 'amqplib';
 import { createVhost, describeWithOslo, PeerCommandError, PythonPeer, type Vhost } from './peer.js';
 
 class RouterNotFound extends Error {}
@@ -27,6 +34,11 @@ class AgentEndpoint {
   record(context: RpcContext, args: RpcArgs) {
     this.casts.push({ server: this.server, args, context });
   }
+  explosions = 0;
+  explode(): never {
+    this.explosions++;
+    throw new Error('the agent cannot apply this port');
+  }
 }
 
 /** Another namespace and major version. */
@@ -34,6 +46,25 @@ class HaEndpoint {
   readonly target = { namespace: 'ha', version: '2.3' };
   ping() {
     return 'pong from ha';
+  }
+}
+
+/** The first message of the dead-letter queue, waiting up to 10 s for it (and for the queue). */
+async function takeDeadLetter(url: string): Promise<GetMessage> {
+  const connection = await connect(url);
+  try {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      // A fresh channel each time: getting from a queue not declared yet closes the channel.
+      const channel = await connection.createChannel();
+      const letter = await channel.get(DEFAULT_OSLO_DEAD_LETTER_QUEUE, { noAck: true }).catch(() => false as const);
+      if (letter !== false) return letter;
+      await channel.close().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('no dead letter within 10 s');
+  } finally {
+    await connection.close();
   }
 }
 
@@ -74,6 +105,7 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
       servers.push(
         new RpcServer(transport, { topic: 'herald_agent', server: 'host-h' }, [hostH, new HaEndpoint()], {
           logger: silent,
+          deliveryLimit: 3,
         }),
         new RpcServer(transport, { topic: 'herald_agent', server: 'host-g' }, [hostG], { logger: silent }),
       );
@@ -106,6 +138,7 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
     it('serves a namespace and a compatible minor version', async () => {
       const result = await peer.command('call', {
         topic: 'herald_agent',
+        server: 'host-h',
         namespace: 'ha',
         version: '2.1',
         method: 'ping',
@@ -159,6 +192,18 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
       await until(() => hostH.casts.length === 1 && hostG.casts.length === 2);
       expect(hostH.casts[0]).toMatchObject({ args: { n: 2 }, context: { request_id: 'req-f' } });
       expect(hostG.casts.map((cast) => cast.args)).toEqual([{ n: 1 }, { n: 2 }]);
+    });
+
+    it("dead-letters a cast whose method keeps failing, with the reason, after the server's delivery limit", async () => {
+      await peer.command('cast', { topic: 'herald_agent', server: 'host-h', method: 'explode', args: { port: 'p7' } });
+      await until(() => hostH.explosions === 3);
+      const letter = await takeDeadLetter(vhost.amqpUrl);
+      expect(String(letter.properties.headers?.[DEAD_LETTER_REASON_HEADER])).toMatch(
+        /failed 3 times.*cannot apply this port/,
+      );
+      expect(letter.properties.headers?.[DEAD_LETTER_QUEUE_HEADER]).toBe('herald_agent.host-h');
+      expect(JSON.parse(JSON.parse(letter.content.toString())['oslo.message'])).toMatchObject({ method: 'explode' });
+      expect(hostH.explosions).toBe(3);
     });
   });
 
@@ -223,6 +268,21 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
       await expect(slow.call({}, 'slow', { seconds: 2 })).rejects.toBeInstanceOf(CallTimeoutError);
       const nobody = new RpcClient(transport, { topic: 'nobody_listens' }, { timeoutMs: 300 });
       await expect(nobody.call({}, 'echo')).rejects.toBeInstanceOf(CallTimeoutError);
+    });
+
+    it("refuses, with a hint, to consume when this transport's queue settings differ from the deployment's", async () => {
+      const durable = await OsloTransport.connect({
+        url: vhost.amqpUrl,
+        controlExchange: 'neutron',
+        durableQueues: true,
+      });
+      try {
+        await expect(durable.consume({ topic: 'py_agent' }, () => undefined)).rejects.toThrow(
+          /PRECONDITION_FAILED.*set durableQueues/s,
+        );
+      } finally {
+        await durable.close();
+      }
     });
 
     it('casts to one host, and fanout casts reach every Python server of the topic', async () => {
