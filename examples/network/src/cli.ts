@@ -41,6 +41,9 @@ Options:
 Environment:
   HERALD_AMQP_URL   run the agents, listeners and bridge on this RabbitMQ broker (@herald/amqp)
                     instead of in memory, e.g. amqp://guest:guest@127.0.0.1:5672
+  HERALD_OSLO_URL   run them on an OpenStack broker in oslo.messaging's format (@herald/oslo), e.g.
+                    rabbit://guest:guest@127.0.0.1:5672/; HERALD_OSLO_EXCHANGE: its control exchange
+                    (default neutron)
 
 Exit status: 0 when the story went as told, 1 when it did not, 2 for an unknown option.`;
 

@@ -39,8 +39,8 @@ import {
   type DeliveryHandler,
   type OutgoingMessage,
   type RequestOptions,
+  type IdleTransport,
   type Target,
-  type Transport,
 } from '@herald/messaging';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { errorOfFailure, failureFor } from './failure.js';
@@ -103,6 +103,7 @@ export function amqpUrlOf(url: string): string {
 /** One consumer's queue, channel and state. */
 class OsloConsumer implements Consumer {
   #tail: Promise<void> = Promise.resolve();
+  #pending = 0;
   #closing = false;
   #closed: Promise<void> | undefined;
 
@@ -118,13 +119,14 @@ class OsloConsumer implements Consumer {
 
   /** Queues `work` after the deliveries before it: one delivery at a time, in order. */
   enqueue(work: () => Promise<void>): void {
+    this.#pending++;
     // Once closing, what is left is given back to the broker by closing the channel.
-    this.#tail = this.#tail.then(() => (this.#closing ? undefined : work()));
+    this.#tail = this.#tail.then(() => (this.#closing ? undefined : work())).finally(() => void this.#pending--);
   }
 
-  /** The deliveries queued so far, settled. */
-  settled(): Promise<void> {
-    return this.#tail;
+  /** Whether a delivery is queued in this process or running. */
+  get busy(): boolean {
+    return this.#pending > 0;
   }
 
   close(): Promise<void> {
@@ -160,7 +162,7 @@ class OsloConsumer implements Consumer {
  * await dhcp.prepare({ server: 'host-1' }).cast({}, 'port_create_end', { payload: { port } });
  * ```
  */
-export class OsloTransport implements Transport {
+export class OsloTransport implements IdleTransport {
   /** The queues and exchanges it declares. */
   readonly topology: OsloTopology;
   readonly #model: ChannelModel;
@@ -178,6 +180,8 @@ export class OsloTransport implements Transport {
   readonly #consumers = new Set<OsloConsumer>();
   readonly #requests = new Map<string, PendingReply>();
   #replyQueue: Promise<string> | undefined;
+  /** Publishes not confirmed yet. */
+  readonly #unconfirmed = new Set<Promise<void>>();
   #closed = false;
 
   private constructor(model: ChannelModel, options: OsloTransportOptions) {
@@ -250,7 +254,42 @@ export class OsloTransport implements Transport {
     const checked = checkMessage(message);
     const wire = toOsloMessage(JSON.parse(checked.json), { uniqueId: checked.id });
     this.#checkOpen();
-    await this.#send(address, wire);
+    const sent = this.#send(address, wire);
+    const tracked = sent.catch(() => undefined);
+    this.#unconfirmed.add(tracked);
+    void tracked.then(() => this.#unconfirmed.delete(tracked));
+    await sent;
+  }
+
+  /**
+   * Resolves once this process is quiet: every publish confirmed, and every consumer of this
+   * transport with nothing running, nothing taken ahead, and nothing waiting in its queue on the
+   * broker. Messages for consumers in other processes (Python's) are theirs to wait for.
+   *
+   * @example
+   * ```ts
+   * await api.createPort(ctx, port);
+   * await transport.idle(); // the agents in this process have handled the casts
+   * ```
+   */
+  async idle(): Promise<void> {
+    let channel: Channel | undefined;
+    try {
+      for (;;) {
+        await Promise.all(this.#unconfirmed);
+        const consumers = [...this.#consumers];
+        if (consumers.every((consumer) => !consumer.busy)) {
+          channel ??= await this.#model.createChannel();
+          channel.on('error', () => undefined);
+          let waiting = 0;
+          for (const consumer of consumers) waiting += (await channel.checkQueue(consumer.queue)).messageCount;
+          if (waiting === 0 && this.#unconfirmed.size === 0 && consumers.every((consumer) => !consumer.busy)) return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
   }
 
   /**

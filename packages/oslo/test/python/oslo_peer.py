@@ -65,6 +65,22 @@ class RpcEndpoint(object):
         return seconds
 
 
+class RecordingEndpoint(object):
+    """Takes any public method, as a real agent's endpoint would, and reports each call and cast."""
+
+    def __init__(self, name, namespace, version):
+        self.name = name
+        self.target = oslo_messaging.Target(namespace=namespace, version=version)
+
+    def __getattr__(self, method):
+        if method.startswith('_'):
+            raise AttributeError(method)
+
+        def record(ctxt, **kwargs):
+            emit({'event': 'rpc', 'server': self.name, 'method': method, 'ctxt': ctxt, 'args': kwargs})
+        return record
+
+
 class NotificationEndpoint(object):
     """Takes every priority and reports each notification as an event."""
 
@@ -88,7 +104,8 @@ def target_of(command):
 
 
 def rpc_server(command):
-    endpoints = [RpcEndpoint(command['server'], e.get('namespace'), e.get('version', '1.0'))
+    kind = RecordingEndpoint if command.get('record_all') else RpcEndpoint
+    endpoints = [kind(command['server'], e.get('namespace'), e.get('version', '1.0'))
                  for e in command['endpoints']]
     target = oslo_messaging.Target(topic=command['topic'], server=command['server'])
     server = oslo_messaging.get_rpc_server(RPC_TRANSPORT, target, endpoints, executor='threading',
