@@ -56,15 +56,24 @@ import { fromOsloMessage, toOsloMessage, unwrapEnvelope, wrapEnvelope, type Oslo
 /** The default {@link OsloTransportOptions.deadLetterQueue}. */
 export const DEFAULT_OSLO_DEAD_LETTER_QUEUE = 'herald.oslo.dead_letters';
 
-/** Why a message went to the dead letters, in its headers there. */
+/** Why a message went to the dead letters, in its headers there: `letter.properties.headers['x-herald-reason']`. */
 export const DEAD_LETTER_REASON_HEADER = 'x-herald-reason';
-/** The queue a dead letter was taken from, in its headers. */
+/** The queue a dead letter was taken from, in its headers: `letter.properties.headers['x-herald-queue']`. */
 export const DEAD_LETTER_QUEUE_HEADER = 'x-herald-queue';
 
 /** How many messages one consumer takes from the broker ahead of its handler. */
 const PREFETCH = 16;
 
-/** Options of {@link OsloTransport.connect}: the connection, the deployment's oslo settings, Herald's own. */
+/**
+ * Options of {@link OsloTransport.connect}: the connection, the deployment's oslo settings, Herald's own.
+ *
+ * @example
+ * ```ts
+ * const options: OsloTransportOptions = {
+ *   url: 'rabbit://neutron:secret@rabbit:5672/', controlExchange: 'neutron', quorumQueues: true, logger: console,
+ * };
+ * ```
+ */
 export interface OsloTransportOptions extends OsloQueueSettings {
   /**
    * The broker: oslo's `transport_url` (`rabbit://user:pass@host:5672/vhost`) or an `amqp://`

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidError } from '@herald/core';
 
-/** oslo.messaging's default `control_exchange`. */
+/** oslo.messaging's default `control_exchange` (Neutron sets `neutron`, Nova `nova`): `new OsloTopology().controlExchange`. */
 export const DEFAULT_CONTROL_EXCHANGE = 'openstack';
 
 /** oslo.messaging's default `rabbit_transient_queues_ttl`, in seconds. */
@@ -55,7 +55,15 @@ export interface OsloQueueSettings {
   readonly transientQueuesTtlSeconds?: number;
 }
 
-/** How one queue is declared: its name and `assertQueue` options. */
+/**
+ * How one queue is declared: its name and `assertQueue` options.
+ *
+ * @example
+ * ```ts
+ * const { name, durable, autoDelete, arguments: args } = topology.topicQueue('dhcp_agent');
+ * await channel.assertQueue(name, { durable, autoDelete, arguments: { ...args } });
+ * ```
+ */
 export interface QueueDeclaration {
   readonly name: string;
   readonly durable: boolean;
@@ -63,7 +71,15 @@ export interface QueueDeclaration {
   readonly arguments: Readonly<Record<string, unknown>>;
 }
 
-/** How one exchange is declared. */
+/**
+ * How one exchange is declared.
+ *
+ * @example
+ * ```ts
+ * const { name, type, durable, autoDelete } = topology.fanoutExchange('dhcp_agent');
+ * await channel.assertExchange(name, type, { durable, autoDelete });
+ * ```
+ */
 export interface ExchangeDeclaration {
   readonly name: string;
   readonly type: 'topic' | 'fanout';
@@ -224,7 +240,14 @@ export class OsloTopology {
   }
 }
 
-/** A UUID as oslo writes its ids (`uuid.uuid4().hex`): 32 hex digits, no dashes. */
+/**
+ * A UUID as oslo writes its ids (`uuid.uuid4().hex`): 32 hex digits, no dashes.
+ *
+ * @example
+ * ```ts
+ * hexId(); // '9b1c2f0e4d8a4c7e8f1a2b3c4d5e6f70'
+ * ```
+ */
 export function hexId(): string {
   return randomUUID().replaceAll('-', '');
 }

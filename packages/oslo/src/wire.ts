@@ -43,7 +43,14 @@ export interface OsloEnvelope {
   readonly [OSLO_MESSAGE_KEY]: string;
 }
 
-/** What the transport adds to a message besides its body: the oslo keys that start with `_`. */
+/**
+ * What the transport adds to a message besides its body: the oslo keys that start with `_`.
+ *
+ * @example
+ * ```ts
+ * const keys: OsloMessageKeys = { uniqueId: hexId(), call: { msgId: hexId(), replyQueue: 'reply_9b1c…' } };
+ * ```
+ */
 export interface OsloMessageKeys {
   /** `_unique_id`. */
   readonly uniqueId: string;
@@ -51,7 +58,15 @@ export interface OsloMessageKeys {
   readonly call?: { readonly msgId: string; readonly replyQueue: string };
 }
 
-/** A message read from the wire: Herald's body (with `context`) and oslo's keys. */
+/**
+ * A message read from the wire: Herald's body (with `context`) and oslo's keys.
+ *
+ * @example
+ * ```ts
+ * const { body, msgId, replyQueue }: DecodedMessage = fromOsloMessage(unwrapEnvelope(json));
+ * const isCall = msgId !== undefined;
+ * ```
+ */
 export interface DecodedMessage {
   /** The message without oslo's `_` keys, with `context` holding the `_context_` ones. */
   readonly body: Record<string, unknown>;

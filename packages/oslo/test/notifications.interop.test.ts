@@ -6,8 +6,8 @@ import {
   type NotificationEndpoint,
   type NotificationMetadata,
 } from '@herald/messaging';
-import { OsloTransport } from '@herald/oslo';
-import { createVhost, describeWithOslo, PythonPeer, type Vhost } from './peer.js';
+import type { OsloTransport } from '@herald/oslo';
+import { describeWithOslo, silentLogger, startScenario, until, type OsloScenario, type PythonPeer } from './peer.js';
 
 interface Heard {
   readonly context: NotificationContext;
@@ -37,21 +37,10 @@ function recorder(failFirst = false): NotificationEndpoint & { heard: Heard[]; a
   return endpoint;
 }
 
-const silent = { error: () => undefined, warn: () => undefined };
-
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Lets messages that should not come have their chance to come. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
 
 describeWithOslo('notifications between Herald and oslo.messaging (control exchange neutron)', () => {
-  let vhost: Vhost;
   let peer: PythonPeer;
   let transport: OsloTransport;
   const listeners: NotificationListener[] = [];
@@ -60,7 +49,7 @@ describeWithOslo('notifications between Herald and oslo.messaging (control excha
     const listener = new NotificationListener(transport, {
       topics: options.topics,
       endpoints: [options.endpoint],
-      logger: silent,
+      logger: silentLogger,
       ...(options.pool !== undefined && { pool: options.pool }),
     });
     await listener.start();
@@ -68,18 +57,16 @@ describeWithOslo('notifications between Herald and oslo.messaging (control excha
     return listener;
   }
 
+  let scenario: OsloScenario | undefined;
+
   beforeAll(async () => {
-    vhost = await createVhost();
-    [peer, transport] = await Promise.all([
-      PythonPeer.start(vhost.rabbitUrl, 'neutron'),
-      OsloTransport.connect({ url: vhost.rabbitUrl, controlExchange: 'neutron', logger: silent }),
-    ]);
+    scenario = await startScenario();
+    ({ peer, transport } = scenario);
   }, 90_000);
 
   afterAll(async () => {
     await Promise.allSettled(listeners.map((listener) => listener.stop()));
-    await Promise.allSettled([transport?.close(), peer?.stop()]);
-    await vhost?.delete();
+    await scenario?.end();
   }, 60_000);
 
   it('a Python NotificationListener hears a Herald Notifier: event type, priority, publisher, payload, context', async () => {

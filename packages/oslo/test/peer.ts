@@ -3,6 +3,7 @@
  * scenario group (`python/oslo_peer.py`), on a vhost of its own.
  */
 import { describe } from '@jest/globals';
+import { OsloTransport } from '@herald/oslo';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -170,4 +171,43 @@ export class PythonPeer {
     await Promise.race([stopped.then(() => this.#exited), this.#exited]);
     clearTimeout(timer);
   }
+}
+
+/** A logger that drops what the transport and servers report (tests check behaviour instead). */
+export const silentLogger = { error: () => undefined, warn: () => undefined };
+
+/** Waits until `condition()` holds, checking every 20 ms; throws after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A test file's vhost, its Python peer and a Herald transport there, all on control exchange `neutron`. */
+export interface OsloScenario {
+  readonly vhost: Vhost;
+  readonly peer: PythonPeer;
+  readonly transport: OsloTransport;
+  /** Closes the transport, stops the peer, deletes the vhost. */
+  end(): Promise<void>;
+}
+
+/** Starts an {@link OsloScenario}; call in `beforeAll` (allow it 90 s: Python imports oslo.messaging). */
+export async function startScenario(): Promise<OsloScenario> {
+  const vhost = await createVhost();
+  const [peer, transport] = await Promise.all([
+    PythonPeer.start(vhost.rabbitUrl, 'neutron'),
+    OsloTransport.connect({ url: vhost.rabbitUrl, controlExchange: 'neutron', logger: silentLogger }),
+  ]);
+  return {
+    vhost,
+    peer,
+    transport,
+    end: async () => {
+      await Promise.allSettled([transport.close(), peer.stop()]);
+      await vhost.delete();
+    },
+  };
 }

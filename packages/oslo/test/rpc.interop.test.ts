@@ -16,7 +16,16 @@ import {
   OsloTransport,
 } from '@herald/oslo';
 import { connect, type GetMessage } from 'amqplib';
-import { createVhost, describeWithOslo, PeerCommandError, PythonPeer, type Vhost } from './peer.js';
+import {
+  describeWithOslo,
+  PeerCommandError,
+  silentLogger,
+  startScenario,
+  until,
+  type OsloScenario,
+  type PythonPeer,
+  type Vhost,
+} from './peer.js';
 
 class RouterNotFound extends Error {}
 
@@ -68,32 +77,20 @@ async function takeDeadLetter(url: string): Promise<GetMessage> {
   }
 }
 
-const silent = { error: () => undefined, warn: () => undefined };
-
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutron)', () => {
   let vhost: Vhost;
   let peer: PythonPeer;
   let transport: OsloTransport;
 
+  let scenario: OsloScenario | undefined;
+
   beforeAll(async () => {
-    vhost = await createVhost();
-    [peer, transport] = await Promise.all([
-      PythonPeer.start(vhost.rabbitUrl, 'neutron'),
-      OsloTransport.connect({ url: vhost.rabbitUrl, controlExchange: 'neutron', logger: silent }),
-    ]);
+    scenario = await startScenario();
+    ({ vhost, peer, transport } = scenario);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.allSettled([transport?.close(), peer?.stop()]);
-    await vhost?.delete();
+    await scenario?.end();
   }, 60_000);
 
   describe('a Python RPCClient calling a Herald RpcServer', () => {
@@ -104,10 +101,10 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
     beforeAll(async () => {
       servers.push(
         new RpcServer(transport, { topic: 'herald_agent', server: 'host-h' }, [hostH, new HaEndpoint()], {
-          logger: silent,
+          logger: silentLogger,
           deliveryLimit: 3,
         }),
-        new RpcServer(transport, { topic: 'herald_agent', server: 'host-g' }, [hostG], { logger: silent }),
+        new RpcServer(transport, { topic: 'herald_agent', server: 'host-g' }, [hostG], { logger: silentLogger }),
       );
       await Promise.all(servers.map((server) => server.start()));
     }, 30_000);
