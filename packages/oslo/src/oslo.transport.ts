@@ -180,8 +180,11 @@ export class OsloTransport implements IdleTransport {
   readonly #window: number;
   readonly #deadLetterQueue: string;
   #publisher: Promise<ConfirmChannel> | undefined;
-  /** Names of the queues and exchanges declared on this connection. */
-  readonly #declared = new Set<string>();
+  /**
+   * The declarations made (or under way) on the publish channel, by what they declare: a burst of
+   * publishes to a new topic waits for one declaration instead of sending one each.
+   */
+  readonly #declared = new Map<string, Promise<void>>();
   /** Acknowledged ids, by queue (so a group's consumers in this process share them). */
   readonly #seen = new Map<string, IdWindow>();
   /** Deliveries so far of messages that failed, by queue and id. */
@@ -459,26 +462,35 @@ export class OsloTransport implements IdleTransport {
     return this.#publisher;
   }
 
-  async #declareExchange(channel: Channel, exchange: ExchangeDeclaration): Promise<void> {
-    const key = `exchange:${exchange.name}`;
-    if (this.#declared.has(key)) return;
-    await channel.assertExchange(exchange.name, exchange.type, {
-      durable: exchange.durable,
-      autoDelete: exchange.autoDelete,
-    });
-    this.#declared.add(key);
+  /** Runs `declare` once per `key` on the publish channel (again after a failure or a new channel). */
+  #declareOnce(key: string, declare: () => Promise<unknown>): Promise<void> {
+    let declared = this.#declared.get(key);
+    if (declared === undefined) {
+      declared = declare().then(() => undefined);
+      this.#declared.set(key, declared);
+      declared.catch(() => this.#declared.delete(key));
+    }
+    return declared;
   }
 
-  async #declareQueue(channel: Channel, queue: QueueDeclaration, exchange: string, routingKey: string): Promise<void> {
-    const key = `queue:${queue.name}:${exchange}:${routingKey}`;
-    if (this.#declared.has(key)) return;
-    await channel.assertQueue(queue.name, {
-      durable: queue.durable,
-      autoDelete: queue.autoDelete,
-      arguments: { ...queue.arguments },
+  #declareExchange(channel: Channel, exchange: ExchangeDeclaration): Promise<void> {
+    return this.#declareOnce(`exchange:${exchange.name}`, () =>
+      channel.assertExchange(exchange.name, exchange.type, {
+        durable: exchange.durable,
+        autoDelete: exchange.autoDelete,
+      }),
+    );
+  }
+
+  #declareQueue(channel: Channel, queue: QueueDeclaration, exchange: string, routingKey: string): Promise<void> {
+    return this.#declareOnce(`queue:${queue.name}:${exchange}:${routingKey}`, async () => {
+      await channel.assertQueue(queue.name, {
+        durable: queue.durable,
+        autoDelete: queue.autoDelete,
+        arguments: { ...queue.arguments },
+      });
+      await channel.bindQueue(queue.name, exchange, routingKey);
     });
-    await channel.bindQueue(queue.name, exchange, routingKey);
-    this.#declared.add(key);
   }
 
   /** Declares and binds the queue `target` is consumed from, on the consumer's channel; its name. */
@@ -620,11 +632,9 @@ export class OsloTransport implements IdleTransport {
     warn(this.#logger, `oslo transport: dead-lettered a message from ${consumer.queue}: ${reason}`);
     try {
       const publisher = await this.#publishChannel();
-      const key = `queue:${this.#deadLetterQueue}`;
-      if (!this.#declared.has(key)) {
-        await publisher.assertQueue(this.#deadLetterQueue, { durable: true });
-        this.#declared.add(key);
-      }
+      await this.#declareOnce(`queue:${this.#deadLetterQueue}`, () =>
+        publisher.assertQueue(this.#deadLetterQueue, { durable: true }),
+      );
       await new Promise<void>((resolve, reject) => {
         publisher.sendToQueue(
           this.#deadLetterQueue,
