@@ -360,7 +360,12 @@ export class OsloTransport implements IdleTransport {
   async request(target: Target, message: OutgoingMessage, options: RequestOptions): Promise<Delivery> {
     const checked = checkRequest(target, message, options);
     this.#checkOpen();
-    const replyQueue = await (this.#replyQueue ??= this.#listenForReplies());
+    this.#replyQueue ??= this.#listenForReplies().catch((error: unknown) => {
+      // The next call tries again rather than failing on this one's error for ever.
+      this.#replyQueue = undefined;
+      throw new TransportError(`Cannot listen for replies: ${errorText(error)}`, { cause: error });
+    });
+    const replyQueue = await this.#replyQueue;
     const msgId = hexId();
     const keys: OsloMessageKeys = { uniqueId: checked.message.id, call: { msgId, replyQueue } };
     const wire = toOsloMessage(JSON.parse(checked.message.json), keys);

@@ -176,6 +176,16 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
       });
     });
 
+    it('runs a cast by topic once, on one server of the topic', async () => {
+      await peer.command('cast', { topic: 'herald_agent', method: 'record', args: { n: 'any' } });
+      const anyServer = () => [...hostH.casts, ...hostG.casts].filter((cast) => cast.args.n === 'any');
+      await until(() => anyServer().length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(anyServer()).toHaveLength(1);
+      hostH.casts.length = 0;
+      hostG.casts.length = 0;
+    });
+
     it('runs a cast to a host once on that host, and a fanout cast on every host', async () => {
       await peer.command('cast', { topic: 'herald_agent', server: 'host-g', method: 'record', args: { n: 1 } });
       await until(() => hostG.casts.length === 1);
