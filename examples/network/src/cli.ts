@@ -47,6 +47,9 @@ Environment:
                     (a schema of the run's own, dropped at the end), one transaction per request,
                     and send the bridged events through the outbox (@herald/postgres),
                     e.g. postgres://postgres@127.0.0.1:5432/postgres
+  HERALD_OSLO_URL   run them on an OpenStack broker in oslo.messaging's format (@herald/oslo), e.g.
+                    rabbit://guest:guest@127.0.0.1:5672/; HERALD_OSLO_EXCHANGE: its control exchange
+                    (default neutron)
 
 Exit status: 0 when the story went as told, 1 when it did not, 2 for an unknown option.`;
 

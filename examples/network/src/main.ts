@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { AmqpTransport } from '@herald/amqp';
+import { OsloTransport } from '@herald/oslo';
 import { run, type Terminal } from './cli.js';
 import { PostgresRows } from './model/postgres.js';
 
@@ -27,8 +28,21 @@ async function chooseDatabase(): Promise<{ rows?: PostgresRows }> {
   return { rows: await PostgresRows.open(url) };
 }
 
-/** RabbitMQ when `HERALD_AMQP_URL` names a broker; else the app's own in-memory transport. */
+/**
+ * oslo.messaging's wire format when `HERALD_OSLO_URL` names an OpenStack broker; RabbitMQ when
+ * `HERALD_AMQP_URL` names one; else the app's own in-memory transport.
+ */
 async function chooseTransport(terminal: Terminal): Promise<Parameters<typeof run>[2]> {
+  const osloUrl = process.env['HERALD_OSLO_URL'];
+  if (osloUrl !== undefined && osloUrl !== '') {
+    const controlExchange = process.env['HERALD_OSLO_EXCHANGE'] || 'neutron';
+    const transport = await OsloTransport.connect({
+      url: osloUrl,
+      controlExchange,
+      logger: { error: (m) => terminal.err(m), warn: (m) => terminal.err(m) },
+    });
+    return { transport, transportName: `oslo.messaging's RabbitMQ format (control exchange ${controlExchange})` };
+  }
   const url = process.env['HERALD_AMQP_URL'];
   if (url === undefined || url === '') return {};
   // A namespace of its own per run: queues left by an earlier run are not this run's business.

@@ -94,6 +94,19 @@ const KIND_HEADER = 'herald-rpc';
 const CAST = 'cast';
 const CALL = 'call';
 
+/**
+ * The headers by which a delivery is a cast for an {@link RpcServer} (a delivery without them is a
+ * call, which expects a reply). For transports that carry RPC in another wire format and tell a
+ * cast by other means, such as `@herald/oslo` (an oslo message without `_msg_id`).
+ *
+ * @example
+ * ```ts
+ * const headers = isCall ? {} : RPC_CAST_HEADERS;
+ * await handler({ id, target, headers, body, attempt: 1 });
+ * ```
+ */
+export const RPC_CAST_HEADERS: Readonly<Record<string, string>> = Object.freeze({ [KIND_HEADER]: CAST });
+
 /** The version of a message or an endpoint that does not name one (oslo's default). */
 const DEFAULT_VERSION = '1.0';
 

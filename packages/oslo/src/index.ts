@@ -1,0 +1,10 @@
+/**
+ * `@herald/oslo`: Herald on oslo.messaging's RabbitMQ wire format, so that Herald's notifiers,
+ * listeners, RPC clients and servers talk with OpenStack's Python services.
+ * @module
+ */
+
+export * from './oslo.transport.js';
+export * from './topology.js';
+export * from './wire.js';
+export * from './failure.js';
