@@ -46,6 +46,9 @@ for (const project of testProjects) {
 for (const program of typeTestPrograms) {
   check(`type tests: ${program}`, bin('tsc'), ['-p', join(program, 'tsconfig.json')]);
 }
+check('packages: LICENSE, publint and attw on each packed tarball', process.execPath, [
+  join(root, 'scripts', 'check-packages.mjs'),
+]);
 check('lint (eslint)', bin('eslint'), ['.']);
 check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
 

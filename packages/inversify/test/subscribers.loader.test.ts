@@ -396,7 +396,9 @@ describe('bootCallbacks: misconfiguration', () => {
     })();
     const boot = bootCallbacks(fromAnotherCopy as unknown as Container);
     await expect(boot).rejects.toThrow(InvalidError);
-    await expect(boot).rejects.toThrow(/another copy of inversify .*\(inversify 8\.\d+\.\d+ at \/.*inversify\).*npm ls inversify/);
+    await expect(boot).rejects.toThrow(
+      /another copy of inversify .*\(inversify 8\.\d+\.\d+ at \/.*inversify\).*npm ls inversify/,
+    );
   });
 
   it('refuses bindSubscriber for a class without @OnResource methods, or a bad token', () => {
