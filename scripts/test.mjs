@@ -49,6 +49,10 @@ for (const program of typeTestPrograms) {
 check('packages: LICENSE, publint and attw on each packed tarball', process.execPath, [
   join(root, 'scripts', 'check-packages.mjs'),
 ]);
+check('API reports current (packages/*/etc/*.api.md; `npm run api` rewrites them)', process.execPath, [
+  join(root, 'scripts', 'api-report.mjs'),
+  '--check',
+]);
 check('lint (eslint)', bin('eslint'), ['.']);
 check('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
 
