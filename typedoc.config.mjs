@@ -1,0 +1,37 @@
+// TypeDoc: the API reference of every published package, from its TSDoc, into docs/api/
+// (`npm run docs`; built, not committed: docs/decisions/packaging-and-api-reference.md). Entry
+// points are each package's `exports`, read from its source condition, so a new package under
+// packages/ is documented without editing this file. Warnings are errors: an export without a
+// summary or an example, a broken {@link}, a type the API uses but does not export.
+import { publishedPackages } from './scripts/packages.mjs';
+
+const entryPoints = publishedPackages().flatMap(({ dir, manifest }) =>
+  Object.values(manifest.exports)
+    .filter((target) => typeof target === 'object' && target['@herald/source'])
+    .map((target) => `${dir}/${target['@herald/source'].replace(/^\.\//, '')}`),
+);
+
+/** @type {Partial<import('typedoc').TypeDocOptions>} */
+const config = {
+  name: 'Herald',
+  entryPoints,
+  entryPointStrategy: 'resolve',
+  tsconfig: './tsconfig.docs.json',
+  out: './docs/api/reference',
+  readme: 'none',
+  plugin: ['./scripts/typedoc-require-example.mjs'],
+  excludePrivate: true,
+  excludeInternal: true,
+  treatWarningsAsErrors: true,
+  validation: {
+    notExported: true,
+    invalidLink: true,
+    notDocumented: true,
+    rewrittenLink: true,
+    unusedMergeModuleWith: true,
+  },
+  githubPages: false,
+  hideGenerator: true,
+};
+
+export default config;
