@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { AmqpTransport } from '@herald/amqp';
-import { run, type Terminal } from './cli.js';
+import { failureLine, run, type Terminal } from './cli.js';
 
 // `npm start -- --json | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -14,7 +14,14 @@ const terminal = {
   err: (line: string) => process.stderr.write(`${line}\n`),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
 };
-process.exitCode = await run(process.argv.slice(2), terminal, await chooseTransport(terminal));
+// A transport that cannot start (no broker at HERALD_AMQP_URL…) is one line and exit status 1.
+process.exitCode = await chooseTransport(terminal).then(
+  (transport) => run(process.argv.slice(2), terminal, transport),
+  (error: unknown) => {
+    terminal.err(failureLine(error));
+    return 1;
+  },
+);
 
 /** RabbitMQ when `HERALD_AMQP_URL` names a broker; else the app's own in-memory transport. */
 async function chooseTransport(terminal: Terminal): Promise<Parameters<typeof run>[2]> {
