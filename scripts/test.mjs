@@ -55,6 +55,10 @@ for (const program of typeTestPrograms) {
 }
 check('docs: every TypeScript block of the README and docs compiles', ...script('check-docs.mjs'));
 check('packages: LICENSE, publint and attw on each packed tarball', ...script('check-packages.mjs'));
+check('API reference builds without warnings (TypeDoc: every export has a summary and an example)', bin('typedoc'), [
+  '--logLevel',
+  'Warn',
+]);
 check(
   'API reports current (packages/*/etc/*.api.md; `npm run api` rewrites them)',
   ...script('api-report.mjs', '--check'),

@@ -10,7 +10,15 @@ import { PRIORITY_DEFAULT } from './priorities.js';
 import type { CallbackRegistry, Subscription } from './registry.js';
 import type { CallbackFor, EventOf, Resource } from './types.js';
 
-/** Options of one `@OnResource`. */
+/**
+ * Options of one `@OnResource`.
+ *
+ * @example
+ * ```ts
+ * @OnResource(ROUTER, BEFORE_DELETE, { priority: PRIORITY_DEFAULT - 100, cancellable: true })
+ * checkRouterInUse(payload: DBEventPayload<Router>): void {}
+ * ```
+ */
 export interface HandlerOptions {
   /** Lower runs first. Default `PRIORITY_DEFAULT`. */
   priority?: number;
@@ -18,7 +26,14 @@ export interface HandlerOptions {
   cancellable?: boolean;
 }
 
-/** One (method, resource, event) that a class handles. */
+/**
+ * One (method, resource, event) that a class handles.
+ *
+ * @example
+ * ```ts
+ * for (const h of handlersOf(L3Service)) console.log(String(h.method), h.resource, h.event, h.priority);
+ * ```
+ */
 export interface HandlerInfo {
   readonly method: string | symbol;
   readonly resource: string;

@@ -18,7 +18,14 @@ import { EventPayload } from './payloads.js';
 import { PRIORITY_DEFAULT } from './priorities.js';
 import type { AnyCallback, CallbackFor, EventOf, Notification, PayloadArgs, PayloadOf, Resource } from './types.js';
 
-/** Where the registry reports the failures it does not throw. `console` and pino fit. */
+/**
+ * Where the registry reports the failures it does not throw. `console` and pino fit.
+ *
+ * @example
+ * ```ts
+ * const registry = new CallbackRegistry({ logger: pino() }); // or console
+ * ```
+ */
 export interface Logger {
   error(message: string, ...meta: unknown[]): void;
   warn?(message: string, ...meta: unknown[]): void;
@@ -26,7 +33,14 @@ export interface Logger {
   debug?(message: string, ...meta: unknown[]): void;
 }
 
-/** Options of a {@link CallbackRegistry}. */
+/**
+ * Options of a {@link CallbackRegistry}.
+ *
+ * @example
+ * ```ts
+ * const registry = new CallbackRegistry({ name: 'neutron-server', logger: console, isRetriable: (e) => e instanceof DeadlockError });
+ * ```
+ */
 export interface RegistryOptions {
   /** Where swallowed failures (error level) and vetoes (debug level) go. Default: `console.error` only. */
   logger?: Logger;
@@ -40,7 +54,14 @@ export interface RegistryOptions {
   name?: string;
 }
 
-/** Options of one subscription. A number is the priority. */
+/**
+ * Options of one subscription. A number is the priority.
+ *
+ * @example
+ * ```ts
+ * registry.subscribe(checkQuota, ROUTER, BEFORE_CREATE, { priority: PRIORITY_DEFAULT - 100, id: 'quota.check' });
+ * ```
+ */
 export interface SubscribeOptions {
   /** Lower runs first. Default {@link PRIORITY_DEFAULT}. */
   priority?: number;
@@ -70,7 +91,14 @@ export interface Subscription {
   [Symbol.dispose](): void;
 }
 
-/** A read-only view of one subscription, as `subscriptions()` lists them. */
+/**
+ * A read-only view of one subscription, as `subscriptions()` lists them.
+ *
+ * @example
+ * ```ts
+ * for (const info of registry.subscriptions()) console.log(info.id, info.resource, info.event, info.priority);
+ * ```
+ */
 export interface SubscriptionInfo {
   readonly id: string;
   readonly resource: string;
@@ -80,7 +108,14 @@ export interface SubscriptionInfo {
   readonly owner?: object;
 }
 
-/** What an observer sees of each completed notification. */
+/**
+ * What an observer sees of each completed notification.
+ *
+ * @example
+ * ```ts
+ * registry.observe((record) => console.log(record.resource, record.event, record.callbacks, record.errors.length));
+ * ```
+ */
 export interface NotificationRecord {
   readonly resource: string;
   readonly event: string;
@@ -100,7 +135,15 @@ export interface NotificationRecord {
   readonly durationMs: number;
 }
 
-/** Sees every completed notification; cannot veto, and its own failure is only logged. */
+/**
+ * Sees every completed notification; cannot veto, and its own failure is only logged.
+ *
+ * @example
+ * ```ts
+ * const log: Observer = (record) => console.log(`${record.resource} ${record.event}: ${record.durationMs} ms`);
+ * registry.observe(log);
+ * ```
+ */
 export type Observer = (record: NotificationRecord) => unknown;
 
 /** Ids ending like this are the registry's own. */

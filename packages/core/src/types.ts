@@ -36,6 +36,15 @@ import type { APIEventPayload, DBEventPayload, EventPayload } from './payloads.j
 /**
  * One (resource, event) pair and the payload its notifications carry. A payload type that
  * includes `undefined` makes the payload optional in `notify`.
+ *
+ * @example
+ * ```ts
+ * declare module '@herald/core' {
+ *   interface HeraldEvents {
+ *     routerGatewaySet: EventSpec<'router', 'gateway_set', DBEventPayload<Router>>;
+ *   }
+ * }
+ * ```
  */
 export interface EventSpec<R extends string = string, E extends string = string, P = EventPayload | undefined> {
   readonly resource: R;
@@ -43,7 +52,14 @@ export interface EventSpec<R extends string = string, E extends string = string,
   readonly payload: P;
 }
 
-/** The create/update/delete phases and the other data-store events of the standard lifecycle. */
+/**
+ * The create/update/delete phases and the other data-store events of the standard lifecycle.
+ *
+ * @example
+ * ```ts
+ * const event: StandardEvent = 'precommit_update';
+ * ```
+ */
 export type StandardEvent =
   | `${'before' | 'precommit' | 'after' | 'abort'}_${'create' | 'update' | 'delete'}`
   | 'before_read'
@@ -53,7 +69,14 @@ export type StandardEvent =
   | 'precommit_delete_associations'
   | 'after_status_update';
 
-/** The API events of the standard lifecycle. */
+/**
+ * The API events of the standard lifecycle.
+ *
+ * @example
+ * ```ts
+ * const event: ApiEvent = 'before_response';
+ * ```
+ */
 export type ApiEvent = typeof BEFORE_RESPONSE | typeof AFTER_REQUEST;
 
 /**
@@ -71,12 +94,28 @@ export type ApiEvent = typeof BEFORE_RESPONSE | typeof AFTER_REQUEST;
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface HeraldTypes {}
 
-/** The payload context type declared in {@link HeraldTypes}, or `unknown`. */
+/**
+ * The payload context type declared in {@link HeraldTypes}, or `unknown`.
+ *
+ * @example
+ * ```ts
+ * declare module '@herald/core' {
+ *   interface HeraldTypes {
+ *     context: RequestContext; // DefaultContext is now RequestContext
+ *   }
+ * }
+ * ```
+ */
 export type DefaultContext = HeraldTypes extends { context: infer C } ? C : unknown;
 
 /**
  * The standard lifecycle of a resource with a declared model: data-store events carry a
  * `DBEventPayload<Model>`, API events an `APIEventPayload<Model>`; the payload is required.
+ *
+ * @example
+ * ```ts
+ * type InvoiceEvents = Lifecycle<'invoice', Invoice>; // what ResourceModels { invoice: Invoice } declares
+ * ```
  */
 export type Lifecycle<R extends string, Model, Context = DefaultContext> =
   | { [E in StandardEvent]: EventSpec<R, E, DBEventPayload<Model, Context>> }[StandardEvent]
@@ -85,6 +124,11 @@ export type Lifecycle<R extends string, Model, Context = DefaultContext> =
 /**
  * The lifecycle of one of Neutron's resources whose model was not declared: as in Neutron, any
  * payload (or none) is accepted.
+ *
+ * @example
+ * ```ts
+ * type AgentEvents = LooseLifecycle<'agent'>; // any payload, or none
+ * ```
  */
 export type LooseLifecycle<R extends string> = EventSpec<R, StandardEvent | ApiEvent, EventPayload | undefined>;
 
@@ -129,7 +173,14 @@ export interface HeraldEvents {
 /** Neutron's resources that have the standard lifecycle (all but `process`). */
 type LifecycleResource = Exclude<NeutronResource, typeof PROCESS>;
 
-/** Every declared (resource, event, payload) triple. */
+/**
+ * Every declared (resource, event, payload) triple.
+ *
+ * @example
+ * ```ts
+ * type RouterSpecs = Extract<AnyEventSpec, { resource: 'router' }>;
+ * ```
+ */
 export type AnyEventSpec =
   | HeraldEvents[keyof HeraldEvents]
   | { [R in keyof ResourceModels & string]: Lifecycle<R, ResourceModels[R]> }[keyof ResourceModels & string]
@@ -138,26 +189,68 @@ export type AnyEventSpec =
       keyof ResourceModels
     >];
 
-/** The name of any declared resource. */
+/**
+ * The name of any declared resource.
+ *
+ * @example
+ * ```ts
+ * const resource: Resource = 'router';
+ * ```
+ */
 export type Resource = AnyEventSpec['resource'];
 
-/** The events declared for resource `R`. */
+/**
+ * The events declared for resource `R`.
+ *
+ * @example
+ * ```ts
+ * function on(event: EventOf<'router'>) { registry.subscribe(audit, ROUTER, event); }
+ * ```
+ */
 export type EventOf<R extends string> = Extract<AnyEventSpec, { resource: R }>['event'];
 
 /** The payload of `E` on `R` in spec `S` (distributes over the specs and over `E`). */
 type SpecPayload<S, R extends string, E extends string> =
   S extends EventSpec<infer SR, infer SE, infer SP> ? ([R] extends [SR] ? (E extends SE ? SP : never) : never) : never;
 
-/** The payload type of (`R`, `E`); a union when `E` is. */
+/**
+ * The payload type of (`R`, `E`); a union when `E` is.
+ *
+ * @example
+ * ```ts
+ * type Created = PayloadOf<'router', 'after_create'>; // DBEventPayload<Router> once the model is declared
+ * ```
+ */
 export type PayloadOf<R extends string, E extends string> = SpecPayload<AnyEventSpec, R, E>;
 
-/** The model declared for resource `R`, or `unknown`. */
+/**
+ * The model declared for resource `R`, or `unknown`.
+ *
+ * @example
+ * ```ts
+ * const latest: ModelOf<'router'> | undefined = payload.latestState;
+ * ```
+ */
 export type ModelOf<R extends string> = R extends keyof ResourceModels ? ResourceModels[R] : unknown;
 
-/** How the payload is passed to `notify`: optional exactly when the declared type allows `undefined`. */
+/**
+ * How the payload is passed to `notify`: optional exactly when the declared type allows `undefined`.
+ *
+ * @example
+ * ```ts
+ * function send<P>(...args: PayloadArgs<P>) { return args[0]; }
+ * ```
+ */
 export type PayloadArgs<P> = undefined extends P ? [payload?: P] : [payload: P];
 
-/** What a callback learns about the notification besides its payload. */
+/**
+ * What a callback learns about the notification besides its payload.
+ *
+ * @example
+ * ```ts
+ * registry.subscribe((payload, { resource, event, trigger }) => log(resource, event, trigger), ROUTER, AFTER_CREATE);
+ * ```
+ */
 export interface Notification<R extends string = string, E extends string = string> {
   /** The resource the event is about. */
   readonly resource: R;
@@ -170,14 +263,33 @@ export interface Notification<R extends string = string, E extends string = stri
 /**
  * A subscriber. It is called with its subscription's `owner` as `this`; it fails by throwing or
  * rejecting, and `notify` awaits a returned promise before calling the next subscriber.
+ *
+ * @example
+ * ```ts
+ * const audit: Callback = (payload, { resource, event }) => console.log(resource, event, payload?.resourceId);
+ * ```
  */
 export type Callback<P = EventPayload | undefined, R extends string = string, E extends string = string> = (
   payload: P,
   notification: Notification<R, E>,
 ) => unknown;
 
-/** Any callback, whatever its payload type (for unsubscribing). */
+/**
+ * Any callback, whatever its payload type (for unsubscribing).
+ *
+ * @example
+ * ```ts
+ * const subscribed: AnyCallback[] = [audit, checkQuota];
+ * ```
+ */
 export type AnyCallback = (payload: never, notification: never) => unknown;
 
-/** A typed callback for (`R`, `E`). */
+/**
+ * A typed callback for (`R`, `E`).
+ *
+ * @example
+ * ```ts
+ * const checkQuota: CallbackFor<'router', 'before_create'> = (payload) => quota.check(payload.desiredState);
+ * ```
+ */
 export type CallbackFor<R extends string, E extends string> = Callback<PayloadOf<R, E>, R, E>;

@@ -31,21 +31,47 @@ import { createCloudEvent, fromDelivery, isTraceparent, toMessage, type CloudEve
 import type { OutboxEntry } from './outbox.js';
 import type { Consumer, Delivery, OutgoingMessage, Target, Transport } from './transport.js';
 
-/** The default topic of a {@link RegistryBridge}. */
+/**
+ * The default topic of a {@link RegistryBridge}.
+ *
+ * @example
+ * ```ts
+ * await transport.consume({ topic: BRIDGE_TOPIC, fanout: true }, (delivery) => console.log(fromDelivery(delivery).type));
+ * ```
+ */
 export const BRIDGE_TOPIC = 'herald.events';
 
 /**
  * The default priority of the bridge's subscriptions: after every priority group Neutron defines,
  * so that local subscribers run (and a `before_*` veto is decided) before the event leaves.
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER], priority: PRIORITY_BRIDGE + 1 }); // later still
+ * ```
  */
 export const PRIORITY_BRIDGE = PRIORITY_DEFAULT + 1_000_000;
 
-/** The events forwarded when none are chosen: every `after_*` event of core's `events`. */
+/**
+ * The events forwarded when none are chosen: every `after_*` event of core's `events`.
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER], events: [...DEFAULT_FORWARDED_EVENTS, 'gateway_set'] });
+ * ```
+ */
 export const DEFAULT_FORWARDED_EVENTS: readonly string[] = Object.freeze(
   [...new Set(Object.values(coreEvents))].filter((event) => event.startsWith('after_')),
 );
 
-/** The prefix of the CloudEvents `type` of bridged notifications: `herald.<resource>.<event>`. */
+/**
+ * The prefix of the CloudEvents `type` of bridged notifications: `herald.<resource>.<event>`.
+ *
+ * @example
+ * ```ts
+ * if (event.type.startsWith(BRIDGE_EVENT_TYPE_PREFIX)) console.log('a Herald registry event:', event.type);
+ * ```
+ */
 export const BRIDGE_EVENT_TYPE_PREFIX = 'herald.';
 
 /**
@@ -104,7 +130,14 @@ export class RemoteOrigin {
   }
 }
 
-/** The `data` of a bridged CloudEvent. */
+/**
+ * The `data` of a bridged CloudEvent.
+ *
+ * @example
+ * ```ts
+ * const { resource, event, payload } = fromDelivery(delivery).data as BridgeEventData;
+ * ```
+ */
 export interface BridgeEventData {
   readonly resource: string;
   readonly event: string;
@@ -112,7 +145,14 @@ export interface BridgeEventData {
   readonly payload: EncodedPayload | null;
 }
 
-/** Options of a {@link RegistryBridge}. */
+/**
+ * Options of a {@link RegistryBridge}.
+ *
+ * @example
+ * ```ts
+ * const bridge = new RegistryBridge(transport, { source: 'neutron-server@host-1', topic: 'herald.events', logger: console });
+ * ```
+ */
 export interface RegistryBridgeOptions {
   /**
    * Identifies this process (the CloudEvents `source`), e.g. `neutron-server@host-1`. Must be
@@ -142,14 +182,31 @@ export interface RegistryBridgeOptions {
   readonly traceparent?: (event: BridgedEvent) => string | undefined;
 }
 
-/** What {@link RegistryBridgeOptions.traceparent} is asked about: the notification being bridged. */
+/**
+ * What {@link RegistryBridgeOptions.traceparent} is asked about: the notification being bridged.
+ *
+ * @example
+ * ```ts
+ * new RegistryBridge(transport, {
+ *   source: 'neutron-server@host-1',
+ *   traceparent: ({ resource, event }: BridgedEvent) => tracer.traceparentFor(`${resource}.${event}`),
+ * });
+ * ```
+ */
 export interface BridgedEvent {
   readonly resource: string;
   readonly event: string;
   readonly payload: EventPayload | undefined;
 }
 
-/** Options of {@link RegistryBridge.forward}. */
+/**
+ * Options of {@link RegistryBridge.forward}.
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER, PORT], events: [AFTER_CREATE, AFTER_DELETE] });
+ * ```
+ */
 export interface ForwardOptions {
   /** The resources to forward, e.g. `[ROUTER, PORT]`: at least one. */
   readonly resources: readonly string[];
@@ -163,7 +220,14 @@ export interface ForwardOptions {
   readonly priority?: number;
 }
 
-/** Options of {@link RegistryBridge.receive}. */
+/**
+ * Options of {@link RegistryBridge.receive}.
+ *
+ * @example
+ * ```ts
+ * await bridge.receive(registry, { context: RequestContext.fromDict, deliveryLimit: 3 });
+ * ```
+ */
 export interface ReceiveOptions {
   // No consumer group: events travel on a fanout target, so every receiving process gets each
   // one (a group would only matter for a shared queue, which the bridge does not use).
@@ -180,7 +244,15 @@ export interface ReceiveOptions {
   readonly deliveryLimit?: number;
 }
 
-/** What {@link RegistryBridge.forward} returns. */
+/**
+ * What {@link RegistryBridge.forward} returns.
+ *
+ * @example
+ * ```ts
+ * const forwarding = bridge.forward(registry, { resources: [ROUTER] });
+ * forwarding.close(); // stop forwarding
+ * ```
+ */
 export interface Forwarding {
   /** The forwarded resources (without duplicates). */
   readonly resources: readonly string[];
@@ -190,13 +262,28 @@ export interface Forwarding {
   close(): void;
 }
 
-/** What {@link RegistryBridge.receive} returns. */
+/**
+ * What {@link RegistryBridge.receive} returns.
+ *
+ * @example
+ * ```ts
+ * const receiving = await bridge.receive(registry);
+ * await receiving.close();
+ * ```
+ */
 export interface Receiving {
   /** Stop receiving; resolves once the event being re-notified (if any) is done. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Counters of a {@link RegistryBridge}, since it was made. */
+/**
+ * Counters of a {@link RegistryBridge}, since it was made.
+ *
+ * @example
+ * ```ts
+ * const { forwarded, forwardFailures }: BridgeStats = bridge.stats;
+ * ```
+ */
 export interface BridgeStats {
   /** Notifications published. */
   readonly forwarded: number;

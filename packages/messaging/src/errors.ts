@@ -7,7 +7,15 @@
 import { HeraldError } from '@herald/core';
 import type { Target } from './transport.js';
 
-/** How a target reads in messages: `topic`, `topic.server` or `topic (fanout)`. */
+/**
+ * How a target reads in messages: `topic`, `topic.server` or `topic (fanout)`.
+ *
+ * @example
+ * ```ts
+ * describeTarget({ topic: 'l3_agent', server: 'host-1' }); // 'l3_agent.host-1'
+ * describeTarget({ topic: 'l3_agent', fanout: true }); // 'l3_agent (fanout)'
+ * ```
+ */
 export function describeTarget(target: Target): string {
   if (target.server !== undefined) return `${target.topic}.${target.server}`;
   return target.fanout === true ? `${target.topic} (fanout)` : target.topic;

@@ -17,7 +17,14 @@ import { ConsumerSet } from './consumers.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Transport } from './transport.js';
 
-/** The priorities of a notification, lowest to highest, then `sample` (oslo's list). */
+/**
+ * The priorities of a notification, lowest to highest, then `sample` (oslo's list).
+ *
+ * @example
+ * ```ts
+ * const priority = NOTIFICATION_PRIORITIES.includes(level) ? level : 'info';
+ * ```
+ */
 export const NOTIFICATION_PRIORITIES = Object.freeze([
   'audit',
   'debug',
@@ -28,13 +35,36 @@ export const NOTIFICATION_PRIORITIES = Object.freeze([
   'sample',
 ] as const);
 
-/** One of {@link NOTIFICATION_PRIORITIES}. */
+/**
+ * One of {@link NOTIFICATION_PRIORITIES}.
+ *
+ * @example
+ * ```ts
+ * const priority: NotificationPriority = 'error';
+ * await notifier.notify(priority, ctx, 'router.create.end', { router });
+ * ```
+ */
 export type NotificationPriority = (typeof NOTIFICATION_PRIORITIES)[number];
 
-/** The default topic of notifiers and listeners, as oslo's `notifications`. */
+/**
+ * The default topic of notifiers and listeners, as oslo's `notifications`.
+ *
+ * @example
+ * ```ts
+ * const notifier = new Notifier(transport, { publisherId: 'network.host-1', topics: [DEFAULT_NOTIFICATION_TOPIC, 'billing'] });
+ * ```
+ */
 export const DEFAULT_NOTIFICATION_TOPIC = 'notifications';
 
-/** The request context a notification carries (oslo's `ctxt`, a `RequestContext.to_dict()`). A JSON object. */
+/**
+ * The request context a notification carries (oslo's `ctxt`, a `RequestContext.to_dict()`). A JSON object.
+ *
+ * @example
+ * ```ts
+ * const ctx: NotificationContext = { request_id: 'req-1', user_id: 'admin' };
+ * await notifier.info(ctx, 'router.create.end', { router });
+ * ```
+ */
 export type NotificationContext = Readonly<Record<string, unknown>>;
 
 /**
@@ -61,7 +91,16 @@ export interface NotificationMessage {
   readonly context: NotificationContext;
 }
 
-/** What an endpoint gets besides the payload (oslo's `metadata`). */
+/**
+ * What an endpoint gets besides the payload (oslo's `metadata`).
+ *
+ * @example
+ * ```ts
+ * info(ctx: NotificationContext, publisherId: string, eventType: string, payload: unknown, metadata: NotificationMetadata) {
+ *   console.log(metadata.message_id, metadata.timestamp);
+ * }
+ * ```
+ */
 export interface NotificationMetadata {
   readonly message_id: string;
   readonly timestamp: string;
@@ -98,7 +137,14 @@ function isPriority(value: unknown): value is NotificationPriority {
   return (NOTIFICATION_PRIORITIES as readonly unknown[]).includes(value);
 }
 
-/** Options of a {@link Notifier}. */
+/**
+ * Options of a {@link Notifier}.
+ *
+ * @example
+ * ```ts
+ * const notifier = new Notifier(transport, { publisherId: 'network.host-1', topics: ['notifications'] });
+ * ```
+ */
 export interface NotifierOptions {
   /** Who sends, e.g. `network.host-1` (oslo's `publisher_id`, `service.host`): non-empty. */
   readonly publisherId: string;
@@ -295,10 +341,25 @@ export class Notifier {
   }
 }
 
-/** A pattern of a {@link NotificationFilter}: a `RegExp`, or the source of one. Always matched whole. */
+/**
+ * A pattern of a {@link NotificationFilter}: a `RegExp`, or the source of one. Always matched whole.
+ *
+ * @example
+ * ```ts
+ * const pattern: FilterPattern = /^router\..*\.end$/;
+ * const filter = new NotificationFilter({ eventType: pattern });
+ * ```
+ */
 export type FilterPattern = string | RegExp;
 
-/** Options of a {@link NotificationFilter}; every option given must match. */
+/**
+ * Options of a {@link NotificationFilter}; every option given must match.
+ *
+ * @example
+ * ```ts
+ * const filterRule = new NotificationFilter({ publisherId: '^network\\.', eventType: 'router\\..*', payload: { 'router.status': 'ACTIVE' } });
+ * ```
+ */
 export interface NotificationFilterOptions {
   readonly publisherId?: FilterPattern;
   readonly eventType?: FilterPattern;
@@ -458,10 +519,26 @@ export class NotificationFilter {
  * ```
  */
 export const NotificationResult = Object.freeze({ HANDLED: 'handled', REQUEUE: 'requeue' } as const);
-/** One of the values of {@link NotificationResult}. */
+/**
+ * One of the values of {@link NotificationResult}.
+ *
+ * @example
+ * ```ts
+ * const result: NotificationResult = NotificationResult.REQUEUE;
+ * ```
+ */
 export type NotificationResult = (typeof NotificationResult)[keyof typeof NotificationResult];
 
-/** What an endpoint method returns: nothing, a {@link NotificationResult}, or a promise of either. */
+/**
+ * What an endpoint method returns: nothing, a {@link NotificationResult}, or a promise of either.
+ *
+ * @example
+ * ```ts
+ * info(ctx: NotificationContext, publisherId: string, eventType: string, payload: unknown): NotificationReturn {
+ *   return this.ready ? NotificationResult.HANDLED : NotificationResult.REQUEUE;
+ * }
+ * ```
+ */
 export type NotificationReturn = NotificationResult | void | Promise<NotificationResult | void>;
 
 /**
@@ -534,7 +611,15 @@ export interface NotificationEndpoint {
   ): NotificationReturn;
 }
 
-/** Options of a {@link NotificationListener}. */
+/**
+ * Options of a {@link NotificationListener}.
+ *
+ * @example
+ * ```ts
+ * const listener = new NotificationListener(transport, { endpoints: [audit], pool: 'audit', topics: ['notifications'], logger: console });
+ * await listener.start();
+ * ```
+ */
 export interface NotificationListenerOptions {
   /**
    * The topics to listen on (each as `<topic>.<priority>`): non-empty, no whitespace. Default
@@ -569,7 +654,7 @@ class NotificationRequeued extends HeraldError {}
  * Each message goes to every endpoint that has the method of its priority and whose filter
  * matches, one after the other in the order given; one endpoint failing does not keep the message
  * from the others. The message is acknowledged once they all ran. If one of them threw or returned
- * {@link NotificationResult.REQUEUE}, it is requeued instead (oslo stops at the first one) and the
+ * `NotificationResult.REQUEUE`, it is requeued instead (oslo stops at the first one) and the
  * transport delivers it again — to every endpoint, including those that succeeded — until its
  * delivery limit: at-least-once, so endpoints should be idempotent. A message that is not a
  * notification, or of an unknown priority, is logged and acknowledged: it would not get better.

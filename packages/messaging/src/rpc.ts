@@ -19,15 +19,37 @@ import { ConsumerSet } from './consumers.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Target, Transport } from './transport.js';
 
-/** The request context an RPC message carries (oslo's `ctxt`). A JSON object. */
+/**
+ * The request context an RPC message carries (oslo's `ctxt`). A JSON object.
+ *
+ * @example
+ * ```ts
+ * const ctx: RpcContext = { request_id: 'req-1', tenant_id: 't1' };
+ * await client.cast(ctx, 'port_create_end', { port });
+ * ```
+ */
 export type RpcContext = Readonly<Record<string, unknown>>;
 
-/** The arguments of an RPC method, by name (oslo's `kwargs`). A JSON object. */
+/**
+ * The arguments of an RPC method, by name (oslo's `kwargs`). A JSON object.
+ *
+ * @example
+ * ```ts
+ * const args: RpcArgs = { host: 'host-1' };
+ * const networks = await client.call(ctx, 'get_active_networks_info', args);
+ * ```
+ */
 export type RpcArgs = Readonly<Record<string, unknown>>;
 
 /**
  * An RPC client with no declared API: any method name, optional arguments, results of type
  * `unknown`. The default of {@link RpcClient}'s type parameter.
+ *
+ * @example
+ * ```ts
+ * const client = new RpcClient<UntypedRpcApi>(transport, { topic: 'dhcp_agent' }); // the same as new RpcClient(…)
+ * const anything: unknown = await client.call(ctx, 'any_method', {});
+ * ```
  */
 export interface UntypedRpcApi {
   [method: string]: (context: RpcContext, args?: RpcArgs) => unknown;
@@ -55,6 +77,11 @@ export type RpcMethodOf<Api> = Extract<
  * The arguments a client passes for an API method, after the context: the method's `args`
  * parameter (required when the method requires it), or none for a method that takes only the
  * context.
+ *
+ * @example
+ * ```ts
+ * type Args = RpcArgsOf<DhcpAgentApi['get_active_networks_info']>; // [args: { host: string }]
+ * ```
  */
 export type RpcArgsOf<Method> = Method extends (context: never, ...rest: infer Rest) => unknown
   ? Rest extends []
@@ -65,6 +92,11 @@ export type RpcArgsOf<Method> = Method extends (context: never, ...rest: infer R
 /**
  * What a call of an API method resolves to: the method's (awaited) result. It crossed the wire as
  * JSON, so declare APIs with JSON types (a `Date` arrives as a string).
+ *
+ * @example
+ * ```ts
+ * type Networks = RpcResultOf<DhcpAgentApi['get_active_networks_info']>; // Network[]
+ * ```
  */
 export type RpcResultOf<Method> = Method extends (...args: never[]) => infer Result ? Awaited<Result> : unknown;
 
@@ -96,7 +128,14 @@ const CALL = 'call';
 /** The version of a message or an endpoint that does not name one (oslo's default). */
 const DEFAULT_VERSION = '1.0';
 
-/** The default {@link RpcClientOptions.timeoutMs}: a minute, as oslo's `rpc_response_timeout`. */
+/**
+ * The default {@link RpcClientOptions.timeoutMs}: a minute, as oslo's `rpc_response_timeout`.
+ *
+ * @example
+ * ```ts
+ * const client = new RpcClient(transport, { topic: 'l3_agent' }, { timeoutMs: DEFAULT_RPC_TIMEOUT_MS / 6 });
+ * ```
+ */
 export const DEFAULT_RPC_TIMEOUT_MS = 60_000;
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -232,7 +271,14 @@ export interface RpcTarget extends Target {
   readonly version?: string;
 }
 
-/** Options of an {@link RpcClient}. */
+/**
+ * Options of an {@link RpcClient}.
+ *
+ * @example
+ * ```ts
+ * const client = new RpcClient(transport, { topic: 'l3_agent', version: '1.1' }, { timeoutMs: 10_000, versionCap: '1.3' });
+ * ```
+ */
 export interface RpcClientOptions {
   /** How long `call` waits for a reply, in milliseconds. Default {@link DEFAULT_RPC_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
@@ -243,6 +289,11 @@ export interface RpcClientOptions {
 /**
  * What {@link RpcClient.prepare} may change. A missing (or `undefined`) option keeps the client's
  * value, as oslo's `prepare`: to go from a fanout client to one server, pass `fanout: false` too.
+ *
+ * @example
+ * ```ts
+ * await client.prepare({ server: 'host-1', version: '1.2' }).cast(ctx, 'routers_updated', { routers });
+ * ```
  */
 export interface RpcPrepareOptions extends RpcClientOptions {
   readonly topic?: string;
@@ -450,14 +501,29 @@ export interface RpcEndpointTarget {
   readonly version?: string;
 }
 
-/** The target of an {@link RpcServer}: the topic it serves, and the host it serves it as. */
+/**
+ * The target of an {@link RpcServer}: the topic it serves, and the host it serves it as.
+ *
+ * @example
+ * ```ts
+ * const target: RpcServerTarget = { topic: 'dhcp_agent', server: 'host-1' };
+ * const server = new RpcServer(transport, target, [endpoint]);
+ * ```
+ */
 export interface RpcServerTarget {
   /** Non-empty, no whitespace. */
   readonly topic: string;
   readonly server: string;
 }
 
-/** Options of an {@link RpcServer}. */
+/**
+ * Options of an {@link RpcServer}.
+ *
+ * @example
+ * ```ts
+ * const server = new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [endpoint], { logger: console, deliveryLimit: 3 });
+ * ```
+ */
 export interface RpcServerOptions {
   /**
    * Where failed casts (error), dropped casts (warn) and failed calls (debug) are reported.

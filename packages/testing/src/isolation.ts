@@ -14,7 +14,15 @@ import {
 } from '@herald/core';
 import { recordNotifications, type NotificationRecorder } from './recorder.js';
 
-/** One line a registry logged. */
+/**
+ * One line a registry logged.
+ *
+ * @example
+ * ```ts
+ * const [first] = logger.errors();
+ * expect(first?.message).toMatch(/after_create/);
+ * ```
+ */
 export interface LoggedLine {
   readonly level: 'error' | 'warn' | 'info' | 'debug';
   readonly message: string;
@@ -56,10 +64,25 @@ export class MemoryLogger implements Logger {
   }
 }
 
-/** Options of a test registry: those of a `CallbackRegistry` but the logger, which is a {@link MemoryLogger}. */
+/**
+ * Options of a test registry: those of a `CallbackRegistry` but the logger, which is a {@link MemoryLogger}.
+ *
+ * @example
+ * ```ts
+ * const { registry } = createTestRegistry({ name: 'quota tests', isRetriable: (e) => e instanceof DeadlockError });
+ * ```
+ */
 export type TestRegistryOptions = Omit<RegistryOptions, 'logger'>;
 
-/** A registry made for one test, and where it logs. */
+/**
+ * A registry made for one test, and where it logs.
+ *
+ * @example
+ * ```ts
+ * const { registry, logger }: TestRegistry = createTestRegistry();
+ * registry.subscribe(audit, ROUTER, AFTER_CREATE);
+ * ```
+ */
 export interface TestRegistry {
   readonly registry: CallbackRegistry;
   /** What the registry logged: read `logger.errors()` for the failures it swallowed. */
@@ -87,7 +110,15 @@ export function createTestRegistry(options: TestRegistryOptions = {}): TestRegis
   return { registry, logger };
 }
 
-/** The default registry swapped for a test's own; `restore()` (or `using`) puts the previous one back. */
+/**
+ * The default registry swapped for a test's own; `restore()` (or `using`) puts the previous one back.
+ *
+ * @example
+ * ```ts
+ * using isolated = isolateDefaultRegistry();
+ * await createRouter(); // Neutron-style code notifies the default registry: isolated.registry
+ * ```
+ */
 export interface IsolatedDefaultRegistry extends TestRegistry, Disposable {
   /** Put the previous default registry back. Calling it again does nothing. */
   restore(): void;
@@ -116,7 +147,18 @@ export function isolateDefaultRegistry(options: TestRegistryOptions = {}): Isola
   return { registry, logger, restore, [Symbol.dispose]: restore };
 }
 
-/** The per-test state `useIsolatedRegistry()` hands out; read it inside tests only. */
+/**
+ * The per-test state `useIsolatedRegistry()` hands out; read it inside tests only.
+ *
+ * @example
+ * ```ts
+ * const herald: IsolatedTestRegistry = useIsolatedRegistry();
+ * it('announces the router', async () => {
+ *   await createRouter();
+ *   expect(herald.recorder).toHaveNotified(ROUTER, AFTER_CREATE);
+ * });
+ * ```
+ */
 export interface IsolatedTestRegistry {
   /** This test's default registry. */
   readonly registry: CallbackRegistry;
@@ -126,7 +168,15 @@ export interface IsolatedTestRegistry {
   readonly logger: MemoryLogger;
 }
 
-/** The hooks of a test runner: Jest's, Vitest's, Mocha's (`beforeEach`/`afterEach`). */
+/**
+ * The hooks of a test runner: Jest's, Vitest's, Mocha's (`beforeEach`/`afterEach`).
+ *
+ * @example
+ * ```ts
+ * import { afterEach, beforeEach } from 'vitest';
+ * const herald = useIsolatedRegistry({}, { beforeEach, afterEach });
+ * ```
+ */
 export interface TestHooks {
   beforeEach(fn: () => void): unknown;
   afterEach(fn: () => void): unknown;

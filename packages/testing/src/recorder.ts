@@ -31,7 +31,14 @@ export function recorderOf(registry: CallbackRegistry): NotificationRecorder | u
   return active.get(registry);
 }
 
-/** A completed notification as the recorder keeps it. */
+/**
+ * A completed notification as the recorder keeps it.
+ *
+ * @example
+ * ```ts
+ * const vetoed = recorder.records.filter((n: RecordedNotification) => n.outcome === 'vetoed');
+ * ```
+ */
 export interface RecordedNotification extends NotificationRecord {
   /** How it ended for its trigger. */
   readonly outcome: NotificationOutcome;
