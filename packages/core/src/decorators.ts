@@ -35,10 +35,15 @@ export interface HandlerOptions {
  * ```
  */
 export interface HandlerInfo {
+  /** The method's name (or symbol) on the class. */
   readonly method: string | symbol;
+  /** The resource it subscribes to. */
   readonly resource: string;
+  /** The event it subscribes to. */
   readonly event: string;
+  /** Its priority: lower runs first. */
   readonly priority: number;
+  /** Whether its failure vetoes any event, not only `before_*` and `precommit_*` ones. */
   readonly cancellable: boolean;
 }
 

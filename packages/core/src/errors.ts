@@ -80,6 +80,7 @@ export class NotificationError {
     readonly cancellable = false,
   ) {}
 
+  /** The failure as one line: the callback's id and its error's message. */
   toString(): string {
     return `Callback ${this.callbackId} failed with "${errorText(this.error)}"`;
   }
@@ -147,6 +148,7 @@ export class CallbackFailure extends HeraldError {
  * ```
  */
 export class RetryRequest extends HeraldError {
+  /** The failure whose errors asked for the retry. */
   declare readonly cause: CallbackFailure;
 
   constructor(failure: CallbackFailure) {

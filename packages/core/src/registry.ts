@@ -27,9 +27,13 @@ import type { AnyCallback, CallbackFor, EventOf, Notification, PayloadArgs, Payl
  * ```
  */
 export interface Logger {
+  /** A failure the registry swallowed (an `after_*` subscriber that threw, an observer that failed). */
   error(message: string, ...meta: unknown[]): void;
+  /** Something the registry worked around. */
   warn?(message: string, ...meta: unknown[]): void;
+  /** Information about the registry's work. */
   info?(message: string, ...meta: unknown[]): void;
+  /** Details: vetoes, as they happen. */
   debug?(message: string, ...meta: unknown[]): void;
 }
 
@@ -100,11 +104,17 @@ export interface Subscription {
  * ```
  */
 export interface SubscriptionInfo {
+  /** The subscription's id, e.g. `L3Service.preventPortDelete#3`. */
   readonly id: string;
+  /** The resource it is subscribed to. */
   readonly resource: string;
+  /** The event it is subscribed to. */
   readonly event: string;
+  /** Its priority: lower runs first. */
   readonly priority: number;
+  /** Whether its failure vetoes whatever the event. */
   readonly cancellable: boolean;
+  /** The `this` its callback is called with, when it has one. */
   readonly owner?: object;
 }
 
@@ -117,9 +127,13 @@ export interface SubscriptionInfo {
  * ```
  */
 export interface NotificationRecord {
+  /** The resource of the notification. */
   readonly resource: string;
+  /** The event of the notification. */
   readonly event: string;
+  /** Who sent it. */
   readonly trigger: unknown;
+  /** The payload it carried. */
   readonly payload: EventPayload | undefined;
   /** The failed callbacks, in call order (empty when all succeeded). */
   readonly errors: readonly NotificationError[];

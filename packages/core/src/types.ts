@@ -47,8 +47,11 @@ import type { APIEventPayload, DBEventPayload, EventPayload } from './payloads.j
  * ```
  */
 export interface EventSpec<R extends string = string, E extends string = string, P = EventPayload | undefined> {
+  /** The resource. */
   readonly resource: R;
+  /** The event. */
   readonly event: E;
+  /** The type of the payload its notifications carry. */
   readonly payload: P;
 }
 

@@ -125,6 +125,7 @@ export class RemoteOrigin {
     }
   }
 
+  /** `remote <source> (<eventId>)`, as logs and traces show the trigger. */
   toString(): string {
     return `RemoteOrigin(${this.source}, ${this.eventId})`;
   }
@@ -139,7 +140,9 @@ export class RemoteOrigin {
  * ```
  */
 export interface BridgeEventData {
+  /** The resource of the notification. */
   readonly resource: string;
+  /** The event of the notification. */
   readonly event: string;
   /** The payload as {@link encodePayload} made it; `null` for a notification without one. */
   readonly payload: EncodedPayload | null;
@@ -194,8 +197,11 @@ export interface RegistryBridgeOptions {
  * ```
  */
 export interface BridgedEvent {
+  /** The resource of the notification. */
   readonly resource: string;
+  /** The event of the notification. */
   readonly event: string;
+  /** Its payload, as the local subscribers got it. */
   readonly payload: EventPayload | undefined;
 }
 

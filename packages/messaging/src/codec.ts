@@ -48,6 +48,7 @@ interface EncodedCommon {
  * ```
  */
 export interface EncodedEventPayload extends EncodedCommon {
+  /** The payload's class. */
   readonly kind: 'EventPayload';
 }
 
@@ -61,6 +62,7 @@ export interface EncodedEventPayload extends EncodedCommon {
  * ```
  */
 export interface EncodedDBEventPayload extends EncodedCommon {
+  /** The payload's class. */
   readonly kind: 'DBEventPayload';
   /** The JSON copy of `desiredState`; absent when there was none. */
   readonly desiredState?: unknown;
@@ -76,8 +78,11 @@ export interface EncodedDBEventPayload extends EncodedCommon {
  * ```
  */
 export interface EncodedAPIEventPayload extends EncodedCommon {
+  /** The payload's class. */
   readonly kind: 'APIEventPayload';
+  /** The API method that was called (e.g. `create_router`). */
   readonly methodName: string;
+  /** The API action (e.g. `create`). */
   readonly action: string;
   /** Absent when there was none. */
   readonly collectionName?: string;

@@ -44,7 +44,9 @@ export class TransportError extends HeraldError {}
  */
 export class CallTimeoutError extends TransportError {
   constructor(
+    /** Where the request went. */
     readonly target: Target,
+    /** How long it waited for the reply, in milliseconds. */
     readonly timeoutMs: number,
   ) {
     super(
@@ -67,7 +69,9 @@ export class CallTimeoutError extends TransportError {
  */
 export class RemoteError extends HeraldError {
   constructor(
+    /** The name of the error on the remote side (oslo's `exc_type`), e.g. `RouterNotFound`. */
     readonly remoteName: string,
+    /** The message of the error on the remote side. */
     readonly remoteMessage: string,
   ) {
     super(`The remote handler failed with ${remoteName}: ${remoteMessage}`);
@@ -90,6 +94,7 @@ export class RemoteError extends HeraldError {
  */
 export class DeadLetterError extends HeraldError {
   constructor(
+    /** Why the delivery goes to the dead letters; the dead letter records it. */
     readonly reason: string,
     options?: { readonly cause?: unknown },
   ) {

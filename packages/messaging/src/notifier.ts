@@ -80,14 +80,19 @@ export type NotificationContext = Readonly<Record<string, unknown>>;
  * ```
  */
 export interface NotificationMessage {
+  /** The message's id: unique, the same on every copy. */
   readonly message_id: string;
+  /** Who sent it, e.g. `network.host-1`. */
   readonly publisher_id: string;
+  /** What happened, e.g. `router.create.end`. */
   readonly event_type: string;
   /** The priority in upper case: `INFO`, `ERROR`… */
   readonly priority: string;
+  /** The notification's content: any JSON value. */
   readonly payload: unknown;
   /** When it was sent: an ISO 8601 UTC time (`Date.prototype.toISOString`). */
   readonly timestamp: string;
+  /** The request context of the sender. */
   readonly context: NotificationContext;
 }
 
@@ -102,7 +107,9 @@ export interface NotificationMessage {
  * ```
  */
 export interface NotificationMetadata {
+  /** The message's id. */
   readonly message_id: string;
+  /** When it was sent: an ISO 8601 UTC time. */
   readonly timestamp: string;
 }
 
@@ -181,6 +188,7 @@ export class Notifier {
    *   that are not a non-empty array of non-empty names without whitespace
    */
   constructor(
+    /** The transport it publishes on. */
     readonly transport: Transport,
     options: NotifierOptions,
   ) {
@@ -361,7 +369,9 @@ export type FilterPattern = string | RegExp;
  * ```
  */
 export interface NotificationFilterOptions {
+  /** Matched against the publisher id, whole. */
   readonly publisherId?: FilterPattern;
+  /** Matched against the event type, whole. */
   readonly eventType?: FilterPattern;
   /** Patterns by context key; a key may be a dotted path (`user.domain`). */
   readonly context?: Readonly<Record<string, FilterPattern>>;
@@ -560,6 +570,7 @@ export type NotificationReturn = NotificationResult | void | Promise<Notificatio
 export interface NotificationEndpoint {
   /** Only the notifications it matches reach this endpoint. */
   readonly filterRule?: NotificationFilter;
+  /** Takes the notifications of priority `audit`. */
   audit?(
     context: NotificationContext,
     publisherId: string,
@@ -567,6 +578,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `debug`. */
   debug?(
     context: NotificationContext,
     publisherId: string,
@@ -574,6 +586,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `info`. */
   info?(
     context: NotificationContext,
     publisherId: string,
@@ -581,6 +594,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `warn`. */
   warn?(
     context: NotificationContext,
     publisherId: string,
@@ -588,6 +602,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `error`. */
   error?(
     context: NotificationContext,
     publisherId: string,
@@ -595,6 +610,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `critical`. */
   critical?(
     context: NotificationContext,
     publisherId: string,
@@ -602,6 +618,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `sample`. */
   sample?(
     context: NotificationContext,
     publisherId: string,
@@ -687,6 +704,7 @@ export class NotificationListener {
    *   method
    */
   constructor(
+    /** The transport it consumes from. */
     readonly transport: Transport,
     options: NotificationListenerOptions,
   ) {

@@ -25,7 +25,9 @@ import type { OutgoingMessage, Target, Transport } from './transport.js';
  * ```
  */
 export interface OutboxEntry {
+  /** Where the message goes. */
   readonly target: Target;
+  /** The message, with its id (required: consumers drop a copy by it). */
   readonly message: OutgoingMessage & { readonly id: string };
 }
 
@@ -172,7 +174,9 @@ export class InMemoryOutboxStore implements OutboxStore {
 export interface OutboxTransaction {
   /** Stages `entry`. @throws InvalidError for a bad entry, or once committed or rolled back */
   add(entry: OutboxEntry): void;
+  /** Makes the staged entries pending, for the relay. */
   commit(): void;
+  /** Drops the staged entries. */
   rollback(): void;
 }
 

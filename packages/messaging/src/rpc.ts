@@ -111,12 +111,15 @@ export type RpcResultOf<Method> = Method extends (...args: never[]) => infer Res
  * ```
  */
 export interface RpcMessage {
+  /** The method to call on the endpoints. */
   readonly method: string;
+  /** Its arguments, by name. */
   readonly args: RpcArgs;
   /** Absent: the default namespace. */
   readonly namespace?: string;
   /** `major.minor`; absent means `1.0`. */
   readonly version?: string;
+  /** The caller's request context. */
   readonly context: RpcContext;
 }
 
@@ -207,7 +210,9 @@ function requireRecord(element: string, value: unknown, hint: string): Record<st
  */
 export class RpcVersionCapError extends HeraldError {
   constructor(
+    /** The version the message asked for. */
     readonly version: string,
+    /** The client's cap, which that version exceeds. */
     readonly versionCap: string,
   ) {
     super(
@@ -227,7 +232,10 @@ export class RpcVersionCapError extends HeraldError {
  * ```
  */
 export class NoSuchMethod extends HeraldError {
-  constructor(readonly method: string) {
+  constructor(
+    /** The method no endpoint has. */
+    readonly method: string,
+  ) {
     super(`No endpoint has a public method '${method}' for this namespace and version.`);
   }
 }
@@ -244,8 +252,11 @@ export class NoSuchMethod extends HeraldError {
  */
 export class UnsupportedVersion extends HeraldError {
   constructor(
+    /** The version the message asked for. */
     readonly version: string,
+    /** The method it called. */
     readonly method: string,
+    /** The namespace it called, if any. */
     readonly namespace: string | undefined,
   ) {
     super(
@@ -296,10 +307,15 @@ export interface RpcClientOptions {
  * ```
  */
 export interface RpcPrepareOptions extends RpcClientOptions {
+  /** Another topic. */
   readonly topic?: string;
+  /** One server (host) of the topic. */
   readonly server?: string;
+  /** Every server of the topic (casts only). */
   readonly fanout?: boolean;
+  /** The endpoints' namespace. */
   readonly namespace?: string;
+  /** The version the message asks for (`major.minor`). */
   readonly version?: string;
 }
 
@@ -333,6 +349,7 @@ export class RpcClient<Api extends object = UntypedRpcApi> {
    *   topic or one with whitespace, server with fanout, version not `major.minor`) or options.
    */
   constructor(
+    /** The transport it sends on. */
     readonly transport: Transport,
     target: RpcTarget,
     options: RpcClientOptions = {},
@@ -513,6 +530,7 @@ export interface RpcEndpointTarget {
 export interface RpcServerTarget {
   /** Non-empty, no whitespace. */
   readonly topic: string;
+  /** The host it serves the topic as: non-empty. */
   readonly server: string;
 }
 
@@ -599,6 +617,7 @@ export class RpcServer {
    *   `target` with a bad namespace or version
    */
   constructor(
+    /** The transport it consumes from. */
     readonly transport: Transport,
     target: RpcServerTarget,
     endpoints: readonly object[],

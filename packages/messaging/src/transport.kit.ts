@@ -133,8 +133,11 @@ export function checkTarget(target: Target): Target {
  * ```
  */
 export interface CheckedMessage {
+  /** The message's id: the one given, or a new UUID. */
   readonly id: string;
+  /** A frozen copy of its headers. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Its body as JSON text. */
   readonly json: string;
 }
 
@@ -468,6 +471,7 @@ export function replyOf(outcome: Outcome): { json: string } | { name: string; te
  * ```
  */
 export class PendingReply {
+  /** Resolves to the reply; rejects with the failure, or with a `CallTimeoutError`. */
   readonly promise: Promise<Delivery>;
   #settled = false;
   #resolve!: (reply: Delivery) => void;
@@ -479,6 +483,7 @@ export class PendingReply {
    * @param timedOut called after the timeout rejected it (to withdraw the request)
    */
   constructor(
+    /** Where the request went. */
     readonly target: Target,
     timeoutMs: number,
     private readonly onSettled: () => void,
@@ -500,10 +505,12 @@ export class PendingReply {
     return this.#settled;
   }
 
+  /** Settles it with `reply`, unless it is settled already. */
   resolve(reply: Delivery): void {
     if (this.#finish()) this.#resolve(reply);
   }
 
+  /** Settles it with `error`, unless it is settled already. */
   reject(error: Error): void {
     if (this.#finish()) this.#reject(error);
   }
@@ -538,8 +545,12 @@ export class IdWindow {
   readonly #ring: string[] = [];
   #oldest = 0;
 
-  constructor(readonly size: number) {}
+  constructor(
+    /** How many ids it remembers. */
+    readonly size: number,
+  ) {}
 
+  /** Whether `id` is among the remembered ids. */
   has(id: string): boolean {
     return this.#ids.has(id);
   }

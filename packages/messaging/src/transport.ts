@@ -62,9 +62,11 @@ export interface OutgoingMessage {
  * ```
  */
 export interface Delivery {
+  /** The message's id, the same on every copy and every redelivery. */
   readonly id: string;
   /** Where it was published. */
   readonly target: Target;
+  /** The message's headers (`{}` when it had none). */
   readonly headers: Readonly<Record<string, string>>;
   /** The body, after its JSON round trip. */
   readonly body: unknown;
@@ -126,6 +128,7 @@ export const DEFAULT_DELIVERY_LIMIT = 5;
  * ```
  */
 export interface Consumer {
+  /** What it consumes. */
   readonly target: Target;
   /** Stops taking messages; resolves once the delivery in progress (if any) has been settled. */
   close(): Promise<void>;

@@ -60,6 +60,7 @@ export class TestContainer extends Container implements Disposable {
     this.unbindAll();
   }
 
+  /** The same as `dispose()`, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -24,8 +24,11 @@ import { recordNotifications, type NotificationRecorder } from './recorder.js';
  * ```
  */
 export interface LoggedLine {
+  /** The level it was logged at. */
   readonly level: 'error' | 'warn' | 'info' | 'debug';
+  /** The message. */
   readonly message: string;
+  /** What was logged with it. */
   readonly meta: readonly unknown[];
 }
 
@@ -45,15 +48,19 @@ export class MemoryLogger implements Logger {
   /** Every line, oldest first. */
   readonly lines: LoggedLine[] = [];
 
+  /** Keeps an error-level line. */
   error(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'error', message, meta });
   }
+  /** Keeps a warning-level line. */
   warn(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'warn', message, meta });
   }
+  /** Keeps an info-level line. */
   info(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'info', message, meta });
   }
+  /** Keeps a debug-level line. */
   debug(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'debug', message, meta });
   }
@@ -84,6 +91,7 @@ export type TestRegistryOptions = Omit<RegistryOptions, 'logger'>;
  * ```
  */
 export interface TestRegistry {
+  /** The new registry. */
   readonly registry: CallbackRegistry;
   /** What the registry logged: read `logger.errors()` for the failures it swallowed. */
   readonly logger: MemoryLogger;
@@ -178,7 +186,9 @@ export interface IsolatedTestRegistry {
  * ```
  */
 export interface TestHooks {
+  /** Registers `fn` to run before each test. */
   beforeEach(fn: () => void): unknown;
+  /** Registers `fn` to run after each test. */
   afterEach(fn: () => void): unknown;
 }
 

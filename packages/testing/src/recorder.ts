@@ -60,7 +60,10 @@ export class NotificationRecorder implements Disposable {
   readonly #records: RecordedNotification[] = [];
   readonly #tap: { unsubscribe(): void };
 
-  constructor(readonly registry: CallbackRegistry) {
+  constructor(
+    /** The registry whose notifications it records. */
+    readonly registry: CallbackRegistry,
+  ) {
     if (!(registry instanceof CallbackRegistry)) {
       throw new InvalidError('registry', registry, 'pass the CallbackRegistry whose notifications to record.');
     }
@@ -101,6 +104,7 @@ export class NotificationRecorder implements Disposable {
     if (active.get(this.registry) === this) active.delete(this.registry);
   }
 
+  /** The same as `stop()`, for `using`. */
   [Symbol.dispose](): void {
     this.stop();
   }
