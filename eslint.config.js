@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**'] },
+  // Generated: the API reference (npm run docs) and the packed tarballs (npm run pack).
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'docs/api/reference/**', 'packed/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -44,7 +44,6 @@ export interface Row {
 export interface HeapRow {
   readonly name: string;
   readonly kind: RowKind;
-  readonly receives?: 'event';
   subscribe(fns: readonly Handler[]): () => unknown;
 }
 
@@ -340,7 +339,7 @@ function asyncCase(mode: 'serial' | 'together'): Case {
     name: `emittery ${method}`,
     kind: 'peer',
     async prepare() {
-      const h = makeHandlers(ASYNC_HANDLERS, payload, { kind: 'async', receives: 'event' });
+      const h = makeHandlers(ASYNC_HANDLERS, payload, { kind: 'async' });
       const emitter = new Emittery();
       for (const fn of h.fns) emitter.on(NAME, fn);
       return prepared(h, this.name, emits[method](emitter, NAME, payload));
@@ -461,7 +460,7 @@ function churnCase(): Case {
       name: peer.name,
       kind: 'peer',
       async prepare() {
-        const h = makeHandlers(CHURN_BASE + 1, payload, { receives: peer.receives });
+        const h = makeHandlers(CHURN_BASE + 1, payload);
         const emitter = peerWith(peer, h.fns.slice(0, CHURN_BASE));
         const publish = emitter.publisher(NAME, payload);
         return churnPrepared(h, this.name, emitter.churn(NAME, h.fns[CHURN_BASE]!), publish);
@@ -503,7 +502,6 @@ export const heapRows: readonly HeapRow[] = [
   ...peers.map((peer): HeapRow => ({
     name: peer.name,
     kind: 'peer',
-    receives: peer.receives,
     subscribe(fns) {
       return peerWith(peer, fns).publisher(NAME, payload);
     },
@@ -552,7 +550,7 @@ function internalized(text: string): string {
 
 function rotationCase(): Case {
   const keys = rotationKeys();
-  const handlers = (receives?: 'event') => makeHandlers(keys.length * PER_KEY, payload, { receives });
+  const handlers = () => makeHandlers(keys.length * PER_KEY, payload);
   const perKey = (fns: readonly Handler[], k: number) => fns.slice(k * PER_KEY, (k + 1) * PER_KEY);
   const rotation = (h: HandlerSet, label: string, op: () => unknown): Prepared => ({
     op,

@@ -28,15 +28,13 @@ let serial = 0;
 export function makeHandlers(
   count: number,
   payload: unknown,
-  { kind = 'sync', receives = 'payload' }: { kind?: 'sync' | 'async'; receives?: 'payload' | 'event' } = {},
+  { kind = 'sync' }: { kind?: 'sync' | 'async' } = {},
 ): HandlerSet {
   const counts = new Int32Array(count);
   const fns: Handler[] = [];
   for (let i = 0; i < count; i++) {
     const name = `handler${++serial}`;
-    // emittery 2 passes `{ name, data }` instead of the payload itself.
-    const got = receives === 'payload' ? 'arg' : 'arg.data';
-    const source = `return ${kind === 'async' ? 'async ' : ''}function ${name}(arg) { counts[${i}] += ${got} === expected ? 1 : 1000; };`;
+    const source = `return ${kind === 'async' ? 'async ' : ''}function ${name}(arg) { counts[${i}] += arg === expected ? 1 : 1000; };`;
     fns.push(new Function('counts', 'expected', source)(counts, payload) as Handler);
   }
   return {
@@ -56,11 +54,10 @@ export function makeHandlers(
  * `count` handlers that share one piece of code (closures): for the heap case, where only the
  * subscriptions are measured and compiling 100,000 sources would take seconds.
  */
-export function makeClosures(count: number, payload: unknown, receives: 'payload' | 'event' = 'payload'): HandlerSet {
+export function makeClosures(count: number, payload: unknown): HandlerSet {
   const counts = new Int32Array(count);
-  const unwrap = receives === 'event' ? (arg: unknown) => (arg as { data: unknown }).data : (arg: unknown) => arg;
   const fns = Array.from({ length: count }, (_, i) => (arg: unknown) => {
-    counts[i]! += unwrap(arg) === payload ? 1 : 1000;
+    counts[i]! += arg === payload ? 1 : 1000;
   });
   return {
     fns,

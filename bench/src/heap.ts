@@ -20,7 +20,7 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-const handlers = makeClosures(HEAP_SUBSCRIPTIONS, payload, row.receives);
+const handlers = makeClosures(HEAP_SUBSCRIPTIONS, payload);
 const before = settledHeap();
 const publish = row.subscribe(handlers.fns);
 const after = settledHeap();

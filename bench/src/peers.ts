@@ -28,8 +28,6 @@ export interface Peer {
   readonly name: string;
   /** Publishing returns a promise (emittery): only in the async cases. */
   readonly async?: boolean;
-  /** Handlers receive `{ name, data }` rather than the payload (emittery 2). */
-  readonly receives?: 'event';
   create(): PeerEmitter;
 }
 
@@ -132,7 +130,6 @@ const eventemitter2: Peer = {
 const emittery: Peer = {
   name: 'emittery',
   async: true,
-  receives: 'event',
   create() {
     const e = new Emittery();
     return {

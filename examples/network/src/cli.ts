@@ -111,7 +111,26 @@ export async function run(
     await runScenario(app);
     return 0;
   } catch (error) {
-    terminal.err(`network example failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    terminal.err(failureLine(error));
     return 1;
   }
+}
+
+/**
+ * How the command reports a failure: one line, the error's class and message and those of its
+ * causes, without a stack trace (what went wrong and what to do is in the message).
+ *
+ * @example
+ * ```ts
+ * failureLine(new TransportError('broker unreachable', { cause: refused }));
+ * // 'network example failed: TransportError: broker unreachable (cause: Error: connect ECONNREFUSED 127.0.0.1:5672)'
+ * ```
+ */
+export function failureLine(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 5; e = e instanceof Error ? e.cause : undefined) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  }
+  const line = `network example failed: ${parts.join(' (cause: ')}${')'.repeat(parts.length - 1)}`;
+  return line.replace(/\s*\n\s*/g, ' ');
 }

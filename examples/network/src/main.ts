@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { AmqpTransport } from '@herald/amqp';
 import { OsloTransport } from '@herald/oslo';
-import { run, type Terminal } from './cli.js';
+import { failureLine, run, type Terminal } from './cli.js';
 import { PostgresRows } from './model/postgres.js';
 
 // `npm start -- --json | head` closes the pipe early: that is the reader's choice, not a failure.
@@ -16,10 +16,14 @@ const terminal = {
   err: (line: string) => process.stderr.write(`${line}\n`),
   color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
 };
-process.exitCode = await run(process.argv.slice(2), terminal, {
-  ...(await chooseTransport(terminal)),
-  ...(await chooseDatabase()),
-});
+// A transport or database that cannot start (no broker at HERALD_AMQP_URL…) is one line and exit status 1.
+process.exitCode = await Promise.all([chooseTransport(terminal), chooseDatabase()]).then(
+  ([transport, database]) => run(process.argv.slice(2), terminal, { ...transport, ...database }),
+  (error: unknown) => {
+    terminal.err(failureLine(error));
+    return 1;
+  },
+);
 
 /** PostgreSQL when `HERALD_DATABASE_URL` names a database; else the rows stay in memory. */
 async function chooseDatabase(): Promise<{ rows?: PostgresRows }> {

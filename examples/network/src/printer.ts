@@ -25,6 +25,14 @@ const PAYLOAD_WIDTH = 100;
 /** The label of a message entry, by how it travelled. */
 const VIA_LABEL = { rpc: 'rpc', notification: 'notify', bridge: 'bridge' } as const;
 
+/** Times in `--json` as the text shows them: durations to 0.01 ms, offsets to 0.1 ms. */
+function roundedTimes(key: string, value: unknown): unknown {
+  if (typeof value !== 'number') return value;
+  if (key === 'durationMs') return Math.round(value * 100) / 100;
+  if (key === 'atMs') return Math.round(value * 10) / 10;
+  return value;
+}
+
 /**
  * A function that prints one entry.
  *
@@ -34,7 +42,7 @@ const VIA_LABEL = { rpc: 'rpc', notification: 'notify', bridge: 'bridge' } as co
  * ```
  */
 export function createPrinter({ json, color, write }: PrinterOptions): (entry: TimedEntry) => void {
-  if (json) return (entry) => write(JSON.stringify(entry));
+  if (json) return (entry) => write(JSON.stringify(entry, roundedTimes));
   const paint = (style: Style, text: string) => (color ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text);
   const label = (name: string) => `   ${name.padEnd(10)} `;
   let steps = 0;

@@ -76,17 +76,20 @@ export async function runScenario(app: ScenarioApp): Promise<ScenarioOutcome> {
 
   narrator.step(`Delete ${itf.portId}, the router's port, directly through the port API`);
   let vetoReason: string | undefined;
+  let failure: CallbackFailure | undefined;
   try {
     await api.delete(ctx(), 'port', itf.portId);
   } catch (error) {
     if (!(error instanceof CallbackFailure)) throw error;
+    failure = error;
     vetoReason = error.innerErrors.map(errorText).join('; ');
   }
   await delivered();
   if (vetoReason === undefined) {
     throw new ScenarioFailure(`${itf.portId} was deleted, but L3Service should have vetoed deleting a router's port`);
   }
-  narrator.result(true, `refused, as it should be: ${vetoReason}`);
+  // What the caller of the port API holds: the CallbackFailure, with the veto as its inner error.
+  narrator.result(true, `refused, as it should be: the port API got ${failure?.name}: ${vetoReason}`);
 
   narrator.step(`Remove the interface from ${router.id}`);
   await api.removeRouterInterface(ctx(), router.id, subnet.id);

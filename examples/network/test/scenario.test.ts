@@ -3,9 +3,10 @@ import '@herald/testing/jest';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { BEFORE_DELETE, PORT, toMermaid } from '@herald/core';
+import { TransportError } from '@herald/messaging';
 import { recordNotifications } from '@herald/testing';
 import { coreModule, createNetworkApp } from '../src/app.js';
-import { run, type Terminal } from '../src/cli.js';
+import { failureLine, run, type Terminal } from '../src/cli.js';
 import type { NotificationEntry, TimedEntry } from '../src/narrator.js';
 import { FirewallService } from '../src/services/firewall.service.js';
 import { runScenario, ScenarioFailure } from '../src/scenario.js';
@@ -103,7 +104,7 @@ describe('the command', () => {
     const text = out.join('\n');
     expect(text).toContain("5. Delete port-1, the router's port, directly through the port API");
     expect(text).toContain(
-      '✔ refused, as it should be: Port port-1 cannot be deleted directly via the port API: has device owner network:router_interface.',
+      '✔ refused, as it should be: the port API got CallbackFailure: Port port-1 cannot be deleted directly via the port API: has device owner network:router_interface.',
     );
     expect(text).toMatch(
       /callbacks {2}port abort_delete \(after before_delete was vetoed\) by PortService → FirewallService\.restorePort#\d+ · ok · took \d+\.\d\d ms, at \+\d+\.\d ms/,
@@ -173,6 +174,19 @@ describe('the command', () => {
     expect(vetoed.reason).toMatch(/cannot be deleted directly via the port API/);
     const vias = entries.filter((e) => e.kind === 'message').map((e) => e.via);
     expect(new Set(vias)).toEqual(new Set(['rpc', 'notification', 'bridge']));
+    // Times as the text shows them (no 36.36981700000001).
+    expect(out.join('\n')).not.toMatch(/"atMs":\d+\.\d{2}/);
+    expect(out.join('\n')).not.toMatch(/"durationMs":\d+\.\d{3}/);
+    expect(entries.filter((e) => e.kind === 'notification').every((e) => Number.isFinite(e.durationMs))).toBe(true);
+  });
+
+  it('reports a failure as one line with its causes and no stack trace', () => {
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:1');
+    const line = failureLine(new TransportError('the broker stayed unreachable\nfor 10 s', { cause: refused }));
+    expect(line).toBe(
+      'network example failed: TransportError: the broker stayed unreachable for 10 s (cause: Error: connect ECONNREFUSED 127.0.0.1:1)',
+    );
+    expect(failureLine('plain')).toBe('network example failed: plain');
   });
 
   it('prints the wiring as Mermaid with --graph, the same diagram the walkthrough shows', async () => {

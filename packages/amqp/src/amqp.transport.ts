@@ -1,5 +1,5 @@
 /**
- * The RabbitMQ transport: the `@herald/messaging` {@link Transport} contract on a broker, through
+ * The RabbitMQ transport: the `@herald/messaging` {@link @herald/messaging!Transport} contract on a broker, through
  * amqplib. What it adds to oslo.messaging's RabbitMQ driver:
  *
  * - `publish` resolves once the broker confirmed the message (publisher confirms) and rejects
@@ -79,10 +79,24 @@ import {
   userHeaders,
 } from './topology.js';
 
-/** The default {@link AmqpTransportOptions.url}: a broker on this machine, as guest. */
+/**
+ * The default {@link AmqpTransportOptions.url}: a broker on this machine, as guest.
+ *
+ * @example
+ * ```ts
+ * const transport = await AmqpTransport.connect({ url: process.env.HERALD_AMQP_URL ?? DEFAULT_AMQP_URL });
+ * ```
+ */
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
-/** The default {@link AmqpTransportOptions.connectTimeoutMs}. */
+/**
+ * The default {@link AmqpTransportOptions.connectTimeoutMs}.
+ *
+ * @example
+ * ```ts
+ * await AmqpTransport.connect({ url, connectTimeoutMs: 3 * DEFAULT_CONNECT_TIMEOUT_MS }); // a slow broker
+ * ```
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -101,7 +115,19 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 5_000;
 
-/** Options of an {@link AmqpTransport}. */
+/**
+ * Options of an {@link AmqpTransport}.
+ *
+ * @example
+ * ```ts
+ * const transport = await AmqpTransport.connect({
+ *   url: 'amqp://guest:guest@127.0.0.1:5672',
+ *   namespace: 'billing',
+ *   connectTimeoutMs: 30_000,
+ *   logger: console,
+ * });
+ * ```
+ */
 export interface AmqpTransportOptions {
   /** The broker, as an AMQP URL. Default {@link DEFAULT_AMQP_URL}. */
   readonly url?: string;
@@ -205,7 +231,7 @@ class PendingRequest extends PendingReply {
 }
 
 /**
- * The {@link Transport} on RabbitMQ. Create it with {@link AmqpTransport.connect}, which resolves
+ * The {@link @herald/messaging!Transport} on RabbitMQ. Create it with {@link AmqpTransport.connect}, which resolves
  * once the broker accepted the connection.
  *
  * @example
@@ -349,7 +375,7 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Send `message` to `target` (see {@link Transport.publish}). Resolves once the broker confirmed
+   * Send `message` to `target` (see {@link @herald/messaging!Transport.publish}). Resolves once the broker confirmed
    * it. Messages to a topic or a server are persistent: they survive a broker restart.
    *
    * @throws InvalidError for a bad target or message (also a header starting with `x-herald-`,
@@ -397,7 +423,7 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Start consuming `target` (see {@link Transport.consume}); resolves once the broker registered
+   * Start consuming `target` (see {@link @herald/messaging!Transport.consume}); resolves once the broker registered
    * the consumer. Each consumer has its own channel and takes one delivery at a time.
    *
    * @throws InvalidError for a bad target, handler or options; TransportError once closing, when
@@ -441,7 +467,7 @@ export class AmqpTransport implements IdleTransport {
 
   /**
    * Send `message` to one consumer of `target` and resolve with what its handler returned (see
-   * {@link Transport.request}). A `{ topic }` request goes to the topic's default group. The
+   * {@link @herald/messaging!Transport.request}). A `{ topic }` request goes to the topic's default group. The
    * reply comes back through RabbitMQ's direct reply-to; the request expires in the queue after
    * `timeoutMs`, so no server takes it once the caller stopped waiting.
    *

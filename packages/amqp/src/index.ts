@@ -1,7 +1,7 @@
 /**
- * `@herald/amqp`: the `@herald/messaging` {@link Transport} on RabbitMQ, through amqplib. Every
+ * `@herald/amqp`: the `@herald/messaging` {@link @herald/messaging!Transport} on RabbitMQ, through amqplib. Every
  * notifier, RPC client or server and registry bridge runs on it unchanged.
- * @module
+ * @module @herald/amqp
  */
 
 export * from './amqp.transport.js';

@@ -16,13 +16,27 @@
 import { InvalidError } from '@herald/core';
 import { checkTarget, type Target } from '@herald/messaging';
 
-/** The longest name AMQP 0-9-1 allows for a queue or a routing key, in UTF-8 bytes. */
+/**
+ * The longest name AMQP 0-9-1 allows for a queue or a routing key, in UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * if (Buffer.byteLength(topic) > MAX_NAME_BYTES) throw new Error(`topic ${topic} is too long for AMQP`);
+ * ```
+ */
 export const MAX_NAME_BYTES = 255;
 
 /** What the longest name adds to the namespace, topic and group or server: `.server.` and a space. */
 const LONGEST_PREFIX = '.server. '.length;
 
-/** The prefix of the headers the transport writes itself; a message may not set them. */
+/**
+ * The prefix of the headers the transport writes itself; a message may not set them.
+ *
+ * @example
+ * ```ts
+ * await transport.publish({ topic: 'audit' }, { id, body, headers: { 'x-tenant': 't1' } }); // not x-herald-…
+ * ```
+ */
 export const RESERVED_HEADER_PREFIX = 'x-herald-';
 
 /**

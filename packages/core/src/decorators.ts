@@ -10,7 +10,15 @@ import { PRIORITY_DEFAULT } from './priorities.js';
 import type { CallbackRegistry, Subscription } from './registry.js';
 import type { ByEvent, CallbackFor, EventOf, Resource } from './types.js';
 
-/** Options of one `@OnResource`. */
+/**
+ * Options of one `@OnResource`.
+ *
+ * @example
+ * ```ts
+ * @OnResource(ROUTER, BEFORE_DELETE, { priority: PRIORITY_DEFAULT - 100, cancellable: true })
+ * checkRouterInUse(payload: DBEventPayload<Router>): void {}
+ * ```
+ */
 export interface HandlerOptions {
   /** Lower runs first. Default `PRIORITY_DEFAULT`. */
   priority?: number;
@@ -28,10 +36,15 @@ export interface HandlerOptions {
  * ```
  */
 export interface HandlerInfo {
+  /** The method's name (or symbol) on the class. */
   readonly method: string | symbol;
+  /** The resource it subscribes to. */
   readonly resource: string;
+  /** The event it subscribes to. */
   readonly event: string;
+  /** Its priority: lower runs first. */
   readonly priority: number;
+  /** Whether its failure vetoes any event, not only `before_*` and `precommit_*` ones. */
   readonly cancellable: boolean;
 }
 

@@ -20,7 +20,15 @@ export class HeraldError extends Error {
   }
 }
 
-/** A short, readable rendering of any value for error messages. */
+/**
+ * A short, readable rendering of any value for error messages.
+ *
+ * @example
+ * ```ts
+ * describeValue('router'); // '"router"'
+ * describeValue(new Map()); // 'an instance of Map'
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
@@ -72,12 +80,21 @@ export class NotificationError {
     readonly cancellable = false,
   ) {}
 
+  /** The failure as one line: the callback's id and its error's message. */
   toString(): string {
     return `Callback ${this.callbackId} failed with "${errorText(this.error)}"`;
   }
 }
 
-/** The message of an error, or the string form of anything else that was thrown. */
+/**
+ * The message of an error, or the string form of anything else that was thrown.
+ *
+ * @example
+ * ```ts
+ * errorText(new Error('port in use')); // 'port in use'
+ * errorText('plain'); // 'plain'
+ * ```
+ */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -131,6 +148,7 @@ export class CallbackFailure extends HeraldError {
  * ```
  */
 export class RetryRequest extends HeraldError {
+  /** The failure whose errors asked for the retry. */
   declare readonly cause: CallbackFailure;
 
   constructor(failure: CallbackFailure) {

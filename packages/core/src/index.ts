@@ -7,7 +7,7 @@
  * registry.subscribe((payload) => check(payload.latestState), ROUTER, BEFORE_CREATE);
  * await registry.notify(ROUTER, BEFORE_CREATE, 'my-service', new DBEventPayload(ctx, { desiredState: router }));
  * ```
- * @module
+ * @module @herald/core
  */
 
 export * from './events.js';

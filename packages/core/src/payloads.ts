@@ -10,10 +10,24 @@
 
 import { InvalidError } from './errors.js';
 
-/** An identifier of a resource instance. */
+/**
+ * An identifier of a resource instance.
+ *
+ * @example
+ * ```ts
+ * const id: ResourceId = payload.resourceId ?? 'router-1';
+ * ```
+ */
 export type ResourceId = string | number;
 
-/** What every payload may carry. */
+/**
+ * What every payload may carry.
+ *
+ * @example
+ * ```ts
+ * new EventPayload(ctx, { resourceId: router.id, states: [router], metadata: { reason: 'resync' } });
+ * ```
+ */
 export interface EventPayloadOptions<State> {
   /** Unstructured extra data (kept by reference; `{}` when left out or `null`, as Neutron's `None`). */
   metadata?: Record<string, unknown> | null;
@@ -25,13 +39,27 @@ export interface EventPayloadOptions<State> {
   resourceId?: ResourceId;
 }
 
-/** What a {@link DBEventPayload} may carry besides the common fields. */
+/**
+ * What a {@link DBEventPayload} may carry besides the common fields.
+ *
+ * @example
+ * ```ts
+ * new DBEventPayload(ctx, { resourceId: router.id, states: [router], desiredState: { ...router, name: 'edge' } });
+ * ```
+ */
 export interface DBEventPayloadOptions<State> extends EventPayloadOptions<State> {
   /** The state about to be persisted (in `before_*` and `precommit_*` events). */
   desiredState?: State;
 }
 
-/** What an {@link APIEventPayload} carries besides the common fields. */
+/**
+ * What an {@link APIEventPayload} carries besides the common fields.
+ *
+ * @example
+ * ```ts
+ * new APIEventPayload(ctx, { methodName: 'create_router', action: 'create', collectionName: 'routers', states: [router] });
+ * ```
+ */
 export interface APIEventPayloadOptions<State> extends EventPayloadOptions<State> {
   /** The API method that was called (e.g. `create_router`). */
   methodName: string;

@@ -13,6 +13,13 @@ import { CallbackRegistry, type NotificationRecord, type SubscriptionInfo } from
  * How a notification ended for its trigger: `ok`; `vetoed` (it got a `CallbackFailure`); `retry`
  * (it got a `RetryRequest`); `errors-logged` (callbacks failed, but the event cannot be vetoed, so
  * the failures were only logged).
+ *
+ * @example
+ * ```ts
+ * registry.observe((record) => {
+ *   if (outcomeOf(record) === 'vetoed') metrics.increment('vetoes');
+ * });
+ * ```
  */
 export type NotificationOutcome = 'ok' | 'vetoed' | 'retry' | 'errors-logged';
 
@@ -149,7 +156,14 @@ export function formatSubscriptions(registry: CallbackRegistry): string {
     .join('\n');
 }
 
-/** Options of {@link toMermaid}. */
+/**
+ * Options of {@link toMermaid}.
+ *
+ * @example
+ * ```ts
+ * console.log(toMermaid(registry, { direction: 'TB' }));
+ * ```
+ */
 export interface MermaidOptions {
   /** Flowchart direction. Default `LR` (events on the left, services on the right). */
   direction?: 'LR' | 'RL' | 'TB' | 'BT';

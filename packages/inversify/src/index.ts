@@ -11,7 +11,7 @@
  * await bootCallbacks(container);
  * await container.get(CallbackRegistry).notify(PORT, BEFORE_DELETE, 'api', payload);
  * ```
- * @module
+ * @module @herald/inversify
  */
 
 export { callbacksModule } from './callbacks.module.js';

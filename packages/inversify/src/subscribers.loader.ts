@@ -18,6 +18,9 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@herald/core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
 import { bindingScopeValues, Container, type ServiceIdentifier } from 'inversify';
 import { isStillBound, resolvableBindingsOf, servicesBoundToClassesIn, type BindingView } from './bindings.reader.js';
 import { bootStateOf, Claim, type BootState } from './boot.state.js';
@@ -86,7 +89,9 @@ type UntypedSubscribe = (
  * @returns the subscriptions made, and `dispose()` to undo them
  * @throws SubscriberBootError naming the class, its handlers and the failing ones as
  *   `Class.method` when a subscriber cannot be resolved or subscribed (nothing of this run stays
- *   subscribed); InvalidError when `container` is not a container with `callbacksModule()` loaded
+ *   subscribed); InvalidError when `container` is not a container with `callbacksModule()` loaded,
+ *   or is the Container of a second installed copy of inversify (the message names the copy this
+ *   package uses)
  * @example
  * ```ts
  * container.load(callbacksModule());
@@ -96,7 +101,10 @@ type UntypedSubscribe = (
  */
 export async function bootCallbacks(container: Container): Promise<CallbacksBoot> {
   if (!(container instanceof Container)) {
-    throw new InvalidError('container', container, 'pass the inversify Container to boot: bootCallbacks(container).');
+    const hint = isContainerOfAnotherCopy(container)
+      ? secondCopyHint()
+      : 'pass the inversify Container to boot: bootCallbacks(container).';
+    throw new InvalidError('container', container, hint);
   }
   if (!container.isBound(CallbackRegistry)) {
     throw new InvalidError(
@@ -125,6 +133,40 @@ export async function bootCallbacks(container: Container): Promise<CallbacksBoot
   boot.hookTeardown();
   markBooted(registry);
   return boot.handle();
+}
+
+/**
+ * Whether `value` is an inversify `Container`, but not of the copy of inversify this package
+ * imports: an application with two copies installed (inversify is a peer dependency, so npm warns
+ * at install time; this is where the mistake shows at run time).
+ */
+function isContainerOfAnotherCopy(value: unknown): boolean {
+  const constructor = (value as { constructor?: { name?: unknown } } | null)?.constructor;
+  return (
+    constructor?.name === 'Container' &&
+    ['bind', 'get', 'getAsync', 'load', 'isBound'].every(
+      (method) => typeof (value as Record<string, unknown>)[method] === 'function',
+    )
+  );
+}
+
+/** The error hint for {@link isContainerOfAnotherCopy}: it names the copy `@herald/inversify` uses. */
+function secondCopyHint(): string {
+  let ours = 'the inversify @herald/inversify resolves';
+  try {
+    const entry = createRequire(import.meta.url).resolve('inversify');
+    const folder = entry.slice(0, entry.lastIndexOf(`${sep}inversify${sep}`) + `${sep}inversify`.length);
+    const { version } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version: string };
+    ours = `inversify ${version} at ${folder}`;
+  } catch {
+    // Resolution is only for the message: without it, the hint still says what to do.
+  }
+  return (
+    `this Container comes from another copy of inversify than the one @herald/inversify uses (${ours}), ` +
+    `so two copies are installed. inversify is a peer dependency of @herald/inversify: install one ` +
+    `inversify 8 in the application (\`npm ls inversify\` lists the copies; \`npm dedupe\` or matching ` +
+    `versions removes the second), and create the Container from it.`
+  );
 }
 
 /**

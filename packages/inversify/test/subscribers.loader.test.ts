@@ -381,6 +381,24 @@ describe('bootCallbacks: misconfiguration', () => {
 
   it('fails for something that is not a container', async () => {
     await expect(bootCallbacks({} as Container)).rejects.toThrow(InvalidError);
+    await expect(bootCallbacks({} as Container)).rejects.toThrow(/pass the inversify Container/);
+  });
+
+  it('names the copy of inversify it uses when the container comes from a second copy', async () => {
+    // What a Container of another installed copy of inversify looks like from here: same name and
+    // methods, another class. The consumer test (scripts/consumer-test.mjs) does it with a real copy.
+    const fromAnotherCopy = new (class Container {
+      bind(): void {}
+      get(): void {}
+      getAsync(): void {}
+      load(): void {}
+      isBound(): void {}
+    })();
+    const boot = bootCallbacks(fromAnotherCopy as unknown as Container);
+    await expect(boot).rejects.toThrow(InvalidError);
+    await expect(boot).rejects.toThrow(
+      /another copy of inversify .*\(inversify 8\.\d+\.\d+ at \/.*inversify\).*npm ls inversify/,
+    );
   });
 
   it('refuses bindSubscriber for a class without @OnResource methods, or a bad token', () => {

@@ -40,7 +40,14 @@ import type { OutboxEntry } from './outbox.js';
 import { checkKey, signatureHeaders, signatureProblem, type BridgeKey, type CheckedKey } from './signing.js';
 import type { Consumer, Delivery, OutgoingMessage, Target, Transport } from './transport.js';
 
-/** The default topic of a {@link RegistryBridge}. */
+/**
+ * The default topic of a {@link RegistryBridge}.
+ *
+ * @example
+ * ```ts
+ * await transport.consume({ topic: BRIDGE_TOPIC, fanout: true }, (delivery) => console.log(fromDelivery(delivery).type));
+ * ```
+ */
 export const BRIDGE_TOPIC = 'herald.events';
 
 /**
@@ -64,15 +71,34 @@ export function durableBridgeTarget(group: string, topic: string = BRIDGE_TOPIC)
 /**
  * The default priority of the bridge's subscriptions: after every priority group Neutron defines,
  * so that local subscribers run (and a `before_*` veto is decided) before the event leaves.
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER], priority: PRIORITY_BRIDGE + 1 }); // later still
+ * ```
  */
 export const PRIORITY_BRIDGE = PRIORITY_DEFAULT + 1_000_000;
 
-/** The events forwarded when none are chosen: every `after_*` event of core's `events`. */
+/**
+ * The events forwarded when none are chosen: every `after_*` event of core's `events`.
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER], events: [...DEFAULT_FORWARDED_EVENTS, 'gateway_set'] });
+ * ```
+ */
 export const DEFAULT_FORWARDED_EVENTS: readonly string[] = Object.freeze(
   [...new Set(Object.values(coreEvents))].filter((event) => event.startsWith('after_')),
 );
 
-/** The prefix of the CloudEvents `type` of bridged notifications: `herald.<resource>.<event>`. */
+/**
+ * The prefix of the CloudEvents `type` of bridged notifications: `herald.<resource>.<event>`.
+ *
+ * @example
+ * ```ts
+ * if (event.type.startsWith(BRIDGE_EVENT_TYPE_PREFIX)) console.log('a Herald registry event:', event.type);
+ * ```
+ */
 export const BRIDGE_EVENT_TYPE_PREFIX = 'herald.';
 
 /**
@@ -126,20 +152,37 @@ export class RemoteOrigin {
     }
   }
 
+  /** `remote <source> (<eventId>)`, as logs and traces show the trigger. */
   toString(): string {
     return `RemoteOrigin(${this.source}, ${this.eventId})`;
   }
 }
 
-/** The `data` of a bridged CloudEvent. */
+/**
+ * The `data` of a bridged CloudEvent.
+ *
+ * @example
+ * ```ts
+ * const { resource, event, payload } = fromDelivery(delivery).data as BridgeEventData;
+ * ```
+ */
 export interface BridgeEventData {
+  /** The resource of the notification. */
   readonly resource: string;
+  /** The event of the notification. */
   readonly event: string;
   /** The payload as {@link encodePayload} made it; `null` for a notification without one. */
   readonly payload: EncodedPayload | null;
 }
 
-/** Options of a {@link RegistryBridge}. */
+/**
+ * Options of a {@link RegistryBridge}.
+ *
+ * @example
+ * ```ts
+ * const bridge = new RegistryBridge(transport, { source: 'neutron-server@host-1', topic: 'herald.events', logger: console });
+ * ```
+ */
 export interface RegistryBridgeOptions {
   /**
    * Identifies this process (the CloudEvents `source`), e.g. `neutron-server@host-1`. Must be
@@ -193,14 +236,34 @@ export interface RegistryBridgeOptions {
   readonly traceparent?: (event: BridgedEvent) => string | undefined;
 }
 
-/** What {@link RegistryBridgeOptions.traceparent} is asked about: the notification being bridged. */
+/**
+ * What {@link RegistryBridgeOptions.traceparent} is asked about: the notification being bridged.
+ *
+ * @example
+ * ```ts
+ * new RegistryBridge(transport, {
+ *   source: 'neutron-server@host-1',
+ *   traceparent: ({ resource, event }: BridgedEvent) => tracer.traceparentFor(`${resource}.${event}`),
+ * });
+ * ```
+ */
 export interface BridgedEvent {
+  /** The resource of the notification. */
   readonly resource: string;
+  /** The event of the notification. */
   readonly event: string;
+  /** Its payload, as the local subscribers got it. */
   readonly payload: EventPayload | undefined;
 }
 
-/** Options of {@link RegistryBridge.forward}. */
+/**
+ * Options of {@link RegistryBridge.forward}.
+ *
+ * @example
+ * ```ts
+ * bridge.forward(registry, { resources: [ROUTER, PORT], events: [AFTER_CREATE, AFTER_DELETE] });
+ * ```
+ */
 export interface ForwardOptions {
   /** The resources to forward, e.g. `[ROUTER, PORT]`: at least one. */
   readonly resources: readonly string[];
@@ -248,7 +311,14 @@ export interface ForwardOptions {
   readonly failNotify?: boolean;
 }
 
-/** Options of {@link RegistryBridge.receive}. */
+/**
+ * Options of {@link RegistryBridge.receive}.
+ *
+ * @example
+ * ```ts
+ * await bridge.receive(registry, { context: RequestContext.fromDict, deliveryLimit: 3 });
+ * ```
+ */
 export interface ReceiveOptions {
   /**
    * Durable mode: the receiving group (service) this process is one of, as senders name it in
@@ -301,7 +371,15 @@ export interface SeenEvents {
   add(source: string, id: string): void | Promise<void>;
 }
 
-/** What {@link RegistryBridge.forward} returns. */
+/**
+ * What {@link RegistryBridge.forward} returns.
+ *
+ * @example
+ * ```ts
+ * const forwarding = bridge.forward(registry, { resources: [ROUTER] });
+ * forwarding.close(); // stop forwarding
+ * ```
+ */
 export interface Forwarding {
   /** The forwarded resources (without duplicates). */
   readonly resources: readonly string[];
@@ -311,13 +389,28 @@ export interface Forwarding {
   close(): void;
 }
 
-/** What {@link RegistryBridge.receive} returns. */
+/**
+ * What {@link RegistryBridge.receive} returns.
+ *
+ * @example
+ * ```ts
+ * const receiving = await bridge.receive(registry);
+ * await receiving.close();
+ * ```
+ */
 export interface Receiving {
   /** Stop receiving; resolves once the event being re-notified (if any) is done. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Counters of a {@link RegistryBridge}, since it was made. */
+/**
+ * Counters of a {@link RegistryBridge}, since it was made.
+ *
+ * @example
+ * ```ts
+ * const { forwarded, forwardFailures }: BridgeStats = bridge.stats;
+ * ```
+ */
 export interface BridgeStats {
   /** Notifications published. */
   readonly forwarded: number;

@@ -39,22 +39,50 @@ interface EncodedCommon {
   readonly resourceId?: ResourceId;
 }
 
-/** An encoded {@link EventPayload}. */
+/**
+ * An encoded {@link EventPayload}.
+ *
+ * @example
+ * ```ts
+ * const encoded = encodePayload(new EventPayload(ctx, { resourceId: 'agent-1' })); // { kind: 'EventPayload', … }
+ * ```
+ */
 export interface EncodedEventPayload extends EncodedCommon {
+  /** The payload's class. */
   readonly kind: 'EventPayload';
 }
 
-/** An encoded {@link DBEventPayload}. */
+/**
+ * An encoded {@link DBEventPayload}.
+ *
+ * @example
+ * ```ts
+ * const encoded = encodePayload(new DBEventPayload(ctx, { states: [router], desiredState: changed }));
+ * if (encoded?.kind === 'DBEventPayload') console.log(encoded.desiredState);
+ * ```
+ */
 export interface EncodedDBEventPayload extends EncodedCommon {
+  /** The payload's class. */
   readonly kind: 'DBEventPayload';
   /** The JSON copy of `desiredState`; absent when there was none. */
   readonly desiredState?: unknown;
 }
 
-/** An encoded {@link APIEventPayload}. */
+/**
+ * An encoded {@link APIEventPayload}.
+ *
+ * @example
+ * ```ts
+ * const encoded = encodePayload(new APIEventPayload(ctx, { methodName: 'create_router', action: 'create' }));
+ * if (encoded?.kind === 'APIEventPayload') console.log(encoded.methodName);
+ * ```
+ */
 export interface EncodedAPIEventPayload extends EncodedCommon {
+  /** The payload's class. */
   readonly kind: 'APIEventPayload';
+  /** The API method that was called (e.g. `create_router`). */
   readonly methodName: string;
+  /** The API action (e.g. `create`). */
   readonly action: string;
   /** Absent when there was none. */
   readonly collectionName?: string;
@@ -63,6 +91,12 @@ export interface EncodedAPIEventPayload extends EncodedCommon {
 /**
  * A payload as plain JSON; `kind` is the name of its Herald class. Readers ignore fields they do
  * not know, so a later version can add some without breaking older receivers.
+ *
+ * @example
+ * ```ts
+ * const wire: EncodedPayload | null = encodePayload(payload);
+ * const again = decodePayload(JSON.parse(JSON.stringify(wire)));
+ * ```
  */
 export type EncodedPayload = EncodedEventPayload | EncodedDBEventPayload | EncodedAPIEventPayload;
 
@@ -148,7 +182,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Options of {@link decodePayload}. */
+/**
+ * Options of {@link decodePayload}.
+ *
+ * @example
+ * ```ts
+ * const payload = decodePayload(json, { context: (copy) => RequestContext.fromDict(copy) });
+ * ```
+ */
 export interface DecodeOptions {
   /**
    * Rebuilds the request context from its JSON copy (for example a `RequestContext.fromDict`), so

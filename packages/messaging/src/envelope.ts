@@ -13,10 +13,24 @@ import { createHash, randomUUID } from 'node:crypto';
 import { InvalidError } from '@herald/core';
 import type { Delivery, OutgoingMessage } from './transport.js';
 
-/** The only CloudEvents version Herald writes and reads. */
+/**
+ * The only CloudEvents version Herald writes and reads.
+ *
+ * @example
+ * ```ts
+ * if (event.specversion !== CLOUDEVENTS_SPECVERSION) throw new Error(`unsupported CloudEvents ${event.specversion}`);
+ * ```
+ */
 export const CLOUDEVENTS_SPECVERSION = '1.0';
 
-/** The content type of the `data` Herald writes: JSON. */
+/**
+ * The content type of the `data` Herald writes: JSON.
+ *
+ * @example
+ * ```ts
+ * const headers = { 'content-type': JSON_CONTENT_TYPE };
+ * ```
+ */
 export const JSON_CONTENT_TYPE = 'application/json';
 
 /**
@@ -86,7 +100,15 @@ export interface CloudEvent<T = unknown> {
   readonly traceparent?: string;
 }
 
-/** What {@link createCloudEvent} takes. */
+/**
+ * What {@link createCloudEvent} takes.
+ *
+ * @example
+ * ```ts
+ * const init: CloudEventInit<{ id: string }> = { source: 'billing@host-1', type: 'com.example.invoice.paid', subject: 'inv-1', data: { id: 'inv-1' } };
+ * const event = createCloudEvent(init);
+ * ```
+ */
 export interface CloudEventInit<T = unknown> {
   /** Who produces the event: non-empty. */
   source: string;
@@ -115,12 +137,28 @@ const RFC3339 =
 /** W3C Trace Context `traceparent`, version 00; all-zero trace and parent ids are invalid. */
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-/** Whether `value` is an RFC 3339 date-time, as CloudEvents' `time` must be. */
+/**
+ * Whether `value` is an RFC 3339 date-time, as CloudEvents' `time` must be.
+ *
+ * @example
+ * ```ts
+ * isRfc3339('2026-12-07T03:00:00Z'); // true
+ * isRfc3339('yesterday'); // false
+ * ```
+ */
 export function isRfc3339(value: unknown): value is string {
   return typeof value === 'string' && RFC3339.test(value);
 }
 
-/** Whether `value` is a valid W3C `traceparent` (version 00). */
+/**
+ * Whether `value` is a valid W3C `traceparent` (version 00).
+ *
+ * @example
+ * ```ts
+ * isTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'); // true
+ * isTraceparent('00-0000-0000-00'); // false
+ * ```
+ */
 export function isTraceparent(value: unknown): value is string {
   return typeof value === 'string' && TRACEPARENT.test(value);
 }

@@ -7,7 +7,15 @@
 import { HeraldError } from '@herald/core';
 import type { Target } from './transport.js';
 
-/** How a target reads in messages: `topic`, `topic.server` or `topic (fanout)`. */
+/**
+ * How a target reads in messages: `topic`, `topic.server` or `topic (fanout)`.
+ *
+ * @example
+ * ```ts
+ * describeTarget({ topic: 'l3_agent', server: 'host-1' }); // 'l3_agent.host-1'
+ * describeTarget({ topic: 'l3_agent', fanout: true }); // 'l3_agent (fanout)'
+ * ```
+ */
 export function describeTarget(target: Target): string {
   if (target.server !== undefined) return `${target.topic}.${target.server}`;
   return target.fanout === true ? `${target.topic} (fanout)` : target.topic;
@@ -55,7 +63,9 @@ export class HandlerTimeoutError extends HeraldError {
  */
 export class CallTimeoutError extends TransportError {
   constructor(
+    /** Where the request went. */
     readonly target: Target,
+    /** How long it waited for the reply, in milliseconds. */
     readonly timeoutMs: number,
   ) {
     super(
@@ -78,7 +88,9 @@ export class CallTimeoutError extends TransportError {
  */
 export class RemoteError extends HeraldError {
   constructor(
+    /** The name of the error on the remote side (oslo's `exc_type`), e.g. `RouterNotFound`. */
     readonly remoteName: string,
+    /** The message of the error on the remote side. */
     readonly remoteMessage: string,
   ) {
     super(`The remote handler failed with ${remoteName}: ${remoteMessage}`);
@@ -101,6 +113,7 @@ export class RemoteError extends HeraldError {
  */
 export class DeadLetterError extends HeraldError {
   constructor(
+    /** Why the delivery goes to the dead letters; the dead letter records it. */
     readonly reason: string,
     options?: { readonly cause?: unknown },
   ) {

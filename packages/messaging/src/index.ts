@@ -2,7 +2,7 @@
  * `@herald/messaging`: Herald across processes. A broker-neutral {@link Transport} with an
  * in-memory default, oslo-style notifications and RPC, and a bridge that carries registry events
  * to other processes.
- * @module
+ * @module @herald/messaging
  */
 
 export * from './transport.js';

@@ -66,7 +66,14 @@ import {
 /** How many deliveries may follow one another without a turn of the event loop. */
 const BURST = 256;
 
-/** Options of an {@link InMemoryTransport}. */
+/**
+ * Options of an {@link InMemoryTransport}.
+ *
+ * @example
+ * ```ts
+ * const transport = new InMemoryTransport({ deliveryLimit: 3, logger: console });
+ * ```
+ */
 export interface InMemoryTransportOptions {
   /** The delivery limit of consumers that set none. Default {@link DEFAULT_DELIVERY_LIMIT}. */
   readonly deliveryLimit?: number;

@@ -18,7 +18,14 @@ import { DeadLetterError } from './errors.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Transport } from './transport.js';
 
-/** The priorities of a notification, lowest to highest, then `sample` (oslo's list). */
+/**
+ * The priorities of a notification, lowest to highest, then `sample` (oslo's list).
+ *
+ * @example
+ * ```ts
+ * const priority = NOTIFICATION_PRIORITIES.includes(level) ? level : 'info';
+ * ```
+ */
 export const NOTIFICATION_PRIORITIES = Object.freeze([
   'audit',
   'debug',
@@ -29,13 +36,36 @@ export const NOTIFICATION_PRIORITIES = Object.freeze([
   'sample',
 ] as const);
 
-/** One of {@link NOTIFICATION_PRIORITIES}. */
+/**
+ * One of {@link NOTIFICATION_PRIORITIES}.
+ *
+ * @example
+ * ```ts
+ * const priority: NotificationPriority = 'error';
+ * await notifier.notify(priority, ctx, 'router.create.end', { router });
+ * ```
+ */
 export type NotificationPriority = (typeof NOTIFICATION_PRIORITIES)[number];
 
-/** The default topic of notifiers and listeners, as oslo's `notifications`. */
+/**
+ * The default topic of notifiers and listeners, as oslo's `notifications`.
+ *
+ * @example
+ * ```ts
+ * const notifier = new Notifier(transport, { publisherId: 'network.host-1', topics: [DEFAULT_NOTIFICATION_TOPIC, 'billing'] });
+ * ```
+ */
 export const DEFAULT_NOTIFICATION_TOPIC = 'notifications';
 
-/** The request context a notification carries (oslo's `ctxt`, a `RequestContext.to_dict()`). A JSON object. */
+/**
+ * The request context a notification carries (oslo's `ctxt`, a `RequestContext.to_dict()`). A JSON object.
+ *
+ * @example
+ * ```ts
+ * const ctx: NotificationContext = { request_id: 'req-1', user_id: 'admin' };
+ * await notifier.info(ctx, 'router.create.end', { router });
+ * ```
+ */
 export type NotificationContext = Readonly<Record<string, unknown>>;
 
 /**
@@ -51,20 +81,36 @@ export type NotificationContext = Readonly<Record<string, unknown>>;
  * ```
  */
 export interface NotificationMessage {
+  /** The message's id: unique, the same on every copy. */
   readonly message_id: string;
+  /** Who sent it, e.g. `network.host-1`. */
   readonly publisher_id: string;
+  /** What happened, e.g. `router.create.end`. */
   readonly event_type: string;
   /** The priority in upper case: `INFO`, `ERROR`… */
   readonly priority: string;
+  /** The notification's content: any JSON value. */
   readonly payload: unknown;
   /** When it was sent: an ISO 8601 UTC time (`Date.prototype.toISOString`). */
   readonly timestamp: string;
+  /** The request context of the sender. */
   readonly context: NotificationContext;
 }
 
-/** What an endpoint gets besides the payload (oslo's `metadata`). */
+/**
+ * What an endpoint gets besides the payload (oslo's `metadata`).
+ *
+ * @example
+ * ```ts
+ * info(ctx: NotificationContext, publisherId: string, eventType: string, payload: unknown, metadata: NotificationMetadata) {
+ *   console.log(metadata.message_id, metadata.timestamp);
+ * }
+ * ```
+ */
 export interface NotificationMetadata {
+  /** The message's id. */
   readonly message_id: string;
+  /** When it was sent: an ISO 8601 UTC time. */
   readonly timestamp: string;
 }
 
@@ -119,7 +165,14 @@ function notANotification(message: unknown): string | undefined {
   return undefined;
 }
 
-/** Options of a {@link Notifier}. */
+/**
+ * Options of a {@link Notifier}.
+ *
+ * @example
+ * ```ts
+ * const notifier = new Notifier(transport, { publisherId: 'network.host-1', topics: ['notifications'] });
+ * ```
+ */
 export interface NotifierOptions {
   /** Who sends, e.g. `network.host-1` (oslo's `publisher_id`, `service.host`): non-empty. */
   readonly publisherId: string;
@@ -156,6 +209,7 @@ export class Notifier {
    *   that are not a non-empty array of non-empty names without whitespace
    */
   constructor(
+    /** The transport it publishes on. */
     readonly transport: Transport,
     options: NotifierOptions,
   ) {
@@ -316,12 +370,29 @@ export class Notifier {
   }
 }
 
-/** A pattern of a {@link NotificationFilter}: a `RegExp`, or the source of one. Always matched whole. */
+/**
+ * A pattern of a {@link NotificationFilter}: a `RegExp`, or the source of one. Always matched whole.
+ *
+ * @example
+ * ```ts
+ * const pattern: FilterPattern = /^router\..*\.end$/;
+ * const filter = new NotificationFilter({ eventType: pattern });
+ * ```
+ */
 export type FilterPattern = string | RegExp;
 
-/** Options of a {@link NotificationFilter}; every option given must match. */
+/**
+ * Options of a {@link NotificationFilter}; every option given must match.
+ *
+ * @example
+ * ```ts
+ * const filterRule = new NotificationFilter({ publisherId: '^network\\.', eventType: 'router\\..*', payload: { 'router.status': 'ACTIVE' } });
+ * ```
+ */
 export interface NotificationFilterOptions {
+  /** Matched against the publisher id, whole. */
   readonly publisherId?: FilterPattern;
+  /** Matched against the event type, whole. */
   readonly eventType?: FilterPattern;
   /** Patterns by context key; a key may be a dotted path (`user.domain`). */
   readonly context?: Readonly<Record<string, FilterPattern>>;
@@ -479,10 +550,26 @@ export class NotificationFilter {
  * ```
  */
 export const NotificationResult = Object.freeze({ HANDLED: 'handled', REQUEUE: 'requeue' } as const);
-/** One of the values of {@link NotificationResult}. */
+/**
+ * One of the values of {@link NotificationResult}.
+ *
+ * @example
+ * ```ts
+ * const result: NotificationResult = NotificationResult.REQUEUE;
+ * ```
+ */
 export type NotificationResult = (typeof NotificationResult)[keyof typeof NotificationResult];
 
-/** What an endpoint method returns: nothing, a {@link NotificationResult}, or a promise of either. */
+/**
+ * What an endpoint method returns: nothing, a {@link NotificationResult}, or a promise of either.
+ *
+ * @example
+ * ```ts
+ * info(ctx: NotificationContext, publisherId: string, eventType: string, payload: unknown): NotificationReturn {
+ *   return this.ready ? NotificationResult.HANDLED : NotificationResult.REQUEUE;
+ * }
+ * ```
+ */
 export type NotificationReturn = NotificationResult | void | Promise<NotificationResult | void>;
 
 /**
@@ -504,6 +591,7 @@ export type NotificationReturn = NotificationResult | void | Promise<Notificatio
 export interface NotificationEndpoint {
   /** Only the notifications it matches reach this endpoint. */
   readonly filterRule?: NotificationFilter;
+  /** Takes the notifications of priority `audit`. */
   audit?(
     context: NotificationContext,
     publisherId: string,
@@ -511,6 +599,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `debug`. */
   debug?(
     context: NotificationContext,
     publisherId: string,
@@ -518,6 +607,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `info`. */
   info?(
     context: NotificationContext,
     publisherId: string,
@@ -525,6 +615,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `warn`. */
   warn?(
     context: NotificationContext,
     publisherId: string,
@@ -532,6 +623,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `error`. */
   error?(
     context: NotificationContext,
     publisherId: string,
@@ -539,6 +631,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `critical`. */
   critical?(
     context: NotificationContext,
     publisherId: string,
@@ -546,6 +639,7 @@ export interface NotificationEndpoint {
     payload: unknown,
     metadata: NotificationMetadata,
   ): NotificationReturn;
+  /** Takes the notifications of priority `sample`. */
   sample?(
     context: NotificationContext,
     publisherId: string,
@@ -555,7 +649,15 @@ export interface NotificationEndpoint {
   ): NotificationReturn;
 }
 
-/** Options of a {@link NotificationListener}. */
+/**
+ * Options of a {@link NotificationListener}.
+ *
+ * @example
+ * ```ts
+ * const listener = new NotificationListener(transport, { endpoints: [audit], pool: 'audit', topics: ['notifications'], logger: console });
+ * await listener.start();
+ * ```
+ */
 export interface NotificationListenerOptions {
   /**
    * The topics to listen on (each as `<topic>.<priority>`): non-empty, no whitespace. Default
@@ -590,7 +692,7 @@ class NotificationRequeued extends HeraldError {}
  * Each message goes to every endpoint that has the method of its priority and whose filter
  * matches, one after the other in the order given; one endpoint failing does not keep the message
  * from the others. The message is acknowledged once they all ran. If one of them threw or returned
- * {@link NotificationResult.REQUEUE}, it is requeued instead (oslo stops at the first one) and the
+ * `NotificationResult.REQUEUE`, it is requeued instead (oslo stops at the first one) and the
  * transport delivers it again — to every endpoint, including those that succeeded — until its
  * delivery limit: at-least-once, so endpoints should be idempotent. A message that is not a
  * notification (`{"foo":1}`, `null`, a priority not in {@link NOTIFICATION_PRIORITIES}) goes
@@ -627,6 +729,7 @@ export class NotificationListener {
    *   method
    */
   constructor(
+    /** The transport it consumes from. */
     readonly transport: Transport,
     options: NotificationListenerOptions,
   ) {

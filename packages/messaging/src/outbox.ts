@@ -16,9 +16,19 @@ import { errorText, InvalidError, type Logger } from '@herald/core';
 import { checkLogger, checkMessage, checkTarget, checkTransport, MAX_TIMER_MS, warn } from './transport.kit.js';
 import type { OutgoingMessage, Target, Transport } from './transport.js';
 
-/** One message waiting in an outbox: where it goes and what it says, with its id. */
+/**
+ * One message waiting in an outbox: where it goes and what it says, with its id.
+ *
+ * @example
+ * ```ts
+ * const entry: OutboxEntry = { target: { topic: 'billing' }, message: { id: `invoice-${invoice.id}-paid`, body: invoice } };
+ * tx.outbox.add(entry);
+ * ```
+ */
 export interface OutboxEntry {
+  /** Where the message goes. */
   readonly target: Target;
+  /** The message, with its id (required: consumers drop a copy by it). */
   readonly message: OutgoingMessage & { readonly id: string };
   /**
    * Entries with the same key are published one after another, in the order they were committed
@@ -219,15 +229,33 @@ export class InMemoryOutboxStore implements OutboxStore {
   }
 }
 
-/** A transaction of an {@link InMemoryOutboxStore}. */
+/**
+ * A transaction of an {@link InMemoryOutboxStore}.
+ *
+ * @example
+ * ```ts
+ * const tx: OutboxTransaction = store.begin();
+ * tx.add(bridge.outboxEntry(ROUTER, AFTER_CREATE, payload));
+ * tx.commit(); // or tx.rollback()
+ * ```
+ */
 export interface OutboxTransaction {
   /** Stages `entry`. @throws InvalidError for a bad entry, or once committed or rolled back */
   add(entry: OutboxEntry): void;
+  /** Makes the staged entries pending, for the relay. */
   commit(): void;
+  /** Drops the staged entries. */
   rollback(): void;
 }
 
-/** Options of an {@link OutboxRelay}. */
+/**
+ * Options of an {@link OutboxRelay}.
+ *
+ * @example
+ * ```ts
+ * const relay = new OutboxRelay(transport, store, { intervalMs: 500, batchSize: 50, logger: console });
+ * ```
+ */
 export interface OutboxRelayOptions {
   /**
    * How often {@link OutboxRelay.start} looks for pending entries, in milliseconds (a store that
@@ -246,7 +274,14 @@ export interface OutboxRelayOptions {
   readonly logger?: Logger;
 }
 
-/** What an {@link OutboxRelay} has done so far. */
+/**
+ * What an {@link OutboxRelay} has done so far.
+ *
+ * @example
+ * ```ts
+ * const { relayed, failures }: OutboxRelayStats = relay.stats;
+ * ```
+ */
 export interface OutboxRelayStats {
   /** Entries published and removed. */
   readonly relayed: number;

@@ -20,15 +20,37 @@ import { DeadLetterError } from './errors.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
 import type { Delivery, Target, Transport } from './transport.js';
 
-/** The request context an RPC message carries (oslo's `ctxt`). A JSON object. */
+/**
+ * The request context an RPC message carries (oslo's `ctxt`). A JSON object.
+ *
+ * @example
+ * ```ts
+ * const ctx: RpcContext = { request_id: 'req-1', tenant_id: 't1' };
+ * await client.cast(ctx, 'port_create_end', { port });
+ * ```
+ */
 export type RpcContext = Readonly<Record<string, unknown>>;
 
-/** The arguments of an RPC method, by name (oslo's `kwargs`). A JSON object. */
+/**
+ * The arguments of an RPC method, by name (oslo's `kwargs`). A JSON object.
+ *
+ * @example
+ * ```ts
+ * const args: RpcArgs = { host: 'host-1' };
+ * const networks = await client.call(ctx, 'get_active_networks_info', args);
+ * ```
+ */
 export type RpcArgs = Readonly<Record<string, unknown>>;
 
 /**
  * An RPC client with no declared API: any method name, optional arguments, results of type
  * `unknown`. The default of {@link RpcClient}'s type parameter.
+ *
+ * @example
+ * ```ts
+ * const client = new RpcClient<UntypedRpcApi>(transport, { topic: 'dhcp_agent' }); // the same as new RpcClient(…)
+ * const anything: unknown = await client.call(ctx, 'any_method', {});
+ * ```
  */
 export interface UntypedRpcApi {
   [method: string]: (context: RpcContext, args?: RpcArgs) => unknown;
@@ -56,6 +78,11 @@ export type RpcMethodOf<Api> = Extract<
  * The arguments a client passes for an API method, after the context: the method's `args`
  * parameter (required when the method requires it), or none for a method that takes only the
  * context.
+ *
+ * @example
+ * ```ts
+ * type Args = RpcArgsOf<DhcpAgentApi['get_active_networks_info']>; // [args: { host: string }]
+ * ```
  */
 export type RpcArgsOf<Method> = Method extends (context: never, ...rest: infer Rest) => unknown
   ? Rest extends []
@@ -66,6 +93,11 @@ export type RpcArgsOf<Method> = Method extends (context: never, ...rest: infer R
 /**
  * What a call of an API method resolves to: the method's (awaited) result. It crossed the wire as
  * JSON, so declare APIs with JSON types (a `Date` arrives as a string).
+ *
+ * @example
+ * ```ts
+ * type Networks = RpcResultOf<DhcpAgentApi['get_active_networks_info']>; // Network[]
+ * ```
  */
 export type RpcResultOf<Method> = Method extends (...args: never[]) => infer Result ? Awaited<Result> : unknown;
 
@@ -80,12 +112,15 @@ export type RpcResultOf<Method> = Method extends (...args: never[]) => infer Res
  * ```
  */
 export interface RpcMessage {
+  /** The method to call on the endpoints. */
   readonly method: string;
+  /** Its arguments, by name. */
   readonly args: RpcArgs;
   /** Absent: the default namespace. */
   readonly namespace?: string;
   /** `major.minor`; absent means `1.0`. */
   readonly version?: string;
+  /** The caller's request context. */
   readonly context: RpcContext;
 }
 
@@ -110,7 +145,14 @@ export const RPC_CAST_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 /** The version of a message or an endpoint that does not name one (oslo's default). */
 const DEFAULT_VERSION = '1.0';
 
-/** The default {@link RpcClientOptions.timeoutMs}: a minute, as oslo's `rpc_response_timeout`. */
+/**
+ * The default {@link RpcClientOptions.timeoutMs}: a minute, as oslo's `rpc_response_timeout`.
+ *
+ * @example
+ * ```ts
+ * const client = new RpcClient(transport, { topic: 'l3_agent' }, { timeoutMs: DEFAULT_RPC_TIMEOUT_MS / 6 });
+ * ```
+ */
 export const DEFAULT_RPC_TIMEOUT_MS = 60_000;
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -182,7 +224,9 @@ function requireRecord(element: string, value: unknown, hint: string): Record<st
  */
 export class RpcVersionCapError extends HeraldError {
   constructor(
+    /** The version the message asked for. */
     readonly version: string,
+    /** The client's cap, which that version exceeds. */
     readonly versionCap: string,
   ) {
     super(
@@ -202,7 +246,10 @@ export class RpcVersionCapError extends HeraldError {
  * ```
  */
 export class NoSuchMethod extends HeraldError {
-  constructor(readonly method: string) {
+  constructor(
+    /** The method no endpoint has. */
+    readonly method: string,
+  ) {
     super(`No endpoint has a public method '${method}' for this namespace and version.`);
   }
 }
@@ -219,8 +266,11 @@ export class NoSuchMethod extends HeraldError {
  */
 export class UnsupportedVersion extends HeraldError {
   constructor(
+    /** The version the message asked for. */
     readonly version: string,
+    /** The method it called. */
     readonly method: string,
+    /** The namespace it called, if any. */
     readonly namespace: string | undefined,
   ) {
     super(
@@ -246,7 +296,14 @@ export interface RpcTarget extends Target {
   readonly version?: string;
 }
 
-/** Options of an {@link RpcClient}. */
+/**
+ * Options of an {@link RpcClient}.
+ *
+ * @example
+ * ```ts
+ * const client = new RpcClient(transport, { topic: 'l3_agent', version: '1.1' }, { timeoutMs: 10_000, versionCap: '1.3' });
+ * ```
+ */
 export interface RpcClientOptions {
   /** How long `call` waits for a reply, in milliseconds. Default {@link DEFAULT_RPC_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
@@ -257,12 +314,22 @@ export interface RpcClientOptions {
 /**
  * What {@link RpcClient.prepare} may change. A missing (or `undefined`) option keeps the client's
  * value, as oslo's `prepare`: to go from a fanout client to one server, pass `fanout: false` too.
+ *
+ * @example
+ * ```ts
+ * await client.prepare({ server: 'host-1', version: '1.2' }).cast(ctx, 'routers_updated', { routers });
+ * ```
  */
 export interface RpcPrepareOptions extends RpcClientOptions {
+  /** Another topic. */
   readonly topic?: string;
+  /** One server (host) of the topic. */
   readonly server?: string;
+  /** Every server of the topic (casts only). */
   readonly fanout?: boolean;
+  /** The endpoints' namespace. */
   readonly namespace?: string;
+  /** The version the message asks for (`major.minor`). */
   readonly version?: string;
 }
 
@@ -296,6 +363,7 @@ export class RpcClient<Api extends object = UntypedRpcApi> {
    *   topic or one with whitespace, server with fanout, version not `major.minor`) or options.
    */
   constructor(
+    /** The transport it sends on. */
     readonly transport: Transport,
     target: RpcTarget,
     options: RpcClientOptions = {},
@@ -464,14 +532,30 @@ export interface RpcEndpointTarget {
   readonly version?: string;
 }
 
-/** The target of an {@link RpcServer}: the topic it serves, and the host it serves it as. */
+/**
+ * The target of an {@link RpcServer}: the topic it serves, and the host it serves it as.
+ *
+ * @example
+ * ```ts
+ * const target: RpcServerTarget = { topic: 'dhcp_agent', server: 'host-1' };
+ * const server = new RpcServer(transport, target, [endpoint]);
+ * ```
+ */
 export interface RpcServerTarget {
   /** Non-empty, no whitespace. */
   readonly topic: string;
+  /** The host it serves the topic as: non-empty. */
   readonly server: string;
 }
 
-/** Options of an {@link RpcServer}. */
+/**
+ * Options of an {@link RpcServer}.
+ *
+ * @example
+ * ```ts
+ * const server = new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [endpoint], { logger: console, deliveryLimit: 3 });
+ * ```
+ */
 export interface RpcServerOptions {
   /**
    * Where failed casts (error) and failed calls (debug) are reported.
@@ -568,6 +652,7 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
    *   `target` with a bad namespace or version
    */
   constructor(
+    /** The transport it consumes from. */
     readonly transport: Transport,
     target: RpcServerTarget,
     endpoints: readonly RpcEndpoint<Api>[],

@@ -20,13 +20,34 @@ import type {
   Transport,
 } from './transport.js';
 
-/** The longest delay `setTimeout` honours (a longer one fires at once). */
+/**
+ * The longest delay `setTimeout` honours (a longer one fires at once).
+ *
+ * @example
+ * ```ts
+ * const timer = setTimeout(expire, Math.min(timeoutMs, MAX_TIMER_MS));
+ * ```
+ */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The default {@link CloseOptions.drainMs}. */
+/**
+ * The default {@link CloseOptions.drainMs}.
+ *
+ * @example
+ * ```ts
+ * const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+ * ```
+ */
 export const DEFAULT_DRAIN_MS = 5_000;
 
-/** The default number of acknowledged ids a queue remembers to drop duplicates. */
+/**
+ * The default number of acknowledged ids a queue remembers to drop duplicates.
+ *
+ * @example
+ * ```ts
+ * new InMemoryTransport({ deduplicationWindow: DEFAULT_DEDUPLICATION_WINDOW * 10 }); // a busier queue
+ * ```
+ */
 export const DEFAULT_DEDUPLICATION_WINDOW = 10_000;
 
 /**
@@ -35,6 +56,14 @@ export const DEFAULT_DEDUPLICATION_WINDOW = 10_000;
  * a `TypeError` at the first message.
  *
  * @throws InvalidError naming `transport`
+ *
+ * @example
+ * ```ts
+ * constructor(transport: Transport) {
+ *   checkTransport(transport, ['publish', 'consume']); // InvalidError now, not a TypeError later
+ *   this.#transport = transport;
+ * }
+ * ```
  */
 export function checkTransport(transport: unknown, methods: readonly (keyof Transport)[]): void {
   if (
@@ -95,10 +124,21 @@ export function checkTarget(target: Target): Target {
   return Object.freeze(fanout === true ? { topic, fanout } : { topic });
 }
 
-/** A valid message: its id (given or new), a frozen copy of its headers, its body as JSON text. */
+/**
+ * A valid message: its id (given or new), a frozen copy of its headers, its body as JSON text.
+ *
+ * @example
+ * ```ts
+ * const checked: CheckedMessage = checkMessage({ body: { method: 'sync' } });
+ * channel.publish(exchange, routingKey, Buffer.from(checked.json), { messageId: checked.id, headers: checked.headers });
+ * ```
+ */
 export interface CheckedMessage {
+  /** The message's id: the one given, or a new UUID. */
   readonly id: string;
+  /** A frozen copy of its headers. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Its body as JSON text. */
   readonly json: string;
 }
 
@@ -357,7 +397,14 @@ export function checkLogger(element: string, logger: unknown): asserts logger is
   }
 }
 
-/** Reports `text` at warning level (error level when the logger has no `warn`); never throws. */
+/**
+ * Reports `text` at warning level (error level when the logger has no `warn`); never throws.
+ *
+ * @example
+ * ```ts
+ * warn(this.#logger, `could not relay ${entry.message.id}: ${errorText(error)}`);
+ * ```
+ */
 export function warn(logger: Logger | undefined, text: string): void {
   if (logger === undefined) return;
   try {
@@ -368,7 +415,15 @@ export function warn(logger: Logger | undefined, text: string): void {
   }
 }
 
-/** What a handler did: returned `value`, or threw `error`. */
+/**
+ * What a handler did: returned `value`, or threw `error`.
+ *
+ * @example
+ * ```ts
+ * const outcome: Outcome = await runHandler(handler, delivery);
+ * if (!outcome.ok) console.error(outcome.error);
+ * ```
+ */
 export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 /**
@@ -468,6 +523,7 @@ export function replyOf(outcome: Outcome): { json: string } | { name: string; te
  * ```
  */
 export class PendingReply {
+  /** Resolves to the reply; rejects with the failure, or with a `CallTimeoutError`. */
   readonly promise: Promise<Delivery>;
   #settled = false;
   #resolve!: (reply: Delivery) => void;
@@ -479,6 +535,7 @@ export class PendingReply {
    * @param timedOut called after the timeout rejected it (to withdraw the request)
    */
   constructor(
+    /** Where the request went. */
     readonly target: Target,
     timeoutMs: number,
     private readonly onSettled: () => void,
@@ -508,10 +565,12 @@ export class PendingReply {
     return this.#settled;
   }
 
+  /** Settles it with `reply`, unless it is settled already. */
   resolve(reply: Delivery): void {
     if (this.#finish()) this.#resolve(reply);
   }
 
+  /** Settles it with `error`, unless it is settled already. */
   reject(error: Error): void {
     if (this.#finish()) this.#reject(error);
   }
@@ -546,8 +605,12 @@ export class IdWindow {
   readonly #ring: string[] = [];
   #oldest = 0;
 
-  constructor(readonly size: number) {}
+  constructor(
+    /** How many ids it remembers. */
+    readonly size: number,
+  ) {}
 
+  /** Whether `id` is among the remembered ids. */
   has(id: string): boolean {
     return this.#ids.has(id);
   }

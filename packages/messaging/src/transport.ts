@@ -28,7 +28,14 @@ export interface Target {
   readonly fanout?: boolean;
 }
 
-/** A message to send. Its body must survive a JSON round trip (it is one, even in memory). */
+/**
+ * A message to send. Its body must survive a JSON round trip (it is one, even in memory).
+ *
+ * @example
+ * ```ts
+ * await transport.publish({ topic: 'billing' }, { id: `invoice-${invoice.id}-paid`, headers: { traceparent }, body: invoice });
+ * ```
+ */
 export interface OutgoingMessage {
   /**
    * A unique id (default: a random UUID). Consumers of one group handle a given id once: a
@@ -43,11 +50,23 @@ export interface OutgoingMessage {
   readonly body: unknown;
 }
 
-/** A message as a consumer receives it. */
+/**
+ * A message as a consumer receives it.
+ *
+ * @example
+ * ```ts
+ * await transport.consume({ topic: 'billing' }, (delivery) => {
+ *   if (delivery.attempt > 1) console.warn(`redelivery ${delivery.attempt} of ${delivery.id}`);
+ *   return handle(delivery.body);
+ * });
+ * ```
+ */
 export interface Delivery {
+  /** The message's id, the same on every copy and every redelivery. */
   readonly id: string;
   /** Where it was published. */
   readonly target: Target;
+  /** The message's headers (`{}` when it had none). */
   readonly headers: Readonly<Record<string, string>>;
   /** The body, after its JSON round trip. */
   readonly body: unknown;
@@ -59,10 +78,25 @@ export interface Delivery {
  * Handles one delivery. Returning (or resolving) acknowledges it: at-least-once, the message is
  * only gone once its handler has run. Throwing (or rejecting) requeues it, until the consumer's
  * delivery limit; then it goes to the dead letters. For a request, what it returns is the reply.
+ *
+ * @example
+ * ```ts
+ * const handler: DeliveryHandler = async ({ body }) => {
+ *   await invoices.apply(body); // throw to requeue
+ * };
+ * await transport.consume({ topic: 'billing' }, handler);
+ * ```
  */
 export type DeliveryHandler = (delivery: Delivery) => unknown;
 
-/** Options of {@link Transport.consume}. */
+/**
+ * Options of {@link Transport.consume}.
+ *
+ * @example
+ * ```ts
+ * await transport.consume({ topic: 'notifications.info' }, audit, { group: 'audit', deliveryLimit: 3 });
+ * ```
+ */
 export interface ConsumeOptions {
   /**
    * For a `{ topic }` target: consumers of one group share the topic's messages (each message to
@@ -81,23 +115,53 @@ export interface ConsumeOptions {
   readonly handlerTimeoutMs?: number;
 }
 
-/** The default {@link ConsumeOptions.deliveryLimit}. */
+/**
+ * The default {@link ConsumeOptions.deliveryLimit}.
+ *
+ * @example
+ * ```ts
+ * await transport.consume({ topic: 'billing' }, handle, { deliveryLimit: DEFAULT_DELIVERY_LIMIT * 2 });
+ * ```
+ */
 export const DEFAULT_DELIVERY_LIMIT = 5;
 
-/** A consumer, as {@link Transport.consume} returns it. */
+/**
+ * A consumer, as {@link Transport.consume} returns it.
+ *
+ * @example
+ * ```ts
+ * const consumer = await transport.consume({ topic: 'billing' }, handle);
+ * await consumer.close(); // after the delivery in progress
+ * ```
+ */
 export interface Consumer {
+  /** What it consumes. */
   readonly target: Target;
   /** Stops taking messages; resolves once the delivery in progress (if any) has been settled. */
   close(): Promise<void>;
 }
 
-/** Options of {@link Transport.request}. */
+/**
+ * Options of {@link Transport.request}.
+ *
+ * @example
+ * ```ts
+ * const reply = await transport.request({ topic: 'l3_agent', server: 'host-1' }, { body: { method: 'sync' } }, { timeoutMs: 5_000 });
+ * ```
+ */
 export interface RequestOptions {
   /** How long to wait for the reply, in milliseconds (a positive number). */
   readonly timeoutMs: number;
 }
 
-/** Options of {@link Transport.close}. */
+/**
+ * Options of {@link Transport.close}.
+ *
+ * @example
+ * ```ts
+ * await transport.close({ drainMs: 1_000 });
+ * ```
+ */
 export interface CloseOptions {
   /** How long to wait for deliveries in progress to finish, in milliseconds. Default 5,000. */
   readonly drainMs?: number;

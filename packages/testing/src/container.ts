@@ -22,6 +22,14 @@ const booted = new WeakMap<TestContainer, Booted>();
 /**
  * An Inversify `Container` whose callbacks are booted, with what a test needs at hand. Built by
  * {@link createTestContainer}; `dispose()` (or `using`) tears it down.
+ *
+ * @example
+ * ```ts
+ * using container = await createTestContainer(billingModule);
+ * await container.get(Billing).close(invoice);
+ * expect(container.recorder).toHaveNotified('invoice', AFTER_UPDATE);
+ * expect(container.logger.errors()).toEqual([]);
+ * ```
  */
 export class TestContainer extends Container implements Disposable {
   /** What the registry logged, when `createTestContainer` loaded `callbacksModule()` itself. */
@@ -52,6 +60,7 @@ export class TestContainer extends Container implements Disposable {
     this.unbindAll();
   }
 
+  /** The same as `dispose()`, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -11,7 +11,7 @@
  * await createRouter();
  * recorder.trace(); // ['router before_create', 'router precommit_create', 'router after_create']
  * ```
- * @module
+ * @module @herald/testing
  */
 
 import { heraldMatchers } from './matchers.js';

@@ -14,10 +14,21 @@ import {
 } from '@herald/core';
 import { recordNotifications, type NotificationRecorder } from './recorder.js';
 
-/** One line a registry logged. */
+/**
+ * One line a registry logged.
+ *
+ * @example
+ * ```ts
+ * const [first] = logger.errors();
+ * expect(first?.message).toMatch(/after_create/);
+ * ```
+ */
 export interface LoggedLine {
+  /** The level it was logged at. */
   readonly level: 'error' | 'warn' | 'info' | 'debug';
+  /** The message. */
   readonly message: string;
+  /** What was logged with it. */
   readonly meta: readonly unknown[];
 }
 
@@ -37,15 +48,19 @@ export class MemoryLogger implements Logger {
   /** Every line, oldest first. */
   readonly lines: LoggedLine[] = [];
 
+  /** Keeps an error-level line. */
   error(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'error', message, meta });
   }
+  /** Keeps a warning-level line. */
   warn(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'warn', message, meta });
   }
+  /** Keeps an info-level line. */
   info(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'info', message, meta });
   }
+  /** Keeps a debug-level line. */
   debug(message: string, ...meta: unknown[]): void {
     this.lines.push({ level: 'debug', message, meta });
   }
@@ -56,11 +71,27 @@ export class MemoryLogger implements Logger {
   }
 }
 
-/** Options of a test registry: those of a `CallbackRegistry` but the logger, which is a {@link MemoryLogger}. */
+/**
+ * Options of a test registry: those of a `CallbackRegistry` but the logger, which is a {@link MemoryLogger}.
+ *
+ * @example
+ * ```ts
+ * const { registry } = createTestRegistry({ name: 'quota tests', isRetriable: (e) => e instanceof DeadlockError });
+ * ```
+ */
 export type TestRegistryOptions = Omit<RegistryOptions, 'logger'>;
 
-/** A registry made for one test, and where it logs. */
+/**
+ * A registry made for one test, and where it logs.
+ *
+ * @example
+ * ```ts
+ * const { registry, logger }: TestRegistry = createTestRegistry();
+ * registry.subscribe(audit, ROUTER, AFTER_CREATE);
+ * ```
+ */
 export interface TestRegistry {
+  /** The new registry. */
   readonly registry: CallbackRegistry;
   /** What the registry logged: read `logger.errors()` for the failures it swallowed. */
   readonly logger: MemoryLogger;
@@ -87,7 +118,15 @@ export function createTestRegistry(options: TestRegistryOptions = {}): TestRegis
   return { registry, logger };
 }
 
-/** The default registry swapped for a test's own; `restore()` (or `using`) puts the previous one back. */
+/**
+ * The default registry swapped for a test's own; `restore()` (or `using`) puts the previous one back.
+ *
+ * @example
+ * ```ts
+ * using isolated = isolateDefaultRegistry();
+ * await createRouter(); // Neutron-style code notifies the default registry: isolated.registry
+ * ```
+ */
 export interface IsolatedDefaultRegistry extends TestRegistry, Disposable {
   /** Put the previous default registry back. Calling it again does nothing. */
   restore(): void;
@@ -116,7 +155,18 @@ export function isolateDefaultRegistry(options: TestRegistryOptions = {}): Isola
   return { registry, logger, restore, [Symbol.dispose]: restore };
 }
 
-/** The per-test state `useIsolatedRegistry()` hands out; read it inside tests only. */
+/**
+ * The per-test state `useIsolatedRegistry()` hands out; read it inside tests only.
+ *
+ * @example
+ * ```ts
+ * const herald: IsolatedTestRegistry = useIsolatedRegistry();
+ * it('announces the router', async () => {
+ *   await createRouter();
+ *   expect(herald.recorder).toHaveNotified(ROUTER, AFTER_CREATE);
+ * });
+ * ```
+ */
 export interface IsolatedTestRegistry {
   /** This test's default registry. */
   readonly registry: CallbackRegistry;
@@ -126,9 +176,19 @@ export interface IsolatedTestRegistry {
   readonly logger: MemoryLogger;
 }
 
-/** The hooks of a test runner: Jest's, Vitest's, Mocha's (`beforeEach`/`afterEach`). */
+/**
+ * The hooks of a test runner: Jest's, Vitest's, Mocha's (`beforeEach`/`afterEach`).
+ *
+ * @example
+ * ```ts
+ * import { afterEach, beforeEach } from 'vitest';
+ * const herald = useIsolatedRegistry({}, { beforeEach, afterEach });
+ * ```
+ */
 export interface TestHooks {
+  /** Registers `fn` to run before each test. */
   beforeEach(fn: () => void): unknown;
+  /** Registers `fn` to run after each test. */
   afterEach(fn: () => void): unknown;
 }
 

@@ -13,7 +13,7 @@
  *   expect(herald.recorder).toHaveNotified(ROUTER, AFTER_CREATE);
  * });
  * ```
- * @module
+ * @module @herald/testing/jest
  */
 
 import { afterEach, beforeEach, expect } from '@jest/globals';

@@ -179,5 +179,13 @@ export function toHaveVetoed(
   };
 }
 
-/** Both matchers, for `expect.extend(heraldMatchers)`. */
+/**
+ * Both matchers, for `expect.extend(heraldMatchers)`.
+ *
+ * @example
+ * ```ts
+ * import { expect } from 'vitest';
+ * expect.extend(heraldMatchers);
+ * ```
+ */
 export const heraldMatchers = { toHaveNotified, toHaveVetoed };

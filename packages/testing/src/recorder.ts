@@ -31,7 +31,14 @@ export function recorderOf(registry: CallbackRegistry): NotificationRecorder | u
   return active.get(registry);
 }
 
-/** A completed notification as the recorder keeps it. */
+/**
+ * A completed notification as the recorder keeps it.
+ *
+ * @example
+ * ```ts
+ * const vetoed = recorder.records.filter((n: RecordedNotification) => n.outcome === 'vetoed');
+ * ```
+ */
 export interface RecordedNotification extends NotificationRecord {
   /** How it ended for its trigger. */
   readonly outcome: NotificationOutcome;
@@ -53,7 +60,10 @@ export class NotificationRecorder implements Disposable {
   readonly #records: RecordedNotification[] = [];
   readonly #tap: { unsubscribe(): void };
 
-  constructor(readonly registry: CallbackRegistry) {
+  constructor(
+    /** The registry whose notifications it records. */
+    readonly registry: CallbackRegistry,
+  ) {
     if (!(registry instanceof CallbackRegistry)) {
       throw new InvalidError('registry', registry, 'pass the CallbackRegistry whose notifications to record.');
     }
@@ -94,6 +104,7 @@ export class NotificationRecorder implements Disposable {
     if (active.get(this.registry) === this) active.delete(this.registry);
   }
 
+  /** The same as `stop()`, for `using`. */
   [Symbol.dispose](): void {
     this.stop();
   }

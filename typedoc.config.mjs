@@ -1,0 +1,34 @@
+// TypeDoc: the API reference of every published package, from its TSDoc, into docs/api/
+// (`npm run docs`; built, not committed: docs/decisions/packaging-and-api-reference.md). Entry
+// points are each package's `exports`, read from its source condition, so a new package under
+// packages/ is documented without editing this file. Warnings are errors: an export without a
+// summary or an example, a broken {@link}, a type the API uses but does not export.
+import { join } from 'node:path';
+import { publishedPackages, root } from './scripts/packages.mjs';
+
+const entryPoints = publishedPackages().flatMap(({ dir, manifest }) =>
+  Object.values(manifest.exports)
+    .filter((target) => typeof target === 'object' && target['@herald/source'])
+    .map((target) => `${dir}/${target['@herald/source'].replace(/^\.\//, '')}`),
+);
+
+/** @type {Partial<import('typedoc').TypeDocOptions>} */
+const config = {
+  name: 'Herald',
+  entryPoints,
+  entryPointStrategy: 'resolve',
+  tsconfig: join(root, 'tsconfig.docs.json'),
+  out: join(root, 'docs', 'api', 'reference'),
+  readme: 'none',
+  plugin: [join(root, 'scripts', 'typedoc-require-example.mjs')],
+  excludePrivate: true,
+  excludeInternal: true,
+  treatWarningsAsErrors: true,
+  // Summaries and examples of the exports are checked by scripts/typedoc-require-example.mjs:
+  // TypeDoc's own notDocumented would also ask for each property of each anonymous object type.
+  validation: { notExported: true, invalidLink: true, invalidPath: true, rewrittenLink: true },
+  githubPages: false,
+  hideGenerator: true,
+};
+
+export default config;
