@@ -6,11 +6,15 @@
 import { join } from 'node:path';
 import { publishedPackages, root } from './scripts/packages.mjs';
 
-const entryPoints = publishedPackages().flatMap(({ dir, manifest }) =>
+const packages = publishedPackages();
+const entryPoints = packages.flatMap(({ dir, manifest }) =>
   Object.values(manifest.exports)
     .filter((target) => typeof target === 'object' && target['@herald/source'])
     .map((target) => `${dir}/${target['@herald/source'].replace(/^\.\//, '')}`),
 );
+// Source links point at the repository named in the packages' manifests, at `main`, without asking
+// git: a clone without an `origin` remote (or a tarball) would otherwise warn, and warnings fail.
+const repository = packages[0].manifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
 
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 const config = {
@@ -27,6 +31,10 @@ const config = {
   // Summaries and examples of the exports are checked by scripts/typedoc-require-example.mjs:
   // TypeDoc's own notDocumented would also ask for each property of each anonymous object type.
   validation: { notExported: true, invalidLink: true, invalidPath: true, rewrittenLink: true },
+  disableGit: true,
+  basePath: root,
+  gitRevision: 'main',
+  sourceLinkTemplate: `${repository}/blob/{gitRevision}/{path}#L{line}`,
   githubPages: false,
   hideGenerator: true,
 };

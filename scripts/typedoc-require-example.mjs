@@ -2,7 +2,7 @@
 // comment, and every member of an exported class or interface (property, method, accessor) a
 // summary of its own or of what it implements. TypeDoc's own `validation.notDocumented` leaves
 // constants out, never asks for examples, and asks for each property of each anonymous object
-// type. A missing one is a warning, an error under `treatWarningsAsErrors`.
+// type. An entry point must be named after its package. A missing one is a warning, an error under `treatWarningsAsErrors`.
 import { Converter, ReflectionKind } from 'typedoc';
 
 const exported =
@@ -32,6 +32,13 @@ const where = (reflection) =>
 /** @param {import('typedoc').Application} app */
 export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_END, (context) => {
+    // An entry point is named after its package (`@module @herald/x` in its doc comment); else
+    // TypeDoc names it after its folder (`x/src`).
+    for (const module of context.project.getChildrenByKind(ReflectionKind.Module)) {
+      if (!module.name.startsWith('@')) {
+        app.logger.warn(`Entry point ${module.name} is not named after its package: end its doc comment with @module <package name>`);
+      }
+    }
     for (const reflection of context.project.getReflectionsByKind(exported)) {
       if (!reflection.parent?.kindOf(ReflectionKind.Module | ReflectionKind.Project)) continue;
       const name = reflection.getFriendlyFullName();

@@ -1,7 +1,7 @@
 /**
  * `@herald/oslo`: Herald on oslo.messaging's RabbitMQ wire format, so that Herald's notifiers,
  * listeners, RPC clients and servers talk with OpenStack's Python services.
- * @module
+ * @module @herald/oslo
  */
 
 export * from './oslo.transport.js';

@@ -1,7 +1,7 @@
 /**
  * `@herald/postgres`: Herald's transactional outbox and inbox on PostgreSQL, through the `pg`
  * client your application already holds.
- * @module
+ * @module @herald/postgres
  */
 
 export {
