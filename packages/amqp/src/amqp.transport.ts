@@ -102,10 +102,23 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * The default {@link AmqpTransportOptions.maxMessageBytes}: 16 MiB, RabbitMQ 4's default
  * `max_message_size` (3.8 to 3.13 allow 128 MiB).
+ *
+ * @example
+ * ```ts
+ * await AmqpTransport.connect({ url, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES / 4 }); // a broker set to 4 MiB
+ * ```
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-/** The kinds of durable queue the transport declares (see {@link AmqpTransportOptions.queueType}). */
+/**
+ * The kinds of durable queue the transport declares (see {@link AmqpTransportOptions.queueType}).
+ *
+ * @example
+ * ```ts
+ * const queueType: QueueType = 'classic'; // a single-node broker
+ * await AmqpTransport.connect({ url, queueType });
+ * ```
+ */
 export type QueueType = 'quorum' | 'classic';
 
 /** RabbitMQ's queue for direct reply-to: replies come straight back on the requesting channel. */

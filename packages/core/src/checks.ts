@@ -9,7 +9,15 @@ import { EventPayload } from './payloads.js';
 import { PRIORITY_DEFAULT } from './priorities.js';
 import { DEFAULT_TERMS, DERIVED_ID, type Terms } from './subscriptions.js';
 
-/** Options of one subscription. A number is the priority. */
+/**
+ * Options of one subscription. A number is the priority.
+ *
+ * @example
+ * ```ts
+ * const options: SubscribeOptions = { priority: PRIORITY_DEFAULT - 10, cancellable: true, owner: l3 };
+ * registry.subscribe(l3.checkGateway, ROUTER, AFTER_UPDATE, options);
+ * ```
+ */
 export interface SubscribeOptions {
   /** Lower runs first. Default {@link PRIORITY_DEFAULT}. */
   priority?: number;

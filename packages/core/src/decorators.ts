@@ -74,6 +74,7 @@ export interface HandlerFor<R extends Resource, E extends string> {
  * ```
  */
 export interface InstancePrototype {
+  /** The class whose instances have the method. */
   readonly constructor: Function;
   /** Classes have one: a static method is not subscribed. */
   readonly prototype?: never;

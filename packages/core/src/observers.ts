@@ -8,19 +8,44 @@ import type { CallbackFailure, NotificationError, RetryRequest } from './errors.
 import type { EventPayload } from './payloads.js';
 import type { Handle } from './subscriptions.js';
 
-/** Where the registry reports the failures it does not throw. `console` and pino fit. */
+/**
+ * Where the registry reports the failures it does not throw. `console` and pino fit.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = { error: (message, ...meta) => process.stderr.write(`${message} ${meta.join(' ')}\n`) };
+ * const quiet = new CallbackRegistry({ logger });
+ * ```
+ */
 export interface Logger {
+  /** Logs a failure nobody else hears of: a callback's that is not thrown, an observer's. */
   error(message: string, ...meta: unknown[]): void;
+  /** Logs a warning, when the logger has this level. */
   warn?(message: string, ...meta: unknown[]): void;
+  /** Logs information. */
   info?(message: string, ...meta: unknown[]): void;
+  /** Logs the failures that veto by design (a `before_*` event's, a cancellable subscription's); without it, they are not logged. */
   debug?(message: string, ...meta: unknown[]): void;
 }
 
-/** What an observer sees of each completed notification. */
+/**
+ * What an observer sees of each completed notification.
+ *
+ * @example
+ * ```ts
+ * registry.observe((record: NotificationRecord) => {
+ *   if (record.failure) console.warn(`${record.resource} ${record.event} vetoed by`, record.errors.map((e) => e.callbackId));
+ * });
+ * ```
+ */
 export interface NotificationRecord {
+  /** The resource notified about. */
   readonly resource: string;
+  /** The event notified. */
   readonly event: string;
+  /** Who notified: the `trigger` argument of `notify`. */
   readonly trigger: unknown;
+  /** The payload the callbacks received, if any. */
   readonly payload: EventPayload | undefined;
   /** The failed callbacks, in call order (empty when all succeeded). */
   readonly errors: readonly NotificationError[];
@@ -36,7 +61,15 @@ export interface NotificationRecord {
   readonly durationMs: number;
 }
 
-/** Sees every completed notification; cannot veto, and its own failure is only logged. */
+/**
+ * Sees every completed notification; cannot veto, and its own failure is only logged.
+ *
+ * @example
+ * ```ts
+ * const count: Observer = () => void metrics.increment('herald.notifications');
+ * registry.observe(count);
+ * ```
+ */
 export type Observer = { observe(record: NotificationRecord): unknown }['observe'];
 
 /** The observers of one registry. */

@@ -26,7 +26,15 @@ import type {
 export type { SubscribeOptions } from './checks.js';
 export type { Logger, NotificationRecord, Observer } from './observers.js';
 
-/** Options of a {@link CallbackRegistry}. */
+/**
+ * Options of a {@link CallbackRegistry}.
+ *
+ * @example
+ * ```ts
+ * const options: RegistryOptions = { name: 'l3', logger: console, isRetriable: (e) => (e as { code?: string }).code === '40P01' };
+ * const l3Registry = new CallbackRegistry(options);
+ * ```
+ */
 export interface RegistryOptions {
   /**
    * Where callback failures are logged, as neutron-lib logs them: at debug for a `before_*` or
@@ -62,13 +70,27 @@ export interface Subscription {
   [Symbol.dispose](): void;
 }
 
-/** A read-only view of one subscription, as `subscriptions()` lists them. */
+/**
+ * A read-only view of one subscription, as `subscriptions()` lists them.
+ *
+ * @example
+ * ```ts
+ * const info: SubscriptionInfo | undefined = registry.subscriptions().find((s) => s.id === sub.id);
+ * console.log(info?.resource, info?.event, info?.priority);
+ * ```
+ */
 export interface SubscriptionInfo {
+  /** The subscription's id, as {@link Subscription.id}. */
   readonly id: string;
+  /** The resource it is subscribed to. */
   readonly resource: string;
+  /** The event it is subscribed to. */
   readonly event: string;
+  /** Its priority: lower runs first. */
   readonly priority: number;
+  /** Whether its failure vetoes whatever the event (see {@link SubscribeOptions.cancellable}). */
   readonly cancellable: boolean;
+  /** The `this` its callback is called with; absent when it has none. */
   readonly owner?: object;
 }
 

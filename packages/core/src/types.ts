@@ -61,8 +61,11 @@ export type LiteralName<N> = string extends N ? 'an EventSpec names its resource
  * ```
  */
 export interface EventSpec<R extends LiteralName<R>, E extends LiteralName<E>, P extends EventPayload | undefined> {
+  /** The resource's name, e.g. `'router'`. */
   readonly resource: R;
+  /** The event's name, e.g. `'gateway_set'`. */
   readonly event: E;
+  /** The payload type of the pair's notifications (with `undefined`, the payload is optional). */
   readonly payload: P;
 }
 
@@ -232,7 +235,9 @@ declare const conflict: unique symbol;
  * ```
  */
 export interface PayloadConflict<R extends string, E extends string, Payloads> {
+  /** Says which pair conflicts, in the compiler's error message. */
   readonly [conflict]: `(${R}, ${E}) is declared with different payloads; make its declarations agree`;
+  /** The union of the payloads the declarations give. */
   readonly payloads: Payloads;
 }
 
@@ -287,7 +292,17 @@ type Joined<R extends string, Base, Extra> = [keyof Base & keyof Extra] extends 
   ? Base & Extra
   : Merged<R, Base, Extra>;
 
-/** The name of any declared resource. */
+/**
+ * The name of any declared resource: those of `ResourceModels` and `HeraldEvents`, and, unless
+ * strict, Neutron's standard ones.
+ *
+ * @example
+ * ```ts
+ * function watch<R extends Resource>(resource: R, event: EventOf<R>) {
+ *   return registry.subscribe(() => console.log(resource, event), resource, event);
+ * }
+ * ```
+ */
 export type Resource =
   (keyof ResourceModels & string) | (keyof ExtraSpecsOf & string) | (IsStrict extends true ? never : LifecycleResource);
 

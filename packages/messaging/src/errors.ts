@@ -43,7 +43,9 @@ export class TransportError extends HeraldError {}
  */
 export class HandlerTimeoutError extends HeraldError {
   constructor(
+    /** Where the delivery came from: the consumer's target. */
     readonly target: Target,
+    /** The consumer's `handlerTimeoutMs` that the handler exceeded. */
     readonly timeoutMs: number,
   ) {
     super(

@@ -112,7 +112,9 @@ export interface OutboxClaim {
  * ```
  */
 export interface OutboxOutcome {
+  /** The ids of the entries published: the store deletes or marks them. */
   readonly published: readonly string[];
+  /** The entries whose publish failed, with the error: the store keeps them for a later try. */
   readonly failed: readonly { readonly id: string; readonly error: unknown }[];
 }
 

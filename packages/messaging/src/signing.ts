@@ -80,8 +80,11 @@ export interface BridgeKey {
  * ```
  */
 export interface CheckedKey {
+  /** The key's id, as {@link BridgeKey.id}. */
   readonly id: string;
+  /** The shared secret as bytes (a string secret encoded as UTF-8). */
   readonly secret: Uint8Array;
+  /** The `source` names the key may sign for. */
   readonly sources: ReadonlySet<string>;
 }
 
