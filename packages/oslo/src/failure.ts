@@ -9,12 +9,24 @@
 
 import { NoSuchMethod, RemoteError, UnsupportedVersion, failureOf } from '@herald/messaging';
 
-/** The module of oslo's RPC dispatcher errors, `NoSuchMethod` and `UnsupportedVersion`. */
+/**
+ * The module of oslo's RPC dispatcher errors, `NoSuchMethod` and `UnsupportedVersion`.
+ *
+ * @example
+ * ```ts
+ * failureFor(new NoSuchMethod('get_routers')).module === OSLO_DISPATCHER_MODULE; // true
+ * ```
+ */
 export const OSLO_DISPATCHER_MODULE = 'oslo_messaging.rpc.dispatcher';
 
 /**
  * The module a failure of a Herald handler names: no Python module of that name exists, so a
  * Python caller always gets it as `oslo_messaging.RemoteError`, never as a rebuilt exception.
+ *
+ * @example
+ * ```ts
+ * failureFor(new TypeError('bad port')).module === HERALD_FAILURE_MODULE; // true: 'herald'
+ * ```
  */
 export const HERALD_FAILURE_MODULE = 'herald';
 
@@ -30,12 +42,17 @@ export const HERALD_FAILURE_MODULE = 'herald';
  * ```
  */
 export interface OsloFailure {
+  /** The exception's class name, e.g. `NetworkNotFound`. */
   readonly class: string;
+  /** The Python module that defines the class, e.g. `neutron_lib.exceptions`. */
   readonly module: string;
+  /** The exception's text (its `str()`). */
   readonly message: string;
   /** The traceback, as lines. */
   readonly tb: readonly string[];
+  /** The exception's positional arguments (Python's `args`). */
   readonly args: readonly unknown[];
+  /** The exception's keyword arguments (neutron-lib's exceptions keep their message's values there). */
   readonly kwargs: Readonly<Record<string, unknown>>;
 }
 

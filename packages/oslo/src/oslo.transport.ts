@@ -53,12 +53,35 @@ import {
 } from './topology.js';
 import { fromOsloMessage, toOsloMessage, unwrapEnvelope, wrapEnvelope, type OsloMessageKeys } from './wire.js';
 
-/** The default {@link OsloTransportOptions.deadLetterQueue}. */
+/**
+ * The default {@link OsloTransportOptions.deadLetterQueue}.
+ *
+ * @example
+ * ```ts
+ * const letter = await channel.get(DEFAULT_OSLO_DEAD_LETTER_QUEUE); // amqplib: one dead letter, or false
+ * ```
+ */
 export const DEFAULT_OSLO_DEAD_LETTER_QUEUE = 'herald.oslo.dead_letters';
 
-/** Why a message went to the dead letters, in its headers there: `letter.properties.headers['x-herald-reason']`. */
+/**
+ * Why a message went to the dead letters, in its headers there: `letter.properties.headers['x-herald-reason']`.
+ *
+ * @example
+ * ```ts
+ * const letter = await channel.get(DEFAULT_OSLO_DEAD_LETTER_QUEUE);
+ * if (letter) console.log(letter.properties.headers?.[DEAD_LETTER_REASON_HEADER]);
+ * ```
+ */
 export const DEAD_LETTER_REASON_HEADER = 'x-herald-reason';
-/** The queue a dead letter was taken from, in its headers: `letter.properties.headers['x-herald-queue']`. */
+/**
+ * The queue a dead letter was taken from, in its headers: `letter.properties.headers['x-herald-queue']`.
+ *
+ * @example
+ * ```ts
+ * const letter = await channel.get(DEFAULT_OSLO_DEAD_LETTER_QUEUE);
+ * if (letter) console.log(letter.properties.headers?.[DEAD_LETTER_QUEUE_HEADER]); // e.g. 'dhcp_agent'
+ * ```
+ */
 export const DEAD_LETTER_QUEUE_HEADER = 'x-herald-queue';
 
 /** How many messages one consumer takes from the broker ahead of its handler. */

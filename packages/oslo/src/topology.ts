@@ -17,10 +17,24 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidError } from '@herald/core';
 
-/** oslo.messaging's default `control_exchange` (Neutron sets `neutron`, Nova `nova`): `new OsloTopology().controlExchange`. */
+/**
+ * oslo.messaging's default `control_exchange` (Neutron sets `neutron`, Nova `nova`): `new OsloTopology().controlExchange`.
+ *
+ * @example
+ * ```ts
+ * new OsloTopology().controlExchange === DEFAULT_CONTROL_EXCHANGE; // true: 'openstack'
+ * ```
+ */
 export const DEFAULT_CONTROL_EXCHANGE = 'openstack';
 
-/** oslo.messaging's default `rabbit_transient_queues_ttl`, in seconds. */
+/**
+ * oslo.messaging's default `rabbit_transient_queues_ttl`, in seconds.
+ *
+ * @example
+ * ```ts
+ * new OsloTopology().replyQueue().arguments['x-expires']; // DEFAULT_TRANSIENT_QUEUES_TTL_SECONDS * 1000
+ * ```
+ */
 export const DEFAULT_TRANSIENT_QUEUES_TTL_SECONDS = 1800;
 
 /**
@@ -65,9 +79,13 @@ export interface OsloQueueSettings {
  * ```
  */
 export interface QueueDeclaration {
+  /** The queue's name. */
   readonly name: string;
+  /** Whether the queue survives a broker restart. */
   readonly durable: boolean;
+  /** Whether the broker deletes the queue when its last consumer leaves. */
   readonly autoDelete: boolean;
+  /** The queue's `x-` arguments (`x-expires`, `x-queue-type`, `x-ha-policy`, …), as oslo declares them. */
   readonly arguments: Readonly<Record<string, unknown>>;
 }
 
@@ -81,9 +99,13 @@ export interface QueueDeclaration {
  * ```
  */
 export interface ExchangeDeclaration {
+  /** The exchange's name. */
   readonly name: string;
+  /** The exchange's type: `topic` for the control exchange, `fanout` for a topic's fanout exchange. */
   readonly type: 'topic' | 'fanout';
+  /** Whether the exchange survives a broker restart. */
   readonly durable: boolean;
+  /** Whether the broker deletes the exchange when its last binding goes. */
   readonly autoDelete: boolean;
 }
 

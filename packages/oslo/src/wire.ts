@@ -21,13 +21,41 @@
 
 import { InvalidError } from '@herald/core';
 
-/** The envelope version oslo writes, and the only one it reads (same major, minor not above 0). */
+/**
+ * The envelope version oslo writes, and the only one it reads (same major, minor not above 0).
+ *
+ * @example
+ * ```ts
+ * wrapEnvelope({ method: 'ping', args: {} })[OSLO_VERSION_KEY] === OSLO_ENVELOPE_VERSION; // true
+ * ```
+ */
 export const OSLO_ENVELOPE_VERSION = '2.0';
-/** The envelope's version key. */
+/**
+ * The envelope's version key.
+ *
+ * @example
+ * ```ts
+ * const envelope: OsloEnvelope = { [OSLO_VERSION_KEY]: OSLO_ENVELOPE_VERSION, [OSLO_MESSAGE_KEY]: '{}' };
+ * ```
+ */
 export const OSLO_VERSION_KEY = 'oslo.version';
-/** The envelope's key holding the message as a JSON string. */
+/**
+ * The envelope's key holding the message as a JSON string.
+ *
+ * @example
+ * ```ts
+ * const message = JSON.parse(wrapEnvelope({ method: 'ping', args: {} })[OSLO_MESSAGE_KEY]); // { method: 'ping', args: {} }
+ * ```
+ */
 export const OSLO_MESSAGE_KEY = 'oslo.message';
-/** The prefix of the keys that carry the request context. */
+/**
+ * The prefix of the keys that carry the request context.
+ *
+ * @example
+ * ```ts
+ * toOsloMessage({ context: { user_id: 'u1' }, method: 'ping' }, { uniqueId: hexId() })[`${CONTEXT_PREFIX}user_id`]; // 'u1'
+ * ```
+ */
 export const CONTEXT_PREFIX = '_context_';
 
 /**
@@ -39,7 +67,9 @@ export const CONTEXT_PREFIX = '_context_';
  * ```
  */
 export interface OsloEnvelope {
+  /** The envelope's version: {@link OSLO_ENVELOPE_VERSION}. */
   readonly [OSLO_VERSION_KEY]: typeof OSLO_ENVELOPE_VERSION;
+  /** The message, as a JSON string. */
   readonly [OSLO_MESSAGE_KEY]: string;
 }
 
@@ -70,8 +100,11 @@ export interface OsloMessageKeys {
 export interface DecodedMessage {
   /** The message without oslo's `_` keys, with `context` holding the `_context_` ones. */
   readonly body: Record<string, unknown>;
+  /** `_unique_id`, by which duplicates are dropped; `undefined` when the sender set none. */
   readonly uniqueId: string | undefined;
+  /** `_msg_id`: set on a call, to be echoed in its reply; `undefined` on a cast or notification. */
   readonly msgId: string | undefined;
+  /** `_reply_q`: the queue a call's reply goes to; `undefined` on a cast or notification. */
   readonly replyQueue: string | undefined;
 }
 
