@@ -32,7 +32,7 @@ const config = {
   // TypeDoc's own notDocumented would also ask for each property of each anonymous object type.
   validation: { notExported: true, invalidLink: true, invalidPath: true, rewrittenLink: true },
   disableGit: true,
-  basePath: root,
+  displayBasePath: root,
   gitRevision: 'main',
   sourceLinkTemplate: `${repository}/blob/{gitRevision}/{path}#L{line}`,
   githubPages: false,

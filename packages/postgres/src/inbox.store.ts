@@ -17,7 +17,9 @@ import { checkPool, quoteSchema, withTransaction, type SqlClient, type SqlPool, 
  * ```
  */
 export interface InboxKey {
+  /** Who sent the message: its CloudEvents `source`. */
   readonly source: string;
+  /** The message's id, unique for its source. */
   readonly id: string;
 }
 

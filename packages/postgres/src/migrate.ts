@@ -22,8 +22,11 @@ const SCHEMA_PLACEHOLDER = /"herald"\./g;
  * ```
  */
 export interface Migration {
+  /** Its version: the number its file's name starts with (`001_outbox.sql`: 1). */
   readonly version: number;
+  /** Its name: its file's name without number and extension (`outbox`). */
   readonly name: string;
+  /** Its SQL, for the schema {@link migrations} was given. */
   readonly sql: string;
 }
 

@@ -16,7 +16,9 @@ import { InvalidError } from '@herald/core';
  * ```
  */
 export interface SqlResult {
+  /** The rows returned, one object per row keyed by column name. */
   readonly rows: readonly Record<string, unknown>[];
+  /** How many rows the statement returned or changed; `null` for a statement that counts none. */
   readonly rowCount: number | null;
 }
 
@@ -33,6 +35,7 @@ export interface SqlResult {
  * ```
  */
 export interface SqlClient {
+  /** Runs `text` with `values` as its `$1`, `$2`, … parameters. */
   query(text: string, values?: unknown[]): Promise<SqlResult>;
 }
 
@@ -45,7 +48,9 @@ export interface SqlClient {
  * ```
  */
 export interface SqlNotification {
+  /** The channel notified: the name given to `LISTEN` and `NOTIFY`. */
   readonly channel: string;
+  /** The text given to `NOTIFY`, if any. */
   readonly payload?: string;
 }
 
@@ -61,7 +66,9 @@ export interface SqlNotification {
 export interface SqlPoolClient extends SqlClient {
   /** Gives the connection back; with an error, the pool closes it instead. */
   release(destroy?: boolean | Error): void;
+  /** Calls `listener` for each `NOTIFY` on a channel this connection `LISTEN`s to. */
   on(event: 'notification', listener: (notification: SqlNotification) => void): unknown;
+  /** Calls `listener` when the connection fails (an idle `LISTEN` connection, say). */
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
@@ -76,6 +83,7 @@ export interface SqlPoolClient extends SqlClient {
  * ```
  */
 export interface SqlPool extends SqlClient {
+  /** Takes a connection of its own, to give back with {@link SqlPoolClient.release}. */
   connect(): Promise<SqlPoolClient>;
 }
 
