@@ -36,7 +36,9 @@ export function load(app) {
     // TypeDoc names it after its folder (`x/src`).
     for (const module of context.project.getChildrenByKind(ReflectionKind.Module)) {
       if (!module.name.startsWith('@')) {
-        app.logger.warn(`Entry point ${module.name} is not named after its package: end its doc comment with @module <package name>`);
+        app.logger.warn(
+          `Entry point ${module.name} is not named after its package: end its doc comment with @module <package name>`,
+        );
       }
     }
     for (const reflection of context.project.getReflectionsByKind(exported)) {

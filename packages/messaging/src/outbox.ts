@@ -213,6 +213,7 @@ export class InMemoryOutboxStore implements OutboxStore {
     return this.#entries.size;
   }
 
+  /** The oldest `limit` entries, in the order they were committed. */
   pending(limit: number): readonly OutboxEntry[] {
     const batch: OutboxEntry[] = [];
     for (const entry of this.#entries.values()) {
@@ -222,6 +223,7 @@ export class InMemoryOutboxStore implements OutboxStore {
     return batch;
   }
 
+  /** Deletes the entries of `ids`; an id it does not hold is ignored. */
   remove(ids: readonly string[]): void {
     for (const id of ids) this.#entries.delete(id);
   }

@@ -53,6 +53,7 @@ export type RpcArgs = Readonly<Record<string, unknown>>;
  * ```
  */
 export interface UntypedRpcApi {
+  /** Any method: a request context and optional arguments in, an `unknown` result out. */
   [method: string]: (context: RpcContext, args?: RpcArgs) => unknown;
 }
 
