@@ -1,7 +1,8 @@
 // TypeDoc: the API reference of every published package, from its TSDoc, into docs/api/
 // (`npm run docs`; built, not committed: docs/decisions/packaging-and-api-reference.md). Entry
 // points are each package's `exports`, read from its source condition, so a new package under
-// packages/ is documented without editing this file. Warnings are errors: an export without a
+// packages/ is documented without editing this file (its entry point's doc comment names it:
+// `@module @herald/<name>`, checked by the plugin). Warnings are errors: an export without a
 // summary or an example, a broken {@link}, a type the API uses but does not export.
 import { join } from 'node:path';
 import { publishedPackages, root } from './scripts/packages.mjs';

@@ -2,7 +2,8 @@
 // comment, and every member of an exported class or interface (property, method, accessor) a
 // summary of its own or of what it implements. TypeDoc's own `validation.notDocumented` leaves
 // constants out, never asks for examples, and asks for each property of each anonymous object
-// type. An entry point must be named after its package. A missing one is a warning, an error under `treatWarningsAsErrors`.
+// type. An entry point must be named after its package (`@module @herald/x`). Each miss is a
+// warning, an error under `treatWarningsAsErrors`.
 import { Converter, ReflectionKind } from 'typedoc';
 
 const exported =
