@@ -3,6 +3,7 @@
 //   ```ts file=src/billing.ts     the same, as that file of the doc's project (others import it)
 //   ```ts fragment                part of a program (names from around it): checked with those names declared as `any`
 //   ```ts expect-error=TS2322     must fail to compile with that error
+//   ```ts fragment file=api.ts    both: a file of the program (others import it) that uses names from around it
 // Used by the docs check (scripts/check-docs.mjs) and the consumer test, which builds its
 // application from getting-started's `file=` blocks.
 
