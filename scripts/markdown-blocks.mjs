@@ -36,3 +36,29 @@ export function codeBlocks(markdown) {
   }
   return blocks;
 }
+
+/** `{ target, line }` for each relative link (`[text](path#anchor)`) outside code, in order. */
+export function relativeLinks(markdown) {
+  const prose = markdown.replace(fence, (block) => block.replace(/[^\n]/g, ' ')).replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+    .filter((match) => !/^[a-z][a-z+.-]*:/i.test(match[1]))
+    .map((match) => ({ target: match[1], line: prose.slice(0, match.index).split('\n').length }));
+}
+
+/** The anchors of a Markdown file's headings, as GitHub makes them (`## Who sent it?` → `who-sent-it`). */
+export function headingAnchors(markdown) {
+  const prose = markdown.replace(fence, '');
+  const seen = new Map();
+  return new Set(
+    [...prose.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)].map((match) => {
+      const slug = match[1]
+        .replace(/`/g, '')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-');
+      const count = seen.get(slug) ?? 0;
+      seen.set(slug, count + 1);
+      return count === 0 ? slug : `${slug}-${count}`;
+    }),
+  );
+}
