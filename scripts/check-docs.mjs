@@ -7,11 +7,13 @@
 // that does not exist is one of those), and only those; one marked `expect-error=TS2322` must fail with
 // that error and no other (scripts/markdown-blocks.mjs). A fragment's names that Herald's packages,
 // inversify or @jest/globals export are imported from them, so what it does with them is checked;
-// the rest are `any`. Exits non-zero naming file, line and error.
+// the rest are `any`. Every relative link of those files must reach a file, and a heading of it
+// when it names one (`guide.md#anchor`), so a doc moved or renamed is noticed. Exits non-zero
+// naming file, line and error.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
-import { codeBlocks } from './markdown-blocks.mjs';
+import { codeBlocks, headingAnchors, relativeLinks } from './markdown-blocks.mjs';
 import { publishedPackages, root } from './packages.mjs';
 
 // Inside the workspace, so that `@herald/*` and the test libraries resolve as they do for tests.
@@ -179,5 +181,23 @@ for (const markdown of markdownFiles()) {
   }
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`${checked} TypeScript blocks checked, ${problems} problem(s)`);
+
+let links = 0;
+for (const markdown of markdownFiles()) {
+  for (const { target, line } of relativeLinks(readFileSync(join(root, markdown), 'utf8'))) {
+    links++;
+    const [path, anchor] = target.split('#');
+    const file = path ? resolve(root, dirname(markdown), decodeURIComponent(path)) : join(root, markdown);
+    const problem = !existsSync(file)
+      ? 'no such file'
+      : anchor && file.endsWith('.md') && !headingAnchors(readFileSync(file, 'utf8')).has(anchor)
+        ? 'no such heading'
+        : undefined;
+    if (problem) {
+      problems++;
+      console.error(`✘ ${markdown}:${line}: link ${target}: ${problem}`);
+    }
+  }
+}
+console.log(`${checked} TypeScript blocks and ${links} relative links checked, ${problems} problem(s)`);
 process.exit(problems > 0 ? 1 : 0);

@@ -3,6 +3,7 @@
 //   ```ts file=src/billing.ts     the same, as that file of the doc's project (others import it)
 //   ```ts fragment                part of a program (names from around it): checked with those names declared as `any`
 //   ```ts expect-error=TS2322     must fail to compile with that error
+//   ```ts fragment file=api.ts    both: a file of the program (others import it) that uses names from around it
 // Used by the docs check (scripts/check-docs.mjs) and the consumer test, which builds its
 // application from getting-started's `file=` blocks.
 
@@ -34,4 +35,30 @@ export function codeBlocks(markdown) {
     });
   }
   return blocks;
+}
+
+/** `{ target, line }` for each relative link (`[text](path#anchor)`) outside code, in order. */
+export function relativeLinks(markdown) {
+  const prose = markdown.replace(fence, (block) => block.replace(/[^\n]/g, ' ')).replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+    .filter((match) => !/^[a-z][a-z+.-]*:/i.test(match[1]))
+    .map((match) => ({ target: match[1], line: prose.slice(0, match.index).split('\n').length }));
+}
+
+/** The anchors of a Markdown file's headings, as GitHub makes them (`## Who sent it?` → `who-sent-it`). */
+export function headingAnchors(markdown) {
+  const prose = markdown.replace(fence, '');
+  const seen = new Map();
+  return new Set(
+    [...prose.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)].map((match) => {
+      const slug = match[1]
+        .replace(/`/g, '')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-');
+      const count = seen.get(slug) ?? 0;
+      seen.set(slug, count + 1);
+      return count === 0 ? slug : `${slug}-${count}`;
+    }),
+  );
 }
