@@ -344,7 +344,16 @@ export async function startNode({
   const launch = async () => {
     const begun = Date.now();
     const out = openSync(join(home, 'server.out'), 'a');
-    child = spawn(server, [], { cwd: home, detached: true, stdio: ['ignore', out, out], env });
+    // A quorum queue holds a few file handles, and RabbitMQ refuses new connections once its
+    // handle cache is full: with the usual limit of 1,024 descriptors, a few hundred queues wedge
+    // the node. The node gets as many descriptors as this machine allows (the shell `exec`s it, so
+    // its pid stays the child's).
+    child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0"', server], {
+      cwd: home,
+      detached: true,
+      stdio: ['ignore', out, out],
+      env,
+    });
     closeSync(out);
     child.unref();
     exited = undefined;
@@ -500,6 +509,32 @@ export async function obtainBroker({ env = process.env, ...options } = {}) {
   }
   const broker = await startBroker({ server: serverPath(env), ...options });
   return { ...broker, source: broker.started ? 'started' : 'listening' };
+}
+
+/**
+ * A vhost of this test run's own on a broker it shares (`herald-test-<random>`), so that the
+ * queues a run declares (durable dead-letter queues among them) go with the vhost when
+ * `delete()` removes it: a shared broker that keeps every run's queues runs out of file handles
+ * and stops answering. Uses the `rabbitmqctl` on the PATH (Debian's, as root); rejects
+ * when it cannot, and the caller then uses the broker as it is.
+ */
+export async function createTestVhost(url, { ctl = 'rabbitmqctl', timeoutMs = 60_000 } = {}) {
+  const run = (...args) =>
+    new Promise((resolve, reject) =>
+      execFile(ctl, args, { timeout: timeoutMs }, (error, stdout, stderr) =>
+        error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+      ),
+    );
+  const name = `herald-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const user = decodeURIComponent(new URL(url).username || 'guest');
+  await run('add_vhost', name);
+  try {
+    await run('set_permissions', '-p', name, user, '.*', '.*', '.*');
+  } catch (error) {
+    await run('delete_vhost', name).catch(() => undefined);
+    throw error;
+  }
+  return { name, url: `${url.replace(/\/+$/, '')}/${name}`, delete: () => run('delete_vhost', name) };
 }
 
 // ---- CLI ---------------------------------------------------------------------------------------
