@@ -22,7 +22,10 @@ function findPython() {
 export default async function globalSetup() {
   try {
     const python = findPython();
-    const broker = await obtainBroker({ log: () => undefined });
+    // HERALD_AMQP_URL set by @herald/amqp's setup names that suite's own node, which rabbitmqctl
+    // (our vhosts) does not reach: only a URL the user gave counts here.
+    const env = globalThis.heraldAmqpBroker?.started ? { ...process.env, HERALD_AMQP_URL: '' } : process.env;
+    const broker = await obtainBroker({ env, log: () => undefined });
     globalThis.heraldOsloBroker = broker;
     process.env.HERALD_OSLO_PYTHON = python;
     process.env.HERALD_OSLO_AMQP_URL = broker.url;
