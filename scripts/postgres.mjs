@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { holdUntilSignal } from './hold.mjs';
 import { isAlive, isExecutable, isListening } from './rabbitmq.mjs';
 
 export const HOST = '127.0.0.1';
@@ -200,11 +201,7 @@ async function cli(command) {
   } else if (command === 'start') {
     const cluster = await startCluster({ log });
     console.log(cluster.url);
-    log('Ctrl-C stops it');
-    const keepAlive = setTimeout(() => undefined, 2 ** 31 - 1);
-    await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
-    clearTimeout(keepAlive);
-    await cluster.stop();
+    await holdUntilSignal(log, cluster.stop);
   } else {
     console.error('usage: node scripts/postgres.mjs check|start');
     process.exitCode = 2;

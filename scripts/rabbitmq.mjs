@@ -26,6 +26,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { holdUntilSignal } from './hold.mjs';
 
 export const DEFAULT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 export const HOST = '127.0.0.1';
@@ -564,20 +565,12 @@ async function cli(command) {
     const broker = await startBroker({ log });
     console.log(broker.url);
     if (!broker.started) return;
-    log('Ctrl-C stops it');
-    const keepAlive = setTimeout(() => undefined, 2 ** 31 - 1); // the node's handle is unref'd
-    await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
-    clearTimeout(keepAlive);
-    await broker.stop();
+    await holdUntilSignal(log, broker.stop);
   } else if (command === 'node') {
     // A node of its own on free ports, whatever listens on 5672 (point HERALD_AMQP_URL at it).
     const node = await startNode({ log });
     console.log(node.url);
-    log('Ctrl-C stops it');
-    const keepAlive = setTimeout(() => undefined, 2 ** 31 - 1);
-    await new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((name) => process.once(name, resolve)));
-    clearTimeout(keepAlive);
-    await node.stop();
+    await holdUntilSignal(log, node.stop);
   } else {
     console.error('usage: node scripts/rabbitmq.mjs check|start|node');
     process.exitCode = 2;
