@@ -60,10 +60,10 @@ export function compilerMajor(tsc, env = process.env) {
 
 /**
  * Compiles the program of `project` (a tsconfig.json) with the compiler at `tsc` and compares its
- * errors with the `// error` comments of the program's files. Returns `{ ok, report, files }`
- * (`files`: every file of the program, absolute paths), `report` with one line
- * per expectation met (✔) or not (✘), one per unexpected error, or "compiles". `expectsErrors`:
- * a program without any `// error` comment fails (a fixture that lost its expectations would
+ * errors with the `// error` comments of the program's files. Returns `{ ok, report, files }`:
+ * `report` has one line per expectation met (✔) or not (✘), one per unexpected error, or
+ * "compiles"; `files` lists every file of the program (absolute paths). With `expectsErrors`, a
+ * program without any `// error` comment fails (a fixture that lost its expectations would
  * otherwise pass by compiling).
  */
 export function checkProgram(
@@ -89,7 +89,7 @@ export function checkProgram(
   if (run.error || ![0, 1, 2].includes(run.status)) {
     failure(`${shown(project)}: the compiler failed (${run.error ?? `exit ${run.status ?? run.signal}`}):`);
     report.push(`${run.stdout ?? ''}${run.stderr ?? ''}`);
-    return { ok: false, report };
+    return { ok: false, report, files: [] };
   }
 
   const found = new Map(); // "file:line" → [{ code, message }]
