@@ -37,14 +37,52 @@ export interface PostgresOutboxStoreOptions {
   readonly retryInitialMs?: number;
   /** The longest wait between retries (each doubles the one before), in milliseconds. Default 60,000. */
   readonly retryMaxMs?: number;
-  /** Where a failed clean-up or a lost `LISTEN` connection is reported (warning level). */
+  /**
+   * How many refused publishes an entry gets before it is parked as failed (see
+   * {@link PostgresOutboxStore.failed}): no relay tries it again, nor a later entry of its key,
+   * until {@link PostgresOutboxStore.retryFailed}. `Infinity` retries for ever. Default 25: with
+   * the default waits, about 20 minutes of refusals, so that a broker outage of a few minutes
+   * parks nothing.
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Where a parked entry, a failed clean-up and a lost or failed `LISTEN` connection are reported
+   * (warning level), and a `LISTEN` connection back (info level).
+   */
   readonly logger?: Logger;
+}
+
+/**
+ * An entry parked after `maxAttempts` refused publishes (see {@link PostgresOutboxStore.failed}).
+ *
+ * @example
+ * ```ts
+ * for (const entry of await store.failed()) console.log(entry.id, entry.attempts, entry.lastError);
+ * ```
+ */
+export interface FailedOutboxEntry {
+  /** The message id. */
+  readonly id: string;
+  /** The entry's key, if it has one: the later entries of that key wait behind it. */
+  readonly key: string | undefined;
+  /** Where it was to go. */
+  readonly target: Target;
+  /** How many publishes were refused. */
+  readonly attempts: number;
+  /** The error of the last refused publish. */
+  readonly lastError: string;
+  /** When it was committed. */
+  readonly createdAt: Date;
+  /** When it was parked. */
+  readonly failedAt: Date;
 }
 
 /** How often published entries past their retention are deleted, at most. */
 const PRUNE_EVERY_MS = 60_000;
-/** The wait before opening the `LISTEN` connection again after it was lost. */
-const RELISTEN_MS = 1_000;
+/** The wait before opening the `LISTEN` connection again after it failed or was lost; doubles each time. */
+const RELISTEN_INITIAL_MS = 1_000;
+/** The longest wait between two tries to open the `LISTEN` connection. */
+const RELISTEN_MAX_MS = 30_000;
 
 /** A row of `<schema>.outbox` as a claim reads it. */
 interface OutboxRow {
@@ -55,6 +93,28 @@ interface OutboxRow {
   headers: Record<string, string>;
   body: unknown;
   blocked: boolean;
+}
+
+function info(logger: Logger | undefined, text: string): void {
+  try {
+    logger?.info?.(text);
+  } catch {
+    // A failing logger must not break relaying.
+  }
+}
+
+function checkIds(ids: unknown): readonly string[] | null {
+  if (ids === undefined) return null;
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+    throw new InvalidError('ids', ids, 'pass an array of message ids, or nothing for every failed entry.');
+  }
+  return ids as string[];
+}
+
+function checkCount(element: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidError(element, value, 'pass a whole number of attempts, 1 or more, or Infinity.');
+  }
 }
 
 function checkMs(element: string, value: unknown, min: number): asserts value is number {
@@ -73,7 +133,8 @@ function checkMs(element: string, value: unknown, min: number): asserts value is
  *   are serialised (a transaction-level advisory lock per key, taken by {@link add}), and a relay
  *   publishes a keyed entry only when no earlier entry of its key is unpublished.
  * - An entry the transport refuses is tried again after a backoff (doubling up to `retryMaxMs`),
- *   by whichever relay claims it then; the attempts and the last error are in its row.
+ *   by whichever relay claims it then; the attempts and the last error are in its row. After
+ *   `maxAttempts` it is parked as failed ({@link failed}, {@link retryFailed}, {@link discardFailed}).
  * - Published entries are kept `retentionMs`, then deleted by a relay's claims.
  *
  * Run {@link migrate} first, with the same schema.
@@ -96,6 +157,7 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
   readonly #retentionMs: number;
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
+  readonly #maxAttempts: number;
   readonly #logger: Logger | undefined;
   #nextPrune = 0;
 
@@ -106,20 +168,29 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
       throw new InvalidError(
         'options',
         options,
-        'pass { schema, retentionMs, retryInitialMs, retryMaxMs, logger } or nothing.',
+        'pass { schema, retentionMs, retryInitialMs, retryMaxMs, maxAttempts, logger } or nothing.',
       );
     }
-    const { schema = 'herald', retentionMs = 86_400_000, retryInitialMs = 500, retryMaxMs = 60_000, logger } = options;
+    const {
+      schema = 'herald',
+      retentionMs = 86_400_000,
+      retryInitialMs = 500,
+      retryMaxMs = 60_000,
+      maxAttempts = 25,
+      logger,
+    } = options;
     this.#table = `${quoteSchema(schema)}.outbox`;
     checkMs('options.retentionMs', retentionMs, 0);
     checkMs('options.retryInitialMs', retryInitialMs, 1);
     checkMs('options.retryMaxMs', retryMaxMs, retryInitialMs);
+    if (maxAttempts !== Infinity) checkCount('options.maxAttempts', maxAttempts);
     checkLogger('options.logger', logger);
     this.#pool = pool;
     this.#schema = schema;
     this.#retentionMs = retentionMs;
     this.#retryInitialMs = retryInitialMs;
     this.#retryMaxMs = retryMaxMs;
+    this.#maxAttempts = maxAttempts;
     this.#logger = logger;
   }
 
@@ -222,17 +293,21 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
 
   /**
    * Calls `wake` on each commit that added entries (`LISTEN` on {@link channel}, on a connection
-   * of its own), and once more after that connection was lost and opened again, until the
-   * returned function is called. The relay calls this from `start()`.
+   * of its own) until the returned function is called. The relay calls this from `start()`.
+   * When the connection cannot be opened, or is lost later, it is opened again after a wait that
+   * doubles from one second up to 30 (each failure logged at warning level, the connection back at
+   * info level, and `wake` called once it is back); the relay's polling covers the gap.
    */
   async watch(wake: () => void): Promise<() => Promise<void>> {
     let client: SqlPoolClient | undefined;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
+    let failures = 0;
     const listen = async (): Promise<void> => {
       const connection = await this.#pool.connect();
       connection.on('notification', (notification) => {
-        if (notification.channel === this.channel) wake();
+        // Only while this watch holds the connection: a stale wake would start a stopped relay.
+        if (client === connection && notification.channel === this.channel) wake();
       });
       connection.on('error', (error) => {
         if (client !== connection) return;
@@ -253,28 +328,43 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
       }
       client = connection;
     };
+    const tryListen = (): void => {
+      listen().then(
+        () => {
+          if (stopped) return;
+          if (failures > 0) info(this.#logger, `Outbox LISTEN on "${this.channel}" again`);
+          failures = 0;
+          // Commits made while nobody listened notified no one.
+          wake();
+        },
+        (error: unknown) => {
+          failures++;
+          warn(
+            this.#logger,
+            `Outbox LISTEN failed, polling until it works; trying again in ${this.#relistenMs(failures)} ms: ${errorText(error)}`,
+          );
+          relisten();
+        },
+      );
+    };
     const relisten = (): void => {
       if (stopped) return;
-      timer = setTimeout(() => {
-        listen().then(wake, (error: unknown) => {
-          warn(this.#logger, `Outbox LISTEN failed, trying again: ${errorText(error)}`);
-          relisten();
-        });
-      }, RELISTEN_MS);
+      timer = setTimeout(tryListen, this.#relistenMs(failures));
       timer.unref();
     };
-    await listen();
+    tryListen();
     return async () => {
       stopped = true;
       clearTimeout(timer);
-      const connection = client;
+      // Closed rather than given back: its listeners must not outlive the watch.
+      client?.release(true);
       client = undefined;
-      if (connection === undefined) return;
-      await connection.query(`UNLISTEN "${this.channel}"`).then(
-        () => connection.release(),
-        (error: Error) => connection.release(error),
-      );
     };
+  }
+
+  /** The wait before the next `LISTEN` after `failures` failed ones in a row (a lost connection: 0). */
+  #relistenMs(failures: number): number {
+    return Math.min(RELISTEN_MAX_MS, RELISTEN_INITIAL_MS * 2 ** Math.max(0, failures - 1));
   }
 
   /**
@@ -303,11 +393,88 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
    * ```
    */
   async pendingCount(): Promise<number> {
-    const result = await this.#pool.query(`SELECT count(*)::int AS n FROM ${this.#table} WHERE published_at IS NULL`);
+    const result = await this.#pool.query(
+      `SELECT count(*)::int AS n FROM ${this.#table} WHERE published_at IS NULL AND failed_at IS NULL`,
+    );
+    return result.rows[0]!.n as number;
+  }
+
+  /**
+   * The entries parked as failed after `maxAttempts` refused publishes, oldest first (at most
+   * `limit`). They stay until {@link retryFailed} or {@link discardFailed}; while one waits, the
+   * later entries of its key wait too, so that the key's order holds.
+   *
+   * @example
+   * ```ts
+   * for (const entry of await store.failed()) console.log(entry.id, entry.attempts, entry.lastError);
+   * ```
+   */
+  async failed(limit = 100): Promise<FailedOutboxEntry[]> {
+    checkCount('limit', limit);
+    const { rows } = await this.#pool.query(
+      `SELECT id, key, target, attempts, last_error, created_at, failed_at FROM ${this.#table}
+       WHERE failed_at IS NOT NULL AND published_at IS NULL ORDER BY seq LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      id: row.id as string,
+      key: (row.key as string | null) ?? undefined,
+      target: row.target as Target,
+      attempts: row.attempts as number,
+      lastError: (row.last_error as string | null) ?? '',
+      createdAt: row.created_at as Date,
+      failedAt: row.failed_at as Date,
+    }));
+  }
+
+  /**
+   * Puts parked entries back (those of `ids`, or all of them), with their attempts counted from
+   * 0 again, and wakes the relays; resolves with how many. Call it once the cause is fixed (the
+   * broker's policy, the queue's length limit, a missing exchange).
+   *
+   * @throws InvalidError when `ids` is not an array of strings
+   * @example
+   * ```ts
+   * const requeued = await store.retryFailed(); // or store.retryFailed(['router-1:update:7'])
+   * ```
+   */
+  async retryFailed(ids?: readonly string[]): Promise<number> {
+    const result = await this.#pool.query(
+      `WITH retried AS (
+         UPDATE ${this.#table} SET failed_at = NULL, attempts = 0, available_at = clock_timestamp()
+         WHERE failed_at IS NOT NULL AND published_at IS NULL AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+         RETURNING 1)
+       SELECT count(*)::int AS n, pg_notify($2, '') FROM retried`,
+      [checkIds(ids), this.channel],
+    );
+    return result.rows[0]!.n as number;
+  }
+
+  /**
+   * Deletes parked entries (those of `ids`, or all of them) without publishing them, so that the
+   * later entries of their keys go; resolves with how many. For an entry no broker will ever take
+   * (too large, a target that cannot exist): {@link failed} shows what it was.
+   *
+   * @throws InvalidError when `ids` is not an array of strings
+   * @example
+   * ```ts
+   * await store.discardFailed(['router-1:update:7']);
+   * ```
+   */
+  async discardFailed(ids?: readonly string[]): Promise<number> {
+    const result = await this.#pool.query(
+      `WITH discarded AS (
+         DELETE FROM ${this.#table}
+         WHERE failed_at IS NOT NULL AND published_at IS NULL AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+         RETURNING 1)
+       SELECT count(*)::int AS n, pg_notify($2, '') FROM discarded`,
+      [checkIds(ids), this.channel],
+    );
     return result.rows[0]!.n as number;
   }
 
   async #settle(client: SqlPoolClient, seqOf: Map<string, string>, outcome: OutboxOutcome): Promise<void> {
+    let parked: readonly Record<string, unknown>[] = [];
     const published = outcome.published.map((id) => seqOf.get(id)).filter((seq) => seq !== undefined);
     const failed = outcome.failed.filter((failure) => seqOf.has(failure.id));
     try {
@@ -320,24 +487,38 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
         );
       }
       if (failed.length > 0) {
-        await client.query(
+        // Parked: available at 'infinity', which no claim reaches and which holds back the key.
+        const { rows } = await client.query(
           `UPDATE ${this.#table} AS o
            SET attempts = o.attempts + 1, last_error = f.error,
-               available_at = clock_timestamp() + least($3::float8, $4::float8 * power(2, o.attempts)) * interval '1 millisecond'
-           FROM unnest($1::bigint[], $2::text[]) AS f(seq, error) WHERE o.seq = f.seq`,
+               failed_at = CASE WHEN o.attempts + 1 >= $5::float8 THEN clock_timestamp() END,
+               available_at = CASE WHEN o.attempts + 1 >= $5::float8 THEN 'infinity'::timestamptz
+                 ELSE clock_timestamp() + least($3::float8, $4::float8 * power(2, o.attempts)) * interval '1 millisecond' END
+           FROM unnest($1::bigint[], $2::text[]) AS f(seq, error) WHERE o.seq = f.seq
+           RETURNING o.id, o.attempts, o.failed_at IS NOT NULL AS parked, o.last_error`,
           [
             failed.map((failure) => seqOf.get(failure.id)),
             failed.map((failure) => errorText(failure.error)),
             this.#retryMaxMs,
             this.#retryInitialMs,
+            this.#maxAttempts,
           ],
         );
+        parked = rows.filter((row) => row.parked === true);
       }
     } catch (error) {
       await this.#end(client, 'ROLLBACK');
       throw error;
     }
     await this.#end(client, 'COMMIT');
+    for (const row of parked) {
+      warn(
+        this.#logger,
+        `Outbox entry ${String(row.id)} parked as failed after ${String(row.attempts)} refused publishes ` +
+          `(later entries of its key wait behind it); fix the cause, then call retryFailed() ` +
+          `(or discardFailed() to drop it). Last error: ${String(row.last_error)}`,
+      );
+    }
   }
 
   /**
