@@ -15,7 +15,7 @@ import {
   type OutboxOutcome,
   type Target,
 } from '@herald/messaging';
-import { checkPool, quoteSchema, type SqlClient, type SqlPool, type SqlPoolClient } from './sql.js';
+import { checkPool, quoteSchema, type SqlClient, type SqlPool, type SqlPoolClient, type SqlResult } from './sql.js';
 
 /**
  * Options of a {@link PostgresOutboxStore}.
@@ -83,6 +83,20 @@ const PRUNE_EVERY_MS = 60_000;
 const RELISTEN_INITIAL_MS = 1_000;
 /** The longest wait between two tries to open the `LISTEN` connection. */
 const RELISTEN_MAX_MS = 30_000;
+/**
+ * The longest wait between two tries to take the idle lock (see {@link PostgresOutboxStore.watch})
+ * while writers (or another relay, which sleeps on it) keep it from being taken; each wait
+ * doubles from one millisecond.
+ */
+const ARM_RETRY_MAX_MS = 64;
+
+/** What a watch does when a claim comes back: see {@link PostgresOutboxStore.watch}. */
+interface Watcher {
+  /** A claim found nothing: take the idle lock, so that the next commit notifies. */
+  idle(): void;
+  /** A claim found entries: give the idle lock back, so that commits stop notifying. */
+  busy(): void;
+}
 
 /** A row of `<schema>.outbox` as a claim reads it. */
 interface OutboxRow {
@@ -101,6 +115,11 @@ function info(logger: Logger | undefined, text: string): void {
   } catch {
     // A failing logger must not break relaying.
   }
+}
+
+/** The result of the last statement of a query text with several (`pg` gives one result per statement). */
+function lastResult(result: SqlResult | readonly SqlResult[]): SqlResult {
+  return Array.isArray(result) ? (result as readonly SqlResult[]).at(-1)! : (result as SqlResult);
 }
 
 function checkIds(ids: unknown): readonly string[] | null {
@@ -160,6 +179,7 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
   readonly #maxAttempts: number;
   readonly #logger: Logger | undefined;
   #nextPrune = 0;
+  readonly #watchers = new Set<Watcher>();
 
   /** @throws InvalidError for something that is not a pool, a bad schema name or bad options */
   constructor(pool: SqlPool, options: PostgresOutboxStoreOptions = {}) {
@@ -246,29 +266,30 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
    * entries waiting for a retry and keyed entries with an earlier unpublished one are left out.
    */
   async claim(limit: number): Promise<OutboxClaim> {
+    checkCount('limit', limit);
     await this.#pruneWhenDue();
     const client = await this.#pool.connect();
     let rows: OutboxRow[];
     try {
+      // One round trip: the statements go as one query text (the limit is a checked integer).
       // Marking entries published needs no flush to disk at COMMIT: if the mark is lost in a
       // server crash, the entries are published again, which the at-least-once promise allows.
-      await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
-      rows = (
+      rows = lastResult(
         await client.query(
-          `WITH claimed AS (
+          `BEGIN; SET LOCAL synchronous_commit TO off;
+           WITH claimed AS (
              SELECT seq, id, key, target, headers, body FROM ${this.#table} o
              WHERE published_at IS NULL AND available_at <= clock_timestamp()
                AND NOT (key IS NOT NULL AND EXISTS (
                  SELECT 1 FROM ${this.#table} p
                  WHERE p.key = o.key AND p.published_at IS NULL AND p.seq < o.seq AND p.available_at > clock_timestamp()))
-             ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+             ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED)
            SELECT c.*, (c.key IS NOT NULL AND EXISTS (
                SELECT 1 FROM ${this.#table} p
                WHERE p.key = c.key AND p.published_at IS NULL AND p.seq < c.seq
                  AND p.seq NOT IN (SELECT seq FROM claimed))) AS blocked
            FROM claimed c ORDER BY c.seq`,
-          [limit],
-        )
+        ),
       ).rows as unknown as OutboxRow[];
     } catch (error) {
       await this.#end(client, 'ROLLBACK');
@@ -276,6 +297,8 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
     }
     // A keyed entry whose predecessor another relay holds (or that waits for a retry) waits too.
     const ready = rows.filter((row) => !row.blocked);
+    if (rows.length === 0) for (const watcher of this.#watchers) watcher.idle();
+    else for (const watcher of this.#watchers) watcher.busy();
     if (ready.length === 0) {
       await this.#end(client, 'COMMIT');
       return { entries: [], settle: () => undefined };
@@ -292,8 +315,19 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
   }
 
   /**
-   * Calls `wake` on each commit that added entries (`LISTEN` on {@link channel}, on a connection
-   * of its own) until the returned function is called. The relay calls this from `start()`.
+   * Calls `wake` when entries were committed while the relay was idle (`LISTEN` on
+   * {@link channel}, on a connection of its own) until the returned function is called. The relay
+   * calls this from `start()`.
+   *
+   * A commit notifies only while a relay is idle: `NOTIFY` makes PostgreSQL commit one notifying
+   * transaction at a time, which would cap the writers' throughput. When a claim finds nothing,
+   * the watch takes an advisory lock (the idle lock) on its connection, claims once more (through
+   * `wake`), and sleeps; the table's trigger notifies for a transaction that could not take that
+   * lock in shared mode. While writers hold it in shared mode (they are between their insert and
+   * their commit), it cannot be taken: the relay claims again after a short wait, as their rows
+   * will soon be there. A claim that finds entries gives the lock back. So no commit goes
+   * unnoticed: a writer either notifies, or held the lock until its commit, before the relay's
+   * last claim.
    * When the connection cannot be opened, or is lost later, it is opened again after a wait that
    * doubles from one second up to 30 (each failure logged at warning level, the connection back at
    * info level, and `wake` called once it is back); the relay's polling covers the gap.
@@ -303,6 +337,50 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
     let failures = 0;
+    // The idle lock: held (armed), being taken, and the failed tries in a row.
+    let armed = false;
+    let arming = false;
+    let armRetries = 0;
+    let armTimer: NodeJS.Timeout | undefined;
+    const idleLock = [this.channel];
+    const watcher: Watcher = {
+      idle: () => {
+        const connection = client;
+        if (connection === undefined || armed || arming || armTimer !== undefined) return;
+        arming = true;
+        connection.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS taken', idleLock).then(
+          ({ rows }) => {
+            arming = false;
+            if (client !== connection) return; // lost meanwhile: the server released it
+            if (rows[0]?.taken === true) {
+              armed = true;
+              armRetries = 0;
+              wake(); // the last claim: rows committed before the lock was taken
+              return;
+            }
+            // Writers are between their insert and their commit: claim again once they are through.
+            const delay = Math.min(ARM_RETRY_MAX_MS, 2 ** armRetries);
+            armRetries++;
+            armTimer = setTimeout(() => {
+              armTimer = undefined;
+              wake();
+            }, delay);
+            armTimer.unref();
+          },
+          () => {
+            arming = false; // the connection's error handler listens again
+          },
+        );
+      },
+      busy: () => {
+        armRetries = 0;
+        const connection = client;
+        if (!armed || connection === undefined) return;
+        armed = false;
+        connection.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', idleLock).catch(() => undefined); // the connection's error handler listens again; the server released it
+      },
+    };
+    this.#watchers.add(watcher);
     const listen = async (): Promise<void> => {
       const connection = await this.#pool.connect();
       connection.on('notification', (notification) => {
@@ -312,6 +390,7 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
       connection.on('error', (error) => {
         if (client !== connection) return;
         client = undefined;
+        armed = false;
         connection.release(error);
         warn(this.#logger, `Outbox LISTEN connection lost, polling until it is back: ${errorText(error)}`);
         relisten();
@@ -355,7 +434,9 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
     tryListen();
     return async () => {
       stopped = true;
+      this.#watchers.delete(watcher);
       clearTimeout(timer);
+      clearTimeout(armTimer);
       // Closed rather than given back: its listeners must not outlive the watch.
       client?.release(true);
       client = undefined;
@@ -477,6 +558,25 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
     let parked: readonly Record<string, unknown>[] = [];
     const published = outcome.published.map((id) => seqOf.get(id)).filter((seq) => seq !== undefined);
     const failed = outcome.failed.filter((failure) => seqOf.has(failure.id));
+    if (failed.length === 0 && published.length > 0) {
+      // The usual case, in one round trip: the mark and the COMMIT as one query text (the
+      // sequence numbers are the integers the claim read).
+      const seqs = `'{${published.filter((seq) => /^\d+$/.test(seq)).join(',')}}'::bigint[]`;
+      try {
+        await client.query(
+          `${
+            this.#retentionMs === 0
+              ? `DELETE FROM ${this.#table} WHERE seq = ANY(${seqs})`
+              : `UPDATE ${this.#table} SET published_at = clock_timestamp() WHERE seq = ANY(${seqs})`
+          }; COMMIT`,
+        );
+      } catch (error) {
+        await this.#end(client, 'ROLLBACK');
+        throw error;
+      }
+      client.release();
+      return;
+    }
     try {
       if (published.length > 0) {
         await client.query(

@@ -256,7 +256,7 @@ describeWithDatabase('PostgresOutboxStore', () => {
     await transport.close();
   });
 
-  it('listens again after its LISTEN backend was terminated (pg_terminate_backend)', async () => {
+  it('listens again after its LISTEN backend was terminated (pg_terminate_backend), and sleeps on it again', async () => {
     await clear();
     const logged: string[] = [];
     const logger = {
@@ -268,11 +268,15 @@ describeWithDatabase('PostgresOutboxStore', () => {
     const transport = new InMemoryTransport();
     const box = await collect(transport);
     const relay = new OutboxRelay(transport, outbox, { intervalMs: 600_000, logger: quiet });
+    // The LISTEN session of an idle relay holds the idle lock: an advisory lock on the channel's name.
     const listeners = async () =>
       (
-        await db.pool.query(`SELECT pid FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`, [
-          `LISTEN "${outbox.channel}"`,
-        ])
+        await db.pool.query(
+          `SELECT l.pid FROM pg_locks l, hashtextextended($1, 0) AS h
+           WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.objsubid = 1
+             AND l.classid::bigint = (h >> 32) & 4294967295 AND l.objid::bigint = h & 4294967295`,
+          [outbox.channel],
+        )
       ).rows.map((row) => row.pid as number);
     const until = async (check: () => Promise<boolean>) => {
       for (const deadline = Date.now() + 10_000; !(await check()); await new Promise((r) => setTimeout(r, 20))) {
