@@ -107,12 +107,15 @@ async function withOutbox(pool: pg.Pool, transport: Transport, schema: string, n
   await pool.query(`ALTER TABLE "${schema}".outbox ${notify ? 'ENABLE' : 'DISABLE'} TRIGGER outbox_notify`);
   const committedAt = new Map<string, number>();
   const latencies: number[] = [];
+  const waits: number[] = [];
   let published = 0;
   let last = 0;
   let allPublished: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (allPublished = resolve));
   const timed: Transport = {
     publish: async (target: Target, message: OutgoingMessage) => {
+      const c0 = committedAt.get(message.id!);
+      if (c0 !== undefined) waits.push(performance.now() - c0);
       await transport.publish(target, message);
       last = performance.now();
       const committed = committedAt.get(message.id!);
@@ -125,8 +128,8 @@ async function withOutbox(pool: pg.Pool, transport: Transport, schema: string, n
   };
   const store = new PostgresOutboxStore(pool, { schema, retentionMs: 0 });
   const relay = new OutboxRelay(timed, store, {
-    batchSize: 100,
-    concurrency: 2,
+    batchSize: Number(process.env.BATCH ?? 100),
+    concurrency: Number(process.env.CONC ?? 2),
     logger: console,
     intervalMs: notify ? 1_000 : 5,
   });
@@ -147,6 +150,7 @@ async function withOutbox(pool: pg.Pool, transport: Transport, schema: string, n
   );
   await done;
   await relay.stop();
+  if (process.env.DEBUG_WAITS) log(`wait to publish start p50 ${median(waits).toFixed(2)} ms; total p50 ${median(latencies).toFixed(2)}`);
   return { rate: (entries / (last - started)) * 1000, latencies };
 }
 

@@ -317,6 +317,33 @@ describeWithDatabase('PostgresOutboxStore', () => {
     await transport.close();
   });
 
+  it('notices a commit that did not notify: a writer in its transaction keeps the relay from sleeping', async () => {
+    await clear();
+    const outbox = store();
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    // The writer's insert comes before the relay's first claim: it holds the idle lock (shared)
+    // until its commit, so that commit sends no NOTIFY even once the relay listens.
+    const writer = await db.pool.connect();
+    await writer.query('BEGIN');
+    await outbox.add(writer, entry('quiet'));
+    const notified: string[] = [];
+    const listener = await db.pool.connect();
+    listener.on('notification', (n) => void notified.push(n.channel));
+    await listener.query(`LISTEN "${outbox.channel}"`);
+    const relay = new OutboxRelay(transport, outbox, { intervalMs: 600_000 });
+    relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writer.query('COMMIT');
+    writer.release();
+    await box.until(1); // the relay kept claiming while it could not sleep
+    await relay.stop();
+    listener.release(true);
+    expect(notified).toEqual([]);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['quiet']);
+    await transport.close();
+  });
+
   it('keeps published entries for the retention, then prune() deletes them', async () => {
     await clear();
     const outbox = store({ retentionMs: 300 });
