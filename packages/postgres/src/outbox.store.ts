@@ -130,9 +130,9 @@ function checkIds(ids: unknown): readonly string[] | null {
   return ids as string[];
 }
 
-function checkCount(element: string, value: unknown): asserts value is number {
+function checkCount(element: string, value: unknown, what = 'entries'): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidError(element, value, 'pass a whole number of attempts, 1 or more, or Infinity.');
+    throw new InvalidError(element, value, `pass a whole number of ${what}, 1 or more.`);
   }
 }
 
@@ -203,7 +203,7 @@ export class PostgresOutboxStore implements ClaimingOutboxStore {
     checkMs('options.retentionMs', retentionMs, 0);
     checkMs('options.retryInitialMs', retryInitialMs, 1);
     checkMs('options.retryMaxMs', retryMaxMs, retryInitialMs);
-    if (maxAttempts !== Infinity) checkCount('options.maxAttempts', maxAttempts);
+    if (maxAttempts !== Infinity) checkCount('options.maxAttempts', maxAttempts, 'attempts (or Infinity)');
     checkLogger('options.logger', logger);
     this.#pool = pool;
     this.#schema = schema;

@@ -386,4 +386,15 @@ describe('PostgresOutboxStore without a database', () => {
   it('checks its arguments before any connection is made', () => {
     expect(() => new PostgresOutboxStore(undefined as unknown as pg.Pool)).toThrow(InvalidError);
   });
+
+  it('refuses a bad limit or id list for the failed entries with an InvalidError naming it', async () => {
+    const store = new PostgresOutboxStore(new pg.Pool({ connectionString: 'postgres://nowhere.invalid/x' }));
+    const failed = await store.failed(0).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(InvalidError);
+    expect((failed as InvalidError).element).toBe('limit');
+    const retried = await store.retryFailed('router.create:r1' as unknown as string[]).catch((e: unknown) => e);
+    expect(retried).toBeInstanceOf(InvalidError);
+    expect((retried as InvalidError).element).toBe('ids');
+    await expect(store.discardFailed([1] as unknown as string[])).rejects.toThrow(InvalidError);
+  });
 });
