@@ -60,7 +60,7 @@ import {
   type Target,
 } from '@herald/messaging';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage, type GetMessage, type Options } from 'amqplib';
-import { MessageTooLargeError } from './errors.js';
+import { MessageTooLargeError, QueueUnavailableError } from './errors.js';
 import { Publisher } from './publisher.js';
 import {
   ATTEMPT_HEADER,
@@ -440,7 +440,10 @@ export class AmqpTransport implements IdleTransport {
    * the consumer. Each consumer has its own channel and takes one delivery at a time.
    *
    * @throws InvalidError for a bad target, handler or options; TransportError once closing, when
-   *   the broker refused the queue (declared before with other arguments), or stayed unreachable
+   *   the broker refused the queue (declared before with other arguments), or stayed unreachable;
+   *   QueueUnavailableError (a TransportError) naming the queue when the broker did not answer its
+   *   declaration or the consumer's registration within `connectTimeoutMs` (a quorum queue
+   *   without a leader)
    * @example
    * ```ts
    * const consumer = await transport.consume({ topic: 'notifications.info' }, onEvent, { group: 'audit' });
@@ -469,7 +472,7 @@ export class AmqpTransport implements IdleTransport {
       deliveryLimit,
       (c) => this.#closeConsumer(c),
     );
-    await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attach(consumer, link));
+    await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attachWithin(consumer, link));
     if (this.#closing !== undefined) {
       await this.#closeConsumer(consumer);
       throw new TransportError('Cannot consume: the transport closed while the consumer started.');
@@ -1022,6 +1025,29 @@ export class AmqpTransport implements IdleTransport {
     } catch (error) {
       await channel.close().catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * {@link #attach} for a new consumer, given up after `connectTimeoutMs` with a
+   * QueueUnavailableError naming the queue: RabbitMQ holds a declaration or a `basic.consume` on a
+   * quorum queue without a leader for a minute or more. The consumer is marked closed then, so
+   * that an attach the broker completes later gives its channel back at once.
+   */
+  async #attachWithin(consumer: AmqpConsumer, link: Link): Promise<void> {
+    const attaching = this.#attach(consumer, link);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        consumer.closed = true;
+        reject(new QueueUnavailableError(consumer.queue ?? describeTarget(consumer.target), this.#connectTimeoutMs));
+      }, this.#connectTimeoutMs);
+    });
+    attaching.catch(() => undefined);
+    try {
+      await Promise.race([attaching, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from '@jest/globals';
 import { AFTER_CREATE, CallbackRegistry, DBEventPayload, ROUTER, type EventPayload } from '@herald/core';
 import { RegistryBridge, RemoteOrigin, type SeenEvents } from '@herald/messaging';
-import { AmqpTransport } from '../src/index.js';
+import { AmqpTransport, QueueUnavailableError } from '../src/index.js';
 import { describeWithOwnBroker, ownBroker, type OwnBroker } from './own-broker.js';
 
 const EVENTS = 1_000;
@@ -164,4 +164,54 @@ describeWithOwnBroker('the durable registry bridge across a broker restart (a br
       },
     );
   }, 90_000);
+
+  /** Suspends (or resumes) the Raft server of quorum queue `queue` in vhost `/`: it has no leader meanwhile. */
+  async function hobble(queue: string, how: 'suspend' | 'resume'): Promise<void> {
+    const name = queue.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    await broker
+      .current()
+      .rabbitmqctl(
+        'eval',
+        `{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r(<<"/">>, queue, <<"${name}">>)), {Name, _} = amqqueue:get_pid(Q), sys:${how}(whereis(Name)).`,
+      );
+  }
+
+  it('gives up on a quorum queue without a leader after connectTimeoutMs, with QueueUnavailableError naming it', async () => {
+    const namespace = `chaos-leaderless-${randomUUID()}`;
+    const connectTimeoutMs = 2_000;
+    const transport = await AmqpTransport.connect({ url: broker.current().url, namespace, connectTimeoutMs });
+    const queue = `${namespace}.topic.billing audit`;
+    let hobbled = false;
+    try {
+      await (await transport.consume({ topic: 'billing' }, () => undefined, { group: 'audit' })).close();
+      await hobble(queue, 'suspend');
+      hobbled = true;
+      const started = Date.now();
+      const error = await transport
+        .consume({ topic: 'billing' }, () => undefined, { group: 'audit' })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      const waitedMs = Date.now() - started;
+      await hobble(queue, 'resume');
+      hobbled = false;
+      console.log(`[chaos] queue without a leader: consume rejected after ${waitedMs} ms: ${String(error)}`);
+      expect(error).toBeInstanceOf(QueueUnavailableError);
+      expect(error).toMatchObject({ queue, waitedMs: connectTimeoutMs });
+      expect(waitedMs).toBeLessThan(connectTimeoutMs + 5_000);
+      // The transport and the queue are fine once it has a leader again.
+      const handled: unknown[] = [];
+      await transport.consume({ topic: 'billing' }, (d) => void handled.push(d.body), { group: 'audit' });
+      await transport.publish({ topic: 'billing' }, { body: 'after' });
+      await until(
+        () => handled.length === 1,
+        10_000,
+        () => 'nothing handled after the queue came back',
+      );
+    } finally {
+      if (hobbled) await hobble(queue, 'resume');
+      await transport.close({ drainMs: 0 });
+    }
+  }, 60_000);
 });
