@@ -59,7 +59,15 @@ import {
   type RequestOptions,
   type Target,
 } from '@herald/messaging';
-import { connect, type Channel, type ChannelModel, type ConsumeMessage, type GetMessage, type Options } from 'amqplib';
+import {
+  connect,
+  type Channel,
+  type ChannelModel,
+  type ConsumeMessage,
+  type GetMessage,
+  type Message,
+  type Options,
+} from 'amqplib';
 import { MessageTooLargeError, QueueUnavailableError } from './errors.js';
 import { Publisher } from './publisher.js';
 import {
@@ -205,6 +213,26 @@ export interface AmqpTransportOptions {
    * then sends the other messages again). Default {@link DEFAULT_MAX_MESSAGE_BYTES}.
    */
   readonly maxMessageBytes?: number;
+  /**
+   * Topics whose consumers all use a group, such as the `<topic>.<priority>` topics of
+   * notification listeners that all have a pool: a publish to one of them does not declare the
+   * topic's default queue, which nobody would consume and which would grow without end. Each
+   * message goes to the group queues that exist (a group's queue is durable: it keeps messages
+   * from the first time a consumer of the group started); when there is none yet, the broker
+   * returns it and the transport logs it as dropped. A consumer without a group still declares
+   * the default queue when it starts, and gets what is published from then on; a request still
+   * declares it (its server consumes there). An entry is a topic (`notifications.info`), or a
+   * prefix ending in `*` (`notifications.*`). Default: none: a publish to a topic declares its
+   * default queue, so that a consumer without a group that starts later gets what it missed, as
+   * oslo.messaging's notifier does.
+   *
+   * @example
+   * ```ts
+   * // Every NotificationListener on `notifications` has a pool (audit, billing…).
+   * const transport = await AmqpTransport.connect({ url, pooledTopics: ['notifications.*'] });
+   * ```
+   */
+  readonly pooledTopics?: readonly string[];
 }
 
 /** One connection to the broker and its channels; replaced when the connection is lost. */
@@ -269,6 +297,7 @@ export class AmqpTransport implements IdleTransport {
   readonly #maxQueueLength: number;
   readonly #queueType: QueueType;
   readonly #maxMessageBytes: number;
+  readonly #pooledTopics: (topic: string) => boolean;
 
   #link: Link | undefined = undefined;
   /** Waiting for the next link (or the broker's refusal of the credentials). */
@@ -332,6 +361,7 @@ export class AmqpTransport implements IdleTransport {
       maxQueueLength = Infinity,
       queueType = 'quorum',
       maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+      pooledTopics = [],
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
       // The value is named without its password.
@@ -379,6 +409,7 @@ export class AmqpTransport implements IdleTransport {
     this.#maxQueueLength = maxQueueLength;
     this.#queueType = queueType;
     this.#maxMessageBytes = maxMessageBytes;
+    this.#pooledTopics = topicMatcher('options.pooledTopics', pooledTopics);
     void this.#maintain();
   }
 
@@ -408,15 +439,17 @@ export class AmqpTransport implements IdleTransport {
     const body = this.#bodyOf(checked);
     this.#checkOpen('publish');
     const topic = address.server === undefined && address.fanout !== true;
+    const pooled = topic && this.#pooledTopics(address.topic);
     const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
-      if (topic) await this.#declareDefaultQueue(link, address.topic);
+      if (topic && !pooled) await this.#declareDefaultQueue(link, address.topic);
       await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
         messageId: checked.id,
         // The routing key says where it went: no header to encode unless the publisher set some.
         ...(hasKeys(checked.headers) && { headers: checked.headers }),
         persistent: address.fanout !== true,
-        // A cast to a server nobody serves comes back, to be reported (see the publisher's onReturn).
-        mandatory: address.server !== undefined,
+        // A cast to a server nobody serves, or a message to a pooled topic no group consumes yet,
+        // comes back, to be reported (see the publisher's onReturn).
+        mandatory: address.server !== undefined || pooled,
         contentType: 'application/json',
       });
     });
@@ -801,12 +834,7 @@ export class AmqpTransport implements IdleTransport {
         model,
         () => link?.lost ?? true,
         gone,
-        (returned) =>
-          // A server message no queue is bound for: nobody has ever consumed as that server.
-          warn(
-            this.#logger,
-            `Nobody serves ${returned.fields.routingKey.replace(/^server\./, '').replace(' ', '.')}: message ${String(returned.properties.messageId)} was dropped (no consumer has listened as that server).`,
-          ),
+        (returned) => warn(this.#logger, droppedMessage(returned)),
       );
       await publisher.channel.assertExchange(this.#topology.exchange, 'direct', { durable: true });
       await publisher.channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
@@ -1480,6 +1508,53 @@ function brokerDeath(
     exchange: String(last.exchange ?? ''),
     routingKey: Array.isArray(keys) && keys.length > 0 ? String(keys[0]) : '',
   };
+}
+
+/**
+ * What the log says of a message the broker returned (published `mandatory`, no queue bound): a
+ * cast to a server nobody has ever consumed as, or a message to a pooled topic no group consumes.
+ */
+function droppedMessage(returned: Message): string {
+  const { routingKey } = returned.fields;
+  const id = String(returned.properties.messageId);
+  if (routingKey.startsWith('topic.')) {
+    return `No group consumes ${routingKey.slice('topic.'.length)}: message ${id} was dropped (a pooled topic: no default queue keeps it, and no consumer of a group has started yet).`;
+  }
+  return `Nobody serves ${routingKey.replace(/^server\./, '').replace(' ', '.')}: message ${id} was dropped (no consumer has listened as that server).`;
+}
+
+/**
+ * Whether a topic is one of `patterns` (a topic, or a prefix ending in `*`).
+ *
+ * @throws InvalidError naming `element[i]` for an entry that is not a topic or such a prefix
+ */
+function topicMatcher(element: string, patterns: unknown): (topic: string) => boolean {
+  if (!Array.isArray(patterns)) {
+    throw new InvalidError(
+      element,
+      patterns,
+      "pass an array of topics or prefixes ending in '*', e.g. ['notifications.*'].",
+    );
+  }
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const [index, pattern] of (patterns as unknown[]).entries()) {
+    if (
+      typeof pattern !== 'string' ||
+      pattern === '' ||
+      /\s/.test(pattern) ||
+      (pattern.includes('*') && pattern.indexOf('*') !== pattern.length - 1)
+    ) {
+      throw new InvalidError(
+        `${element}[${index}]`,
+        pattern,
+        "pass a topic without whitespace ('notifications.info'), or a prefix ending in '*' ('notifications.*').",
+      );
+    }
+    if (pattern.endsWith('*')) prefixes.push(pattern.slice(0, -1));
+    else exact.add(pattern);
+  }
+  return (topic) => exact.has(topic) || prefixes.some((prefix) => topic.startsWith(prefix));
 }
 
 function asTransportError(error: unknown): Error {
