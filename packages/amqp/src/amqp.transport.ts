@@ -13,7 +13,9 @@
  * - the connection is re-opened after it is lost (a broker restart), with backoff, and the
  *   exchange, queues and consumers are declared again; a publish waiting for its confirm is
  *   sent again on the new connection (its id lets consumers drop the duplicate);
- * - `close` lets the deliveries in progress finish before it closes the connection.
+ * - `close` lets the deliveries in progress finish before it closes the connection;
+ * - what it publishes carries AMQP's `user_id` (its URL's user), which the broker checks, and
+ *   consumers get as `Delivery.brokerUser`.
  *
  * Names and routing keys are in `topology.ts`.
  * @module
@@ -73,6 +75,7 @@ import { Publisher } from './publisher.js';
 import {
   ATTEMPT_HEADER,
   boundedErrorText,
+  brokerUserOf,
   checkUserHeaders,
   DEAD_ERROR_HEADER,
   DEAD_GROUP_HEADER,
@@ -81,10 +84,13 @@ import {
   decodeTarget,
   DELIVERY_COUNT_HEADER,
   encodeTarget,
+  headersOfCopy,
   REPLY_HEADER,
   TARGET_HEADER,
   Topology,
+  USER_HEADER,
   userHeaders,
+  userOfUrl,
 } from './topology.js';
 
 /**
@@ -298,6 +304,8 @@ export class AmqpTransport implements IdleTransport {
   readonly #queueType: QueueType;
   readonly #maxMessageBytes: number;
   readonly #pooledTopics: (topic: string) => boolean;
+  /** The user the connection logs in as: the `user_id` of what it publishes. */
+  readonly #user: string | undefined;
 
   #link: Link | undefined = undefined;
   /** Waiting for the next link (or the broker's refusal of the credentials). */
@@ -410,6 +418,15 @@ export class AmqpTransport implements IdleTransport {
     this.#queueType = queueType;
     this.#maxMessageBytes = maxMessageBytes;
     this.#pooledTopics = topicMatcher('options.pooledTopics', pooledTopics);
+    try {
+      this.#user = userOfUrl(url);
+    } catch {
+      throw new InvalidError(
+        'options.url',
+        redact(url),
+        "pass an AMQP URL such as 'amqp://guest:guest@127.0.0.1:5672'.",
+      );
+    }
     void this.#maintain();
   }
 
@@ -444,6 +461,7 @@ export class AmqpTransport implements IdleTransport {
       if (topic && !pooled) await this.#declareDefaultQueue(link, address.topic);
       await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
         messageId: checked.id,
+        userId: this.#user,
         // The routing key says where it went: no header to encode unless the publisher set some.
         ...(hasKeys(checked.headers) && { headers: checked.headers }),
         persistent: address.fanout !== true,
@@ -616,9 +634,14 @@ export class AmqpTransport implements IdleTransport {
           const { target, delivery } = letter;
           const properties: Options.Publish = {
             messageId: delivery.id,
+            userId: this.#user,
             contentType: 'application/json',
             persistent: target.fanout !== true,
-            headers: { ...delivery.headers, [TARGET_HEADER]: encodeTarget(target) },
+            headers: {
+              ...delivery.headers,
+              [TARGET_HEADER]: encodeTarget(target),
+              ...(delivery.brokerUser !== undefined && { [USER_HEADER]: delivery.brokerUser }),
+            },
           };
           if (target.fanout === true) {
             await confirmed(
@@ -1223,12 +1246,14 @@ export class AmqpTransport implements IdleTransport {
           `publish JSON: ${errorText(error)}`,
         );
     }
+    const brokerUser = brokerUserOf(properties.userId, headers, this.#user);
     return Object.freeze({
       id: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : randomUUID(),
       target,
       headers: userHeaders(headers),
       body,
       attempt,
+      ...(brokerUser !== undefined && { brokerUser }),
     });
   }
 
@@ -1250,12 +1275,13 @@ export class AmqpTransport implements IdleTransport {
     const dead = error instanceof DeadLetterError;
     // The copy goes through the default exchange, whose routing key is the queue: it carries its target.
     const headers: Record<string, unknown> = {
-      ...(message.properties.headers ?? {}),
+      ...headersOfCopy(message.properties.userId, message.properties.headers, this.#user),
       [TARGET_HEADER]: encodeTarget(delivery?.target ?? consumer.target),
       [ATTEMPT_HEADER]: attempt + 1,
     };
     const properties: Options.Publish = {
       messageId: message.properties.messageId as string | undefined,
+      userId: this.#user,
       contentType: 'application/json',
       persistent: true,
       headers,
@@ -1340,6 +1366,7 @@ export class AmqpTransport implements IdleTransport {
       // Straight to the one queue (not through the exchange, which would copy it to every group).
       link.requester.sendToQueue(queue, body, {
         messageId: checked.id,
+        userId: this.#user,
         correlationId,
         replyTo: REPLY_TO,
         expiration: String(Math.ceil(timeoutMs)),
