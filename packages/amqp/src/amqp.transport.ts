@@ -804,15 +804,14 @@ export class AmqpTransport implements IdleTransport {
       delay = FIRST_RETRY_MS;
       this.#refused = undefined;
       this.#link = link;
-      const reattached = [...this.#consumers].map((consumer) =>
-        this.#attach(consumer, link).catch((error: unknown) => {
-          warn(
-            this.#logger,
-            `Could not consume ${describeTarget(consumer.target)} again after reconnecting: ${errorText(error)}`,
-          );
-        }),
-      );
-      await Promise.all(reattached);
+      // Operations wait for the consumers to be back, but not for one the broker does not answer
+      // for (a quorum queue without a leader): that one keeps trying on its own.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.#consumers].map((consumer) => this.#reattach(consumer, link))),
+        new Promise((resolve) => (timer = setTimeout(resolve, this.#connectTimeoutMs))),
+      ]);
+      clearTimeout(timer);
       const waiters = this.#linkWaiters;
       this.#linkWaiters = [];
       for (const wake of waiters) wake(link);
@@ -1052,7 +1051,7 @@ export class AmqpTransport implements IdleTransport {
           // The broker cancelled the consumer (its queue was deleted): start it again.
           if (consumer.closed || link.lost) return;
           warn(this.#logger, `The broker cancelled the consumer of ${describeTarget(target)}; consuming again.`);
-          this.#reattach(consumer, link);
+          void this.#reattach(consumer, link);
           return;
         }
         consumer.backlog.push({ channel, link, queue, seen, message });
@@ -1070,7 +1069,7 @@ export class AmqpTransport implements IdleTransport {
           // Closed by the broker (a channel error), not by us or with the connection: start again.
           if (consumer.closed || link.lost || this.#closing !== undefined || consumer.channel !== channel) return;
           warn(this.#logger, `The channel of the consumer of ${describeTarget(target)} closed; consuming again.`);
-          this.#reattach(consumer, link);
+          void this.#reattach(consumer, link);
         });
       });
     } catch (error) {
@@ -1102,13 +1101,25 @@ export class AmqpTransport implements IdleTransport {
     }
   }
 
-  /** Starts `consumer` again on `link` after the broker closed its channel or cancelled it. */
-  #reattach(consumer: AmqpConsumer, link: Link): void {
-    this.#attach(consumer, link).catch((error: unknown) => {
-      // A lost connection is not worth a warning: the next one attaches every consumer.
-      if (!link.lost && !consumer.closed) {
-        warn(this.#logger, `Could not consume ${describeTarget(consumer.target)} again: ${errorText(error)}`);
-      }
+  /**
+   * Starts `consumer` again on `link`, after a reconnection or after the broker closed its channel
+   * or cancelled it. A failure (the broker refused the queue for a while) is tried again with
+   * backoff for as long as the link lives and the consumer is open: a consumer is never left
+   * stopped on a live connection. A lost connection needs no retry: the next one attaches every
+   * consumer.
+   */
+  #reattach(consumer: AmqpConsumer, link: Link, delay = FIRST_RETRY_MS): Promise<void> {
+    return this.#attach(consumer, link).catch((error: unknown) => {
+      if (link.lost || consumer.closed || this.#closing !== undefined) return;
+      warn(
+        this.#logger,
+        `Could not consume ${describeTarget(consumer.target)} again (${errorText(error)}); trying again in ${delay} ms.`,
+      );
+      const timer = setTimeout(() => {
+        if (link.lost || consumer.closed || this.#closing !== undefined) return;
+        void this.#reattach(consumer, link, Math.min(delay * 2, LAST_RETRY_MS));
+      }, delay);
+      timer.unref();
     });
   }
 

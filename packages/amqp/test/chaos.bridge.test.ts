@@ -72,13 +72,15 @@ describeWithOwnBroker(
         error: (message: string) => void logged.push(message),
         warn: (message: string) => void logged.push(message),
       };
-      const connect = async () => {
-        const transport = await AmqpTransport.connect({ url, namespace, logger });
+      // The receiver's transport keeps no window of handled ids: the bridge's seen store is what
+      // drops a copy delivered again.
+      const connect = async (deduplicationWindow?: number) => {
+        const transport = await AmqpTransport.connect({ url, namespace, logger, deduplicationWindow });
         transports.push(transport);
         return transport;
       };
       const sender = new RegistryBridge(await connect(), { source: 'neutron-server@host-1', logger });
-      const receiver = new RegistryBridge(await connect(), { source: 'l3-agent@host-2', logger });
+      const receiver = new RegistryBridge(await connect(0), { source: 'l3-agent@host-2', logger });
       try {
         const registry = new CallbackRegistry();
         sender.forward(registry, { resources: [ROUTER], groups: ['slow'] });
@@ -228,7 +230,11 @@ describeWithOwnBroker(
     }, 60_000);
 
     describe('broker users (AMQP user_id)', () => {
-      const users = { neutron: `neutron-${randomUUID()}`, mallory: `mallory-${randomUUID()}` };
+      const users = {
+        neutron: `neutron-${randomUUID()}`,
+        mallory: `mallory-${randomUUID()}`,
+        audit: `audit-${randomUUID()}`,
+      };
       beforeAll(async () => {
         for (const user of Object.values(users)) {
           await broker.current().rabbitmqctl('add_user', user, 'secret');
@@ -358,6 +364,57 @@ describeWithOwnBroker(
           await forger.close().catch(() => undefined);
           await publisher.close({ drainMs: 0 });
           await consumer.close({ drainMs: 0 });
+        }
+      }, 60_000);
+
+      it('keeps trying to consume again while the broker refuses the queue, and consumes once allowed', async () => {
+        const namespace = `chaos-recovery-${randomUUID()}`;
+        const queue = `${namespace}.topic.billing audit`;
+        const warnings: string[] = [];
+        const transport = await AmqpTransport.connect({
+          url: urlOf(users.audit),
+          namespace,
+          logger: { error: (m) => void warnings.push(m), warn: (m) => void warnings.push(m) },
+        });
+        const admin = await amqplib.connect(broker.current().url);
+        const retries = () => warnings.filter((w) => w.includes('trying again'));
+        try {
+          const handled: unknown[] = [];
+          await transport.consume({ topic: 'billing' }, (d) => void handled.push(d.body), { group: 'audit' });
+          // The user may no longer declare queues: deleting its queue cancels its consumer, and the
+          // declaration of the new one is refused.
+          await broker.current().rabbitmqctl('set_permissions', '-p', '/', users.audit, '^$', '.*', '.*');
+          await (await admin.createChannel()).deleteQueue(queue);
+          await until(
+            () => retries().length >= 2,
+            10_000,
+            () => `warnings: ${warnings.join(' | ')}`,
+          );
+          await broker.current().rabbitmqctl('set_permissions', '-p', '/', users.audit, '.*', '.*', '.*');
+          // Back once its next try declared the queue and consumes it.
+          const consumers = async (): Promise<number> => {
+            const channel = await admin.createChannel();
+            channel.on('error', () => undefined);
+            return channel.checkQueue(queue).then(
+              ({ consumerCount }) => consumerCount,
+              () => 0,
+            );
+          };
+          for (const started = Date.now(); (await consumers()) === 0;) {
+            if (Date.now() - started > 15_000) throw new Error(`the consumer stayed stopped: ${warnings.join(' | ')}`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          await transport.publish({ topic: 'billing' }, { body: 'after' });
+          await until(
+            () => handled.length === 1,
+            15_000,
+            () => `the consumer stayed stopped; warnings: ${warnings.join(' | ')}`,
+          );
+          console.log(`[chaos] consumer refused its queue: ${retries().length} retries, then consuming again`);
+          expect(retries()[0]).toMatch(/ACCESS_REFUSED/);
+        } finally {
+          await admin.close().catch(() => undefined);
+          await transport.close({ drainMs: 0 });
         }
       }, 60_000);
     });
