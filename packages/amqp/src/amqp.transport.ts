@@ -442,7 +442,8 @@ export class AmqpTransport implements IdleTransport {
    * @throws InvalidError for a bad target or message (also a header starting with `x-herald-`,
    *   or a name too long for AMQP): nothing is sent; MessageTooLargeError (an InvalidError) for a
    *   body above `maxMessageBytes`; TransportError once closing, when the broker refused this
-   *   message, or stayed unreachable for `connectTimeoutMs`
+   *   message, stayed unreachable for `connectTimeoutMs`, or did not confirm it within
+   *   `connectTimeoutMs` while connected (a quorum queue without a leader; it may still arrive)
    * @example
    * ```ts
    * await transport.publish({ topic: 'dhcp_agent', server: 'host-1' }, { body: { method: 'port_create_end' } });
@@ -457,26 +458,40 @@ export class AmqpTransport implements IdleTransport {
     this.#checkOpen('publish');
     const topic = address.server === undefined && address.fanout !== true;
     const pooled = topic && this.#pooledTopics(address.topic);
-    const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
-      if (topic && !pooled) await this.#declareDefaultQueue(link, address.topic);
-      await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
-        messageId: checked.id,
-        userId: this.#user,
-        // The routing key says where it went: no header to encode unless the publisher set some.
-        ...(hasKeys(checked.headers) && { headers: checked.headers }),
-        persistent: address.fanout !== true,
-        // A cast to a server nobody serves, or a message to a pooled topic no group consumes yet,
-        // comes back, to be reported (see the publisher's onReturn).
-        mandatory: address.server !== undefined || pooled,
-        contentType: 'application/json',
-      });
-    });
+    const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, (link) =>
+      // A broker that is connected but does not answer (a quorum queue without a leader holds the
+      // confirm for a minute or more) must not hold the publish for ever.
+      within(
+        this.#connectTimeoutMs,
+        () => this.#unconfirmed(address, checked.id),
+        async () => {
+          if (topic && !pooled) await this.#declareDefaultQueue(link, address.topic);
+          await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
+            messageId: checked.id,
+            userId: this.#user,
+            // The routing key says where it went: no header to encode unless the publisher set some.
+            ...(hasKeys(checked.headers) && { headers: checked.headers }),
+            persistent: address.fanout !== true,
+            // A cast to a server nobody serves, or a message to a pooled topic no group consumes yet,
+            // comes back, to be reported (see the publisher's onReturn).
+            mandatory: address.server !== undefined || pooled,
+            contentType: 'application/json',
+          });
+        },
+      ),
+    );
     this.#publishing.add(publishing);
     try {
       await publishing;
     } finally {
       this.#publishing.delete(publishing);
     }
+  }
+
+  #unconfirmed(target: Target, id: string): TransportError {
+    return new TransportError(
+      `The broker did not confirm message ${id} to ${describeTarget(target)} within ${this.#connectTimeoutMs} ms (connectTimeoutMs), though connected: a queue it goes to is not answering (a quorum queue without a leader?). It may still arrive: publishing it again is safe, its consumers drop the duplicate by id.`,
+    );
   }
 
   /** The body of `message` as bytes; refuses one above `maxMessageBytes`. */
@@ -1593,6 +1608,21 @@ function topicMatcher(element: string, patterns: unknown): (topic: string) => bo
     else exact.add(pattern);
   }
   return (topic) => exact.has(topic) || prefixes.some((prefix) => topic.startsWith(prefix));
+}
+
+/** What `work()` resolves to, or the error `timedOut()` makes if it has not settled within `ms`. */
+async function within<T>(ms: number, timedOut: () => Error, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const running = work();
+  try {
+    return await Promise.race([
+      running,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timedOut()), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    running.catch(() => undefined);
+  }
 }
 
 function asTransportError(error: unknown): Error {

@@ -7,7 +7,9 @@
  *   events lost, each event re-notified once (a redelivered copy is dropped by the `seen` store,
  *   and counted), and the receiver still consuming afterwards.
  * - A quorum queue without a leader (its Raft server suspended): `consume` gives up after
- *   `connectTimeoutMs` with a `QueueUnavailableError` naming it, instead of hanging.
+ *   `connectTimeoutMs` with a `QueueUnavailableError` naming it, and `publish` with a
+ *   `TransportError` (not confirmed), instead of hanging; a consumer the broker refuses to start
+ *   again keeps trying until it may.
  * - Broker users (AMQP `user_id`, users made with rabbitmqctl and deleted after): a bridge that
  *   ties a source to a user dead-letters an event another user published for it; the user
  *   survives a retry and a replay; the broker refuses a forged `user_id`.
@@ -16,7 +18,14 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AFTER_CREATE, CallbackRegistry, DBEventPayload, ROUTER, type EventPayload } from '@herald/core';
-import { DeadLetterError, RegistryBridge, RemoteOrigin, type Delivery, type SeenEvents } from '@herald/messaging';
+import {
+  DeadLetterError,
+  RegistryBridge,
+  TransportError,
+  RemoteOrigin,
+  type Delivery,
+  type SeenEvents,
+} from '@herald/messaging';
 import { AmqpTransport, QueueUnavailableError } from '../src/index.js';
 import { describeWithOwnBroker, ownBroker, type OwnBroker } from './own-broker.js';
 
@@ -190,7 +199,7 @@ describeWithOwnBroker(
         );
     }
 
-    it('gives up on a quorum queue without a leader after connectTimeoutMs, with QueueUnavailableError naming it', async () => {
+    it('gives up on a quorum queue without a leader after connectTimeoutMs: consume with QueueUnavailableError naming it, publish unconfirmed', async () => {
       const namespace = `chaos-leaderless-${randomUUID()}`;
       const connectTimeoutMs = 2_000;
       const transport = await AmqpTransport.connect({ url: broker.current().url, namespace, connectTimeoutMs });
@@ -208,9 +217,21 @@ describeWithOwnBroker(
             (e: unknown) => e,
           );
         const waitedMs = Date.now() - started;
+        // A publish the queue must confirm is not held for ever either.
+        const publishStarted = Date.now();
+        const unconfirmed = await transport.publish({ topic: 'billing' }, { id: 'held', body: 'held' }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const publishWaitedMs = Date.now() - publishStarted;
         await hobble(queue, 'resume');
         hobbled = false;
-        console.log(`[chaos] queue without a leader: consume rejected after ${waitedMs} ms: ${String(error)}`);
+        console.log(
+          `[chaos] queue without a leader: consume rejected after ${waitedMs} ms: ${String(error)}; publish rejected after ${publishWaitedMs} ms: ${String(unconfirmed)}`,
+        );
+        expect(unconfirmed).toBeInstanceOf(TransportError);
+        expect((unconfirmed as Error).message).toMatch(/did not confirm message held to billing within 2000 ms/);
+        expect(publishWaitedMs).toBeLessThan(connectTimeoutMs + 5_000);
         expect(error).toBeInstanceOf(QueueUnavailableError);
         expect(error).toMatchObject({ queue, waitedMs: connectTimeoutMs });
         expect(waitedMs).toBeLessThan(connectTimeoutMs + 5_000);
@@ -219,7 +240,7 @@ describeWithOwnBroker(
         await transport.consume({ topic: 'billing' }, (d) => void handled.push(d.body), { group: 'audit' });
         await transport.publish({ topic: 'billing' }, { body: 'after' });
         await until(
-          () => handled.length === 1,
+          () => handled.includes('after'),
           10_000,
           () => 'nothing handled after the queue came back',
         );
