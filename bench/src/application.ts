@@ -106,10 +106,21 @@ interface Service {
 }
 
 /**
+ * Numbers each set of functions compiled for a row (its services, its publishers), written into
+ * their source text. The engine keeps what it compiled from a source text and hands it out again,
+ * type feedback included, for the same text: rows compiled from the same text would share their
+ * publishers' and subscribers' feedback, so that each row would run with every other row's objects
+ * in view (which no application does: it uses one library), and the row set up first would come
+ * out faster than the others whatever its library.
+ */
+let compiledSets = 0;
+
+/**
  * The service classes, each with its methods compiled from their own source (real subscribers
  * are different functions), counting calls on the instance.
  */
 function services(): Method[] {
+  const set = ++compiledSets;
   const methods: Method[] = [];
   const instances: Service[] = [];
   const perService: string[][] = Array.from({ length: SERVICES }, () => []);
@@ -125,7 +136,7 @@ function services(): Method[] {
   }
   for (let s = 0; s < SERVICES; s++) {
     const body = perService[s]!.map((m) => `${m}(payload) { this.calls++; this.last = payload.resourceId; }`);
-    const source = `return class Service${s} { constructor() { this.calls = 0; this.last = undefined; }\n${body.join('\n')}\n};`;
+    const source = `/* set ${set} */ return class Service${s} { constructor() { this.calls = 0; this.last = undefined; }\n${body.join('\n')}\n};`;
     const Class = new Function(source)() as new () => Service;
     instances.push(new Class());
   }
@@ -151,9 +162,12 @@ type Publisher = (id: number) => void;
  */
 function publishers(body: (resource: string, event: string) => string, scope: Record<string, unknown>): Publisher[] {
   const names = Object.keys(scope);
+  const set = ++compiledSets;
   return keys.map((key, i) => {
     const source = `return function publish_${key.resource}_${key.event}(id) {\n${body(key.resource, key.event)}\n};`;
-    const make = new Function(...names, `/* ${i} */\n${source}`) as (...values: unknown[]) => Publisher;
+    const make = new Function(...names, `/* set ${set}, publisher ${i} */\n${source}`) as (
+      ...values: unknown[]
+    ) => Publisher;
     return make(...names.map((n) => scope[n]));
   });
 }
