@@ -154,22 +154,10 @@ export class Topic {
 /** A callback's registrations: one, or several (most callbacks have one). */
 type Registrations = Registration | Registration[];
 
-/**
- * Values by name, in an object without a prototype, so that a name such as `constructor` or
- * `__proto__` is only a name. Rounds find their topic through two of these rather than two `Map`s:
- * the engine looks a name up in such an object faster than in a `Map`, as node:events finds its
- * listeners (docs/performance.md).
- */
-type Table<T> = { [name: string]: T | undefined };
-
-function table<T>(): Table<T> {
-  return Object.create(null) as Table<T>;
-}
-
 /** Every subscription of one registry, and its indexes. */
 export class Subscriptions {
   /** Resource → event → topic; a topic leaves when its last subscription does. */
-  #topics = table<Table<Topic>>();
+  #topics = new Map<string, Map<string, Topic>>();
   /**
    * Each callback's registrations, whatever their owners and names. Weak, so that it keeps no
    * callback alive (rule 12). A callback's key stays, with an empty list, after its last
@@ -182,11 +170,9 @@ export class Subscriptions {
   #handles = new WeakMap<Registration, OwnerHandle>();
   #serial = 0;
 
-  /** The topic of (resource, event), if it has subscriptions; `undefined` for any name that is not a string. */
-  topic(resource: unknown, event: unknown): Topic | undefined {
-    // Checked first: any other value would be converted to a name, which may call its `toString`.
-    if (typeof resource !== 'string' || typeof event !== 'string') return undefined;
-    return this.#topics[resource]?.[event];
+  /** The topic of (resource, event), if it has subscriptions. */
+  topic(resource: string, event: string): Topic | undefined {
+    return this.#topics.get(resource)?.get(event);
   }
 
   /**
@@ -286,10 +272,7 @@ export class Subscriptions {
 
   /** Every topic with subscriptions. */
   *topics(): IterableIterator<Topic> {
-    for (const resource in this.#topics) {
-      const events = this.#topics[resource]!;
-      for (const event in events) yield events[event]!;
-    }
+    for (const events of this.#topics.values()) yield* events.values();
   }
 
   /** Takes every subscription out. Rounds already running keep their snapshots (rule 4). */
@@ -299,23 +282,25 @@ export class Subscriptions {
         registration.topic = undefined;
         if (registration.owner !== undefined) this.#handles.get(registration)!.release();
       }
-    this.#topics = table();
+    this.#topics = new Map();
     this.#byCallback = new WeakMap();
     this.#ids = new Map();
     this.#handles = new WeakMap();
   }
 
   #topicFor(resource: string, event: string): Topic {
-    const events = (this.#topics[resource] ??= table());
-    return (events[event] ??= new Topic(this, resource, event));
+    let events = this.#topics.get(resource);
+    if (events === undefined) this.#topics.set(resource, (events = new Map()));
+    let topic = events.get(event);
+    if (topic === undefined) events.set(event, (topic = new Topic(this, resource, event)));
+    return topic;
   }
 
   /** `topic` has no subscription left: it leaves the index, so that names that come and go leave nothing. */
   #forget(topic: Topic): void {
-    const events = this.#topics[topic.resource]!;
-    delete events[topic.event];
-    for (const _ in events) return; // another event of the resource is left
-    delete this.#topics[topic.resource];
+    const events = this.#topics.get(topic.resource)!;
+    events.delete(topic.event);
+    if (events.size === 0) this.#topics.delete(topic.resource);
   }
 }
 
