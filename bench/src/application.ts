@@ -8,7 +8,8 @@
  *
  * Herald builds a `DBEventPayload` per publish; the peers build an object literal with the same
  * fields and subscribe the bound method, as their users do. A second table times the payloads
- * alone: each class against an object literal with the same fields.
+ * alone: each class against an object literal with the same fields. The row "two-name loop
+ * (reference)" is the least a registry with Herald's shape does (see {@link twoNameLoop}).
  *
  * `node bench/dist/application.js [--core <dist/index.js of another build>[=label]]… [--rounds n]`
  * adds a row per other build of the core, in the same process, for comparing commits (see
@@ -200,6 +201,61 @@ function herald(core: typeof Core, label: string, method: 'notifySync' | 'notify
   };
 }
 
+/**
+ * A reference, not a library: the least a registry does with Herald's shape. It takes the
+ * resource and the event as two names, looked up in two `Map`s (as Herald's are); calls each subscriber with its owner as `this` and `(payload, { resource, event, trigger })`,
+ * each call in a `try`; and is published to with Herald's `DBEventPayload`. No priorities, no
+ * snapshot, no checks, no observers, no abort round. Its distance to node:events is what the
+ * shape costs; Herald's distance to it is what Herald's rules and structure cost.
+ */
+function twoNameLoop(core: typeof Core): Library {
+  interface Subscriber {
+    readonly callback: Function;
+    readonly owner: object;
+  }
+  return {
+    name: 'two-name loop (reference)',
+    setUp(methods) {
+      const topics = new Map<string, Map<string, Subscriber[]>>();
+      for (const { owner, method, key } of methods) {
+        let events = topics.get(key.resource);
+        if (events === undefined) topics.set(key.resource, (events = new Map()));
+        let list = events.get(key.event);
+        if (list === undefined) events.set(key.event, (list = []));
+        list.push({ callback: method, owner });
+      }
+      const registry = {
+        notifySync(resource: string, event: string, trigger: unknown, payload: unknown): void {
+          const list = topics.get(resource)?.get(event);
+          if (list === undefined) return;
+          const notification = { resource, event, trigger };
+          let failure: unknown;
+          for (let i = 0; i < list.length; i++) {
+            const subscriber = list[i]!;
+            try {
+              subscriber.callback.call(subscriber.owner, payload, notification);
+            } catch (error) {
+              failure = error;
+            }
+          }
+          if (failure !== undefined) throw failure;
+        },
+      };
+      const trigger = { name: 'plugin' };
+      return publishers(
+        (r, e) => `registry.notifySync('${r}', '${e}', trigger, new DBEventPayload(ctx, ${OPTIONS}));`,
+        {
+          registry,
+          trigger,
+          DBEventPayload: core.DBEventPayload,
+          ctx: context,
+          state,
+        },
+      );
+    },
+  };
+}
+
 /** A peer whose emitter takes `on(name, fn)` and `emit(name, payload)`, methods bound. */
 function emitterPeer(
   name: string,
@@ -231,6 +287,7 @@ async function loadCores(): Promise<void> {
 
 await loadCores();
 libraries.push(
+  twoNameLoop((await import('@herald/core')) as typeof Core),
   emitterPeer('node:events', () => {
     const e = new NodeEmitter();
     e.setMaxListeners(0);
