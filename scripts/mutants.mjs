@@ -50,8 +50,8 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    else list.splice(at, 1);\n    this.#snapshot = undefined;',
-    to: '    else list.splice(at, 1);',
+    from: '    else if (at >= 0) list.splice(at, 1);\n    this.#snapshot = undefined;',
+    to: '    else if (at >= 0) list.splice(at, 1);',
     breaks: 'an unsubscribed callback is still called by later rounds',
   },
   {
