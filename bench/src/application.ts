@@ -8,8 +8,9 @@
  *
  * Herald builds a `DBEventPayload` per publish; the peers build an object literal with the same
  * fields and subscribe the bound method, as their users do. A second table times the payloads
- * alone: each class against an object literal with the same fields. The row "two-name loop
- * (reference)" is the least a registry with Herald's shape does (see {@link twoNameLoop}).
+ * alone: each class against an object literal with the same fields. The rows "two-name loop"
+ * are references: the least a registry with Herald's shape does, with and without the second
+ * argument (see {@link twoNameLoop}).
  *
  * `node bench/dist/application.js [--core <dist/index.js of another build>[=label]]… [--rounds n]`
  * adds a row per other build of the core, in the same process, for comparing commits (see
@@ -206,15 +207,17 @@ function herald(core: typeof Core, label: string, method: 'notifySync' | 'notify
  * resource and the event as two names, looked up in two `Map`s (as Herald's are); calls each subscriber with its owner as `this` and `(payload, { resource, event, trigger })`,
  * each call in a `try`; and is published to with Herald's `DBEventPayload`. No priorities, no
  * snapshot, no checks, no observers, no abort round. Its distance to node:events is what the
- * shape costs; Herald's distance to it is what Herald's rules and structure cost.
+ * shape costs; Herald's distance to it is what Herald's rules and structure cost. With
+ * `payloadAlone`, it calls each subscriber with the payload only, as the emitters do: what the
+ * second argument and its object cost.
  */
-function twoNameLoop(core: typeof Core): Library {
+function twoNameLoop(core: typeof Core, payloadAlone: boolean): Library {
   interface Subscriber {
     readonly callback: Function;
     readonly owner: object;
   }
   return {
-    name: 'two-name loop (reference)',
+    name: payloadAlone ? 'two-name loop, payload alone (reference)' : 'two-name loop (reference)',
     setUp(methods) {
       const topics = new Map<string, Map<string, Subscriber[]>>();
       for (const { owner, method, key } of methods) {
@@ -228,12 +231,13 @@ function twoNameLoop(core: typeof Core): Library {
         notifySync(resource: string, event: string, trigger: unknown, payload: unknown): void {
           const list = topics.get(resource)?.get(event);
           if (list === undefined) return;
-          const notification = { resource, event, trigger };
+          const notification = payloadAlone ? undefined : { resource, event, trigger };
           let failure: unknown;
           for (let i = 0; i < list.length; i++) {
             const subscriber = list[i]!;
             try {
-              subscriber.callback.call(subscriber.owner, payload, notification);
+              if (notification === undefined) subscriber.callback.call(subscriber.owner, payload);
+              else subscriber.callback.call(subscriber.owner, payload, notification);
             } catch (error) {
               failure = error;
             }
@@ -287,7 +291,8 @@ async function loadCores(): Promise<void> {
 
 await loadCores();
 libraries.push(
-  twoNameLoop((await import('@herald/core')) as typeof Core),
+  twoNameLoop((await import('@herald/core')) as typeof Core, false),
+  twoNameLoop((await import('@herald/core')) as typeof Core, true),
   emitterPeer('node:events', () => {
     const e = new NodeEmitter();
     e.setMaxListeners(0);
