@@ -32,6 +32,12 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
+    from: 'let at = list.length - 1;',
+    to: 'let at = list.length - 2;',
+    breaks: 'the latest subscription of a list cannot be taken out',
+  },
+  {
+    file: 'packages/core/src/subscriptions.ts',
     from: 'return (this.#snapshot ??= this.registrations.slice());',
     to: 'return (this.#snapshot ??= this.registrations);',
     breaks: 'rule 4: a round calls the live list, not a copy',
@@ -44,8 +50,8 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    else list.splice(at, 1);\n    this.#snapshot = undefined;',
-    to: '    else list.splice(at, 1);',
+    from: '    else if (at >= 0) list.splice(at, 1);\n    this.#snapshot = undefined;',
+    to: '    else if (at >= 0) list.splice(at, 1);',
     breaks: 'an unsubscribed callback is still called by later rounds',
   },
   {

@@ -8,7 +8,9 @@
  *
  * Herald builds a `DBEventPayload` per publish; the peers build an object literal with the same
  * fields and subscribe the bound method, as their users do. A second table times the payloads
- * alone: each class against an object literal with the same fields.
+ * alone: each class against an object literal with the same fields. The rows "two-name loop"
+ * are references: the least a registry with Herald's shape does, with and without the second
+ * argument (see {@link twoNameLoop}).
  *
  * `node bench/dist/application.js [--core <dist/index.js of another build>[=label]]… [--rounds n]`
  * adds a row per other build of the core, in the same process, for comparing commits (see
@@ -106,10 +108,21 @@ interface Service {
 }
 
 /**
+ * Numbers each set of functions compiled for a row (its services, its publishers), written into
+ * their source text. The engine keeps what it compiled from a source text and hands it out again,
+ * type feedback included, for the same text: rows compiled from the same text would share their
+ * publishers' and subscribers' feedback, so that each row would run with every other row's objects
+ * in view (which no application does: it uses one library), and the row set up first would come
+ * out faster than the others whatever its library.
+ */
+let compiledSets = 0;
+
+/**
  * The service classes, each with its methods compiled from their own source (real subscribers
  * are different functions), counting calls on the instance.
  */
 function services(): Method[] {
+  const set = ++compiledSets;
   const methods: Method[] = [];
   const instances: Service[] = [];
   const perService: string[][] = Array.from({ length: SERVICES }, () => []);
@@ -125,7 +138,7 @@ function services(): Method[] {
   }
   for (let s = 0; s < SERVICES; s++) {
     const body = perService[s]!.map((m) => `${m}(payload) { this.calls++; this.last = payload.resourceId; }`);
-    const source = `return class Service${s} { constructor() { this.calls = 0; this.last = undefined; }\n${body.join('\n')}\n};`;
+    const source = `/* set ${set} */ return class Service${s} { constructor() { this.calls = 0; this.last = undefined; }\n${body.join('\n')}\n};`;
     const Class = new Function(source)() as new () => Service;
     instances.push(new Class());
   }
@@ -151,9 +164,12 @@ type Publisher = (id: number) => void;
  */
 function publishers(body: (resource: string, event: string) => string, scope: Record<string, unknown>): Publisher[] {
   const names = Object.keys(scope);
+  const set = ++compiledSets;
   return keys.map((key, i) => {
     const source = `return function publish_${key.resource}_${key.event}(id) {\n${body(key.resource, key.event)}\n};`;
-    const make = new Function(...names, `/* ${i} */\n${source}`) as (...values: unknown[]) => Publisher;
+    const make = new Function(...names, `/* set ${set}, publisher ${i} */\n${source}`) as (
+      ...values: unknown[]
+    ) => Publisher;
     return make(...names.map((n) => scope[n]));
   });
 }
@@ -182,6 +198,64 @@ function herald(core: typeof Core, label: string, method: 'notifySync' | 'notify
         ctx: context,
         state,
       });
+    },
+  };
+}
+
+/**
+ * A reference, not a library: the least a registry does with Herald's shape. It takes the
+ * resource and the event as two names, looked up in two `Map`s (as Herald's are); calls each subscriber with its owner as `this` and `(payload, { resource, event, trigger })`,
+ * each call in a `try`; and is published to with Herald's `DBEventPayload`. No priorities, no
+ * snapshot, no checks, no observers, no abort round. Its distance to node:events is what the
+ * shape costs; Herald's distance to it is what Herald's rules and structure cost. With
+ * `payloadAlone`, it calls each subscriber with the payload only, as the emitters do: what the
+ * second argument and its object cost.
+ */
+function twoNameLoop(core: typeof Core, payloadAlone: boolean): Library {
+  interface Subscriber {
+    readonly callback: Function;
+    readonly owner: object;
+  }
+  return {
+    name: payloadAlone ? 'two-name loop, payload alone (reference)' : 'two-name loop (reference)',
+    setUp(methods) {
+      const topics = new Map<string, Map<string, Subscriber[]>>();
+      for (const { owner, method, key } of methods) {
+        let events = topics.get(key.resource);
+        if (events === undefined) topics.set(key.resource, (events = new Map()));
+        let list = events.get(key.event);
+        if (list === undefined) events.set(key.event, (list = []));
+        list.push({ callback: method, owner });
+      }
+      const registry = {
+        notifySync(resource: string, event: string, trigger: unknown, payload: unknown): void {
+          const list = topics.get(resource)?.get(event);
+          if (list === undefined) return;
+          const notification = payloadAlone ? undefined : { resource, event, trigger };
+          let failure: unknown;
+          for (let i = 0; i < list.length; i++) {
+            const subscriber = list[i]!;
+            try {
+              if (notification === undefined) subscriber.callback.call(subscriber.owner, payload);
+              else subscriber.callback.call(subscriber.owner, payload, notification);
+            } catch (error) {
+              failure = error;
+            }
+          }
+          if (failure !== undefined) throw failure;
+        },
+      };
+      const trigger = { name: 'plugin' };
+      return publishers(
+        (r, e) => `registry.notifySync('${r}', '${e}', trigger, new DBEventPayload(ctx, ${OPTIONS}));`,
+        {
+          registry,
+          trigger,
+          DBEventPayload: core.DBEventPayload,
+          ctx: context,
+          state,
+        },
+      );
     },
   };
 }
@@ -217,6 +291,8 @@ async function loadCores(): Promise<void> {
 
 await loadCores();
 libraries.push(
+  twoNameLoop((await import('@herald/core')) as typeof Core, false),
+  twoNameLoop((await import('@herald/core')) as typeof Core, true),
   emitterPeer('node:events', () => {
     const e = new NodeEmitter();
     e.setMaxListeners(0);

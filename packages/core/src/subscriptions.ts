@@ -137,12 +137,16 @@ export class Topic {
     this.#snapshot = undefined;
   }
 
-  /** Takes `registration` out; the latest subscriptions are found first, from the end. */
+  /**
+   * Takes `registration` out. It is looked for from the end, where the latest subscriptions are:
+   * one that comes and goes is found at once and popped, as node:events finds its listeners.
+   */
   delete(registration: Registration): void {
     const list = this.registrations;
-    const at = list.lastIndexOf(registration);
+    let at = list.length - 1;
+    while (at >= 0 && list[at] !== registration) at--;
     if (at === list.length - 1) list.pop();
-    else list.splice(at, 1);
+    else if (at >= 0) list.splice(at, 1);
     this.#snapshot = undefined;
   }
 }
