@@ -5,8 +5,9 @@
  * - `publish` resolves once the broker confirmed the message (publisher confirms) and rejects
  *   with `TransportError` when the broker stays unreachable for `connectTimeoutMs`;
  * - a delivery is acknowledged after its handler ran (at-least-once); a failed one is published
- *   again, to the back of its queue, with its attempt counted in a header, and after the
- *   consumer's delivery limit it goes to the namespace's dead-letter queue;
+ *   again, to the back of its queue (after its retry backoff, in a delay queue of the broker),
+ *   with its attempt counted in a header, and after the consumer's delivery limit it goes to the
+ *   namespace's dead-letter queue;
  * - each queue's consumers in this process drop a message id they already acknowledged, and
  *   hold a copy of an id that one of them is handling until that delivery settles (dropped if it
  *   succeeded, handled if it failed);
@@ -31,6 +32,7 @@ import {
   checkMessage,
   checkReplayOptions,
   checkRequest,
+  checkRetryBackoff,
   checkTarget,
   DeadLetterError,
   DEFAULT_DEDUPLICATION_WINDOW,
@@ -40,7 +42,9 @@ import {
   PendingReply,
   MAX_TIMER_MS,
   RemoteError,
+  backoffDelayMs,
   replyOf,
+  retryDelaysMs,
   runHandler,
   timeLimited,
   TransportError,
@@ -57,6 +61,7 @@ import {
   type Outcome,
   type ReplayOptions,
   type RequestOptions,
+  type RetryBackoff,
   type Target,
 } from '@herald/messaging';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage, type GetMessage, type Options } from 'amqplib';
@@ -77,6 +82,7 @@ import {
   TARGET_HEADER,
   Topology,
   userHeaders,
+  withoutBrokerHeaders,
 } from './topology.js';
 
 /**
@@ -153,6 +159,14 @@ export interface AmqpTransportOptions {
   /** The delivery limit of consumers that set none. Default {@link DEFAULT_DELIVERY_LIMIT}. */
   readonly deliveryLimit?: number;
   /**
+   * The retry backoff of consumers that set none. A failed delivery then waits in the broker: it
+   * is published to a delay queue (`<namespace>.retry.<delay>ms`, one per distinct delay, of
+   * `queueType`, with that delay as its message TTL), which dead-letters it back to the back of
+   * its queue; its attempt count travels with it, so a consumer that crashes meanwhile loses
+   * nothing. Default: none (a failed delivery goes to the back of its queue at once).
+   */
+  readonly retryBackoff?: RetryBackoff;
+  /**
    * How many acknowledged ids each queue's consumers in this process remember, to drop a
    * duplicate. A duplicate that reaches one of them while another is handling its id waits,
    * unacknowledged, for that delivery: dropped if it succeeds, handled if it fails. 0 turns
@@ -177,9 +191,10 @@ export interface AmqpTransportOptions {
   readonly connectionName?: string;
   /**
    * How many unacknowledged messages the broker may send each consumer ahead (AMQP's `basic.qos`).
-   * A consumer still handles one at a time; more ahead saves a round trip per message (about 3×
-   * the throughput at 20 on loopback), but a consumer that holds messages keeps them from the
-   * other consumers of its group until it is done with them. Default 1.
+   * A consumer still handles one at a time (or up to its `concurrency`, which raises its own
+   * prefetch to at least that); more ahead saves a round trip per message, but a consumer that
+   * holds messages keeps them from the other consumers of its group until it is done with them.
+   * Default 1.
    */
   readonly prefetch?: number;
   /**
@@ -260,6 +275,7 @@ export class AmqpTransport implements IdleTransport {
   readonly #url: string;
   readonly #topology: Topology;
   readonly #deliveryLimit: number;
+  readonly #retryBackoff: Required<RetryBackoff> | undefined;
   readonly #window: number;
   readonly #connectTimeoutMs: number;
   readonly #queueExpiresMs: number | undefined;
@@ -332,6 +348,7 @@ export class AmqpTransport implements IdleTransport {
       maxQueueLength = Infinity,
       queueType = 'quorum',
       maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+      retryBackoff,
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
       // The value is named without its password.
@@ -346,6 +363,8 @@ export class AmqpTransport implements IdleTransport {
       );
     }
     checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
+    this.#retryBackoff =
+      retryBackoff === undefined ? undefined : checkRetryBackoff('options.retryBackoff', retryBackoff);
     checkDeduplicationWindow('options.deduplicationWindow', deduplicationWindow);
     checkMilliseconds('options.connectTimeoutMs', connectTimeoutMs);
     if (queueExpiresMs !== undefined) checkMilliseconds('options.queueExpiresMs', queueExpiresMs);
@@ -437,7 +456,8 @@ export class AmqpTransport implements IdleTransport {
 
   /**
    * Start consuming `target` (see {@link @herald/messaging!Transport.consume}); resolves once the broker registered
-   * the consumer. Each consumer has its own channel and takes one delivery at a time.
+   * the consumer. Each consumer has its own channel and takes one delivery at a time (or up to
+   * its `concurrency`); the delay queues its retry backoff needs are declared first.
    *
    * @throws InvalidError for a bad target, handler or options; TransportError once closing, when
    *   the broker refused the queue (declared before with other arguments), or stayed unreachable
@@ -451,7 +471,11 @@ export class AmqpTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs, retryBackoff, concurrency } = checkConsumeOptions(
+      options,
+      address,
+      { deliveryLimit: this.#deliveryLimit, retryBackoff: this.#retryBackoff },
+    );
     const kind = address.server !== undefined ? 'server' : address.fanout === true ? 'fanout' : 'group';
     this.#topology.checkFits(address, kind === 'group' ? group : undefined);
     this.#checkOpen('consume');
@@ -467,6 +491,8 @@ export class AmqpTransport implements IdleTransport {
       queue,
       timeLimited(handler, address, handlerTimeoutMs),
       deliveryLimit,
+      retryBackoff,
+      concurrency,
       (c) => this.#closeConsumer(c),
     );
     await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attach(consumer, link));
@@ -698,7 +724,11 @@ export class AmqpTransport implements IdleTransport {
     while (quiet < 2) {
       this.#checkOpen('wait for idle');
       await Promise.allSettled([...this.#publishing, ...this.#running]);
-      const queues = [...this.#consumers].flatMap((c) => (c.liveQueue === undefined ? [] : [c.liveQueue]));
+      // A retry waiting in a delay queue is still to be handled.
+      const queues = [...this.#consumers].flatMap((c) => [
+        ...(c.liveQueue === undefined ? [] : [c.liveQueue]),
+        ...retryDelaysMs(c.retryBackoff, c.deliveryLimit).map((delayMs) => this.#topology.retryQueue(delayMs)),
+      ]);
       const waiting = await this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
         const admin = await this.#admin(link);
         const counts = await Promise.all(
@@ -962,6 +992,31 @@ export class AmqpTransport implements IdleTransport {
     };
   }
 
+  /**
+   * Declares the delay queue of `delayMs` and its exchange (idempotent). Its messages expire after
+   * `delayMs` into the default exchange, which routes them by their routing key: the queue they
+   * failed in. It follows `queueType`: a quorum queue dead-letters at-least-once (it keeps a
+   * message until the queue it goes back to has confirmed it), a classic one at-most-once.
+   */
+  async #declareRetryQueue(channel: Channel, delayMs: number): Promise<string> {
+    const name = this.#topology.retryQueue(delayMs);
+    const quorum = this.#queueType === 'quorum';
+    await channel.assertExchange(name, 'fanout', { durable: true });
+    await channel.assertQueue(name, {
+      durable: true,
+      messageTtl: delayMs,
+      deadLetterExchange: '',
+      // Declared again before each retry it takes, so it cannot expire under a waiting message.
+      ...(this.#queueExpiresMs !== undefined && { expires: Math.max(this.#queueExpiresMs, 2 * delayMs) }),
+      arguments: {
+        'x-queue-type': this.#queueType,
+        ...(quorum && { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }),
+      },
+    });
+    await channel.bindQueue(name, name, '');
+    return name;
+  }
+
   #deadLetterQueueOptions(): Options.AssertQueue {
     return { durable: true, arguments: { 'x-queue-type': this.#queueType } };
   }
@@ -973,8 +1028,11 @@ export class AmqpTransport implements IdleTransport {
     const channel = await link.model.createChannel();
     channel.on('error', (error: Error) => (this.#lastError = error));
     try {
-      await channel.prefetch(this.#prefetch);
+      await channel.prefetch(Math.max(this.#prefetch, consumer.concurrency));
       const { target } = consumer;
+      for (const delayMs of retryDelaysMs(consumer.retryBackoff, consumer.deliveryLimit)) {
+        await this.#declareRetryQueue(channel, delayMs);
+      }
       let queue: string;
       if (target.server !== undefined) {
         queue = consumer.queue!;
@@ -1036,12 +1094,12 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Starts the next delivery the broker sent `consumer` ahead, unless one is running: one at a
-   * time, in order. Messages of an earlier channel are skipped (the broker gives them again), and
-   * a closed consumer starts nothing (its channel's close gives them back).
+   * Starts the next deliveries the broker sent `consumer` ahead, up to its concurrency (one at a
+   * time, in order, by default). Messages of an earlier channel are skipped (the broker gives them
+   * again), and a closed consumer starts nothing (its channel's close gives them back).
    */
   #pump(consumer: AmqpConsumer): void {
-    while (consumer.busy === undefined && !consumer.closed) {
+    while (consumer.running.size < consumer.concurrency && !consumer.closed) {
       const next = consumer.backlog.shift();
       if (next === undefined) return;
       if (next.channel !== consumer.channel) continue;
@@ -1050,7 +1108,7 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Runs the handler on one message and settles it; sets `consumer.busy` unless it was a duplicate
+   * Runs the handler on one message and settles it; counts it in `consumer.running` unless it was a duplicate
    * (acknowledged at once) or waits for another delivery of its id (see {@link Seen.inFlight}).
    */
   #deliver(consumer: AmqpConsumer, ahead: Ahead): void {
@@ -1080,9 +1138,9 @@ export class AmqpTransport implements IdleTransport {
     } catch (error) {
       parseError = error;
     }
-    // The handler starts a microtask later, once the consumer is marked busy: a handler that
-    // closes its own consumer at once still has `close()` wait for this delivery.
-    const running = Promise.resolve()
+    // The handler starts a microtask later, once the delivery is counted as running: a handler
+    // that closes its own consumer at once still has `close()` wait for this delivery.
+    const running: Promise<void> = Promise.resolve()
       .then((): Outcome | Promise<Outcome> => {
         if (delivery === undefined) return { ok: false, error: parseError };
         if (!request && delivery.attempt > consumer.deliveryLimit) {
@@ -1116,11 +1174,11 @@ export class AmqpTransport implements IdleTransport {
       })
       .finally(() => {
         if (id !== undefined) this.#release(seen, id);
-        if (consumer.busy === running) consumer.busy = undefined;
+        consumer.running.delete(running);
         this.#running.delete(running);
         this.#pump(consumer);
       });
-    consumer.busy = running;
+    consumer.running.add(running);
     this.#running.add(running);
   }
 
@@ -1194,12 +1252,11 @@ export class AmqpTransport implements IdleTransport {
   ): Promise<void> {
     const attempt = delivery?.attempt ?? 1;
     const dead = error instanceof DeadLetterError;
-    // The copy goes through the default exchange, whose routing key is the queue: it carries its target.
-    const headers: Record<string, unknown> = {
-      ...(message.properties.headers ?? {}),
-      [TARGET_HEADER]: encodeTarget(delivery?.target ?? consumer.target),
-      [ATTEMPT_HEADER]: attempt + 1,
-    };
+    // The copy does not go through the namespace's exchange: it carries its target. Without the
+    // broker's headers, so that its queue counts its deliveries afresh.
+    const headers = withoutBrokerHeaders(message.properties.headers);
+    headers[TARGET_HEADER] = encodeTarget(delivery?.target ?? consumer.target);
+    headers[ATTEMPT_HEADER] = attempt + 1;
     const properties: Options.Publish = {
       messageId: message.properties.messageId as string | undefined,
       contentType: 'application/json',
@@ -1207,7 +1264,15 @@ export class AmqpTransport implements IdleTransport {
       headers,
     };
     if (delivery !== undefined && !dead && attempt < consumer.deliveryLimit) {
-      await confirmed(link, '', queue, message.content, properties);
+      const delayMs = backoffDelayMs(consumer.retryBackoff, attempt);
+      if (delayMs === 0) {
+        // Through the default exchange, whose routing key is the queue.
+        await confirmed(link, '', queue, message.content, properties);
+      } else {
+        // To the delay queue, with the queue it goes back to as its routing key (see topology.ts).
+        const delayQueue = await this.#declareRetryQueue(await this.#admin(link), delayMs);
+        await confirmed(link, delayQueue, queue, message.content, properties);
+      }
       ack();
       return;
     }
@@ -1299,7 +1364,7 @@ export class AmqpTransport implements IdleTransport {
     this.#consumers.delete(consumer);
     const { channel, tag } = consumer;
     if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
-    await consumer.busy;
+    await Promise.all([...consumer.running]);
     if (channel !== undefined) await channel.close().catch(() => undefined);
   }
 
@@ -1388,9 +1453,9 @@ function neverSettled(deliveries: number, limit: number): string {
 
 /** A consumer of an {@link AmqpTransport}. */
 class AmqpConsumer implements Consumer {
-  /** The settlement of the delivery in progress, if any: one at a time. */
-  busy: Promise<void> | undefined = undefined;
-  /** What the broker sent ahead (up to the prefetch), waiting for the delivery in progress. */
+  /** The settlements of the deliveries in progress: at most `concurrency`. */
+  readonly running = new Set<Promise<void>>();
+  /** What the broker sent ahead (up to the prefetch), waiting for a delivery to finish. */
   readonly backlog: Ahead[] = [];
   closed = false;
   channel: Channel | undefined = undefined;
@@ -1407,6 +1472,8 @@ class AmqpConsumer implements Consumer {
     readonly queue: string | undefined,
     readonly handler: DeliveryHandler,
     readonly deliveryLimit: number,
+    readonly retryBackoff: Required<RetryBackoff> | undefined,
+    readonly concurrency: number,
     readonly onClose: (consumer: AmqpConsumer) => Promise<void>,
   ) {}
 

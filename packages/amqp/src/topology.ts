@@ -10,6 +10,11 @@
  * | `{ topic, server }` | `server.<topic> <server>` | `<ns>.server.<topic> <server>` (durable) |
  * | `{ topic, fanout: true }` | `fanout.<topic>` | one per consumer, named by the broker (exclusive, auto-delete) |
  * | dead letters | – | `<ns>.dead-letters` (durable) |
+ * | a retry waiting `d` ms | the queue it failed in | exchange (fanout) and queue `<ns>.retry.<d>ms` (durable, TTL `d`) |
+ *
+ * A retry with a backoff is published to the delay's exchange with the queue it failed in as its
+ * routing key; the delay queue keeps it for `d` ms (`x-message-ttl`), then dead-letters it through
+ * the default exchange, which routes by that key: back to the queue it failed in, at its back.
  * @module
  */
 
@@ -135,6 +140,11 @@ export class Topology {
     return space < 0 ? rest : rest.slice(space + 1);
   }
 
+  /** The exchange and queue (the same name) where a retry waits `delayMs` before it goes back. */
+  retryQueue(delayMs: number): string {
+    return `${this.namespace}.retry.${delayMs}ms`;
+  }
+
   /** The queue of a `{ topic, server }` target. */
   serverQueue(topic: string, server: string): string {
     return `${this.namespace}.server.${topic} ${server}`;
@@ -181,6 +191,18 @@ export function decodeTarget(header: unknown): Target | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `headers` without the broker's own (`x-death`, `x-delivery-count`…): what a copy of a message
+ * carries, so that the queue it goes to counts its deliveries afresh and sees no earlier deaths.
+ */
+export function withoutBrokerHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  if (headers !== undefined) {
+    for (const name in headers) if (!BROKER_HEADERS.has(name)) copy[name] = headers[name];
+  }
+  return copy;
 }
 
 /**
