@@ -74,6 +74,11 @@ describe('AmqpTransport without a broker', () => {
     ['a zero maxQueueLength', { maxQueueLength: 0 }, 'options.maxQueueLength'],
     ['an unknown queue type', { queueType: 'stream' }, 'options.queueType'],
     ['a maxMessageBytes of 0', { maxMessageBytes: 0 }, 'options.maxMessageBytes'],
+    [
+      'a retry backoff with a negative delay',
+      { retryBackoff: { initialDelayMs: -1 } },
+      'options.retryBackoff.initialDelayMs',
+    ],
   ])('refuses %s with an InvalidError naming it', (_, options, element) => {
     let error: unknown;
     try {
@@ -225,6 +230,62 @@ describeWithBroker('AmqpTransport across connections (one per process)', () => {
     await box.until(2);
     await transport.idle();
     expect(box.bodies()).toEqual([3, 4]);
+  });
+
+  it('declares one delay queue per distinct retry delay, capped at maxDelayMs, again without complaint, and no other', async () => {
+    const options = isolated();
+    const retryBackoff = { initialDelayMs: 100, multiplier: 2, maxDelayMs: 300 };
+    const transport = await connect(options);
+    await transport.consume({ topic: 'audit' }, () => undefined, { deliveryLimit: 6, retryBackoff });
+    await transport.consume({ topic: 'billing' }, () => undefined, { deliveryLimit: 6, retryBackoff });
+    const other = await connect({ ...options, retryBackoff });
+    await other.consume({ topic: 'audit' }, () => undefined, { deliveryLimit: 6 });
+    const model = await amqplibConnect(brokerUrl!);
+    try {
+      const exists = async (queue: string): Promise<boolean> => {
+        const channel = await model.createChannel();
+        channel.on('error', () => undefined);
+        return channel.checkQueue(queue).then(
+          () => channel.close().then(() => true),
+          () => false,
+        );
+      };
+      const delays = [50, 100, 200, 300, 400, 800];
+      const found = [];
+      for (const delay of delays) if (await exists(`${options.namespace}.retry.${delay}ms`)) found.push(delay);
+      expect(found).toEqual([100, 200, 300]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('keeps a retry in the delay queue of the broker, not in the process: another transport handles it', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    const failed = inbox(() => {
+      throw new Error('dependency down');
+    });
+    await first.consume({ topic: 'orders' }, failed.handler, { retryBackoff: { initialDelayMs: 1_000 } });
+    await first.publish({ topic: 'orders' }, { id: 'order-1', body: 'order' });
+    await failed.until(1);
+    const model = await amqplibConnect(brokerUrl!);
+    try {
+      const channel = await model.createChannel();
+      let waiting = 0;
+      for (let i = 0; waiting === 0 && i < 50; i++) {
+        ({ messageCount: waiting } = await channel.checkQueue(`${options.namespace}.retry.1000ms`));
+        if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(waiting).toBe(1);
+    } finally {
+      await model.close();
+    }
+    await first.close({ drainMs: 0 });
+    const second = await connect(options);
+    const handled = inbox();
+    await second.consume({ topic: 'orders' }, handled.handler, { retryBackoff: { initialDelayMs: 1_000 } });
+    const [retried] = await handled.until(1);
+    expect(retried).toMatchObject({ id: 'order-1', body: 'order', attempt: 2, target: { topic: 'orders' } });
   });
 
   it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {
