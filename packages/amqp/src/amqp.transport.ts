@@ -45,7 +45,6 @@ import {
   backoffDelayMs,
   replyOf,
   retryDelaysMs,
-  runHandler,
   timeLimited,
   TransportError,
   warn,
@@ -129,6 +128,9 @@ export type QueueType = 'quorum' | 'classic';
 
 /** RabbitMQ's queue for direct reply-to: replies come straight back on the requesting channel. */
 const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** How many routing keys' targets a consumer remembers (see `#deliveryOf`). */
+const MAX_CACHED_TARGETS = 64;
 
 /** Reconnection backoff: the first delay, doubled up to the last. */
 const FIRST_RETRY_MS = 100;
@@ -233,6 +235,8 @@ interface Link {
   admin: Promise<Channel> | undefined;
   /** Per topic, the declaration of its default group queue on this connection. */
   readonly declared: Map<string, Promise<void>>;
+  /** The topics whose declaration there has succeeded. */
+  readonly ready: Set<string>;
   lost: boolean;
   /** Resolves once the connection is lost or closed. */
   readonly gone: Promise<void>;
@@ -297,7 +301,7 @@ export class AmqpTransport implements IdleTransport {
   readonly #seen = new Map<string, Seen>();
   readonly #requests = new Map<string, PendingRequest>();
   /** The deliveries whose handler (and settlement) is running. */
-  readonly #running = new Set<Promise<void>>();
+  readonly #running = new Map<Ahead, Promise<void>>();
   /** The publishes waiting for the broker's confirm. */
   readonly #publishing = new Set<Promise<void>>();
   #closing: Promise<void> | undefined = undefined;
@@ -427,18 +431,23 @@ export class AmqpTransport implements IdleTransport {
     const body = this.#bodyOf(checked);
     this.#checkOpen('publish');
     const topic = address.server === undefined && address.fanout !== true;
-    const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
-      if (topic) await this.#declareDefaultQueue(link, address.topic);
-      await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
-        messageId: checked.id,
-        // The routing key says where it went: no header to encode unless the publisher set some.
-        ...(hasKeys(checked.headers) && { headers: checked.headers }),
-        persistent: address.fanout !== true,
-        // A cast to a server nobody serves comes back, to be reported (see the publisher's onReturn).
-        mandatory: address.server !== undefined,
-        contentType: 'application/json',
-      });
-    });
+    const properties: Options.Publish = {
+      messageId: checked.id,
+      // The routing key says where it went: no header to encode unless the publisher set some.
+      ...(hasKeys(checked.headers) && { headers: checked.headers }),
+      persistent: address.fanout !== true,
+      // A cast to a server nobody serves comes back, to be reported (see the publisher's onReturn).
+      mandatory: address.server !== undefined,
+      contentType: 'application/json',
+    };
+    const routingKey = this.#topology.routingKey(address);
+    const send = (link: Link): Promise<void> => confirmed(link, this.#topology.exchange, routingKey, body, properties);
+    const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, (link) =>
+      // Once the topic's queue is declared on this connection, no wait for it (the usual case).
+      !topic || link.ready.has(address.topic)
+        ? send(link)
+        : this.#declareDefaultQueue(link, address.topic).then(() => send(link)),
+    );
     this.#publishing.add(publishing);
     try {
       await publishing;
@@ -723,7 +732,7 @@ export class AmqpTransport implements IdleTransport {
     let quiet = 0;
     while (quiet < 2) {
       this.#checkOpen('wait for idle');
-      await Promise.allSettled([...this.#publishing, ...this.#running]);
+      await Promise.allSettled([...this.#publishing, ...this.#running.values()]);
       // A retry waiting in a delay queue is still to be handled.
       const queues = [...this.#consumers].flatMap((c) => [
         ...(c.liveQueue === undefined ? [] : [c.liveQueue]),
@@ -847,6 +856,7 @@ export class AmqpTransport implements IdleTransport {
         requester,
         admin: undefined,
         declared: new Map(),
+        ready: new Set(),
         lost: false,
         gone,
       };
@@ -934,9 +944,10 @@ export class AmqpTransport implements IdleTransport {
   #declareDefaultQueue(link: Link, topic: string): Promise<void> {
     let declaring = link.declared.get(topic);
     if (declaring === undefined) {
-      const started = this.#admin(link).then((admin) =>
-        this.#declareGroupQueue(admin, topic, topic).then(() => undefined),
-      );
+      const started = this.#admin(link).then(async (admin) => {
+        await this.#declareGroupQueue(admin, topic, topic);
+        link.ready.add(topic);
+      });
       declaring = started;
       link.declared.set(topic, started);
       started.catch(() => {
@@ -1112,74 +1123,80 @@ export class AmqpTransport implements IdleTransport {
    * (acknowledged at once) or waits for another delivery of its id (see {@link Seen.inFlight}).
    */
   #deliver(consumer: AmqpConsumer, ahead: Ahead): void {
-    const { channel, link, queue, seen, message } = ahead;
+    const { seen, message } = ahead;
     const { properties } = message;
     const request = typeof properties.replyTo === 'string' && properties.replyTo !== '';
-    const ack = (): void => acknowledge(ahead);
     const id = !request && typeof properties.messageId === 'string' ? properties.messageId : undefined;
     if (id !== undefined && seen.acked.has(id)) {
       // Already handled by a consumer of this queue here: acknowledged again, without the handler.
-      ack();
+      acknowledge(ahead);
       return;
     }
     if (id !== undefined && seen.acked.size > 0) {
-      const waiting = seen.inFlight.get(id);
-      if (waiting !== undefined) {
+      if (seen.inFlight.has(id)) {
         // Another consumer here is handling it: held, unacknowledged, until that one settles.
+        const waiting = seen.inFlight.get(id) ?? [];
         waiting.push({ consumer, ahead });
+        seen.inFlight.set(id, waiting);
         return;
       }
-      seen.inFlight.set(id, []);
+      // No copy waits for it yet (the usual case): no list until one does.
+      seen.inFlight.set(id, undefined);
     }
+    const running = this.#handle(consumer, ahead, request, id);
+    consumer.running.set(ahead, running);
+    this.#running.set(ahead, running);
+  }
+
+  /**
+   * Runs the handler on `ahead`'s message (a microtask later, once the delivery is counted as
+   * running: a handler that closes its own consumer at once still has `close()` wait for it),
+   * then acknowledges it, replies, retries or dead-letters it. Never rejects.
+   */
+  async #handle(consumer: AmqpConsumer, ahead: Ahead, request: boolean, id: string | undefined): Promise<void> {
+    const { channel, link, queue, seen, message } = ahead;
+    await undefined;
     let delivery: Delivery | undefined;
-    let parseError: unknown;
     try {
-      delivery = this.#deliveryOf(message, consumer.target);
-    } catch (error) {
-      parseError = error;
-    }
-    // The handler starts a microtask later, once the delivery is counted as running: a handler
-    // that closes its own consumer at once still has `close()` wait for this delivery.
-    const running: Promise<void> = Promise.resolve()
-      .then((): Outcome | Promise<Outcome> => {
-        if (delivery === undefined) return { ok: false, error: parseError };
+      let outcome: Outcome;
+      try {
+        delivery = this.#deliveryOf(message, consumer.target, false, consumer.targets);
         if (!request && delivery.attempt > consumer.deliveryLimit) {
           // Its earlier deliveries never settled: each crashed its consumer (or lost its channel).
-          return { ok: false, error: new DeadLetterError(neverSettled(delivery.attempt - 1, consumer.deliveryLimit)) };
+          throw new DeadLetterError(neverSettled(delivery.attempt - 1, consumer.deliveryLimit));
         }
-        return runHandler(consumer.handler, delivery);
-      })
-      .then(async (outcome) => {
-        if (request) {
-          this.#reply(channel, message, outcome);
-          ack();
-        } else if (outcome.ok) {
-          seen.acked.add(delivery!.id);
-          ack();
-        } else {
-          await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, ack);
-        }
-      })
-      .catch((error: unknown) => {
-        // On a lost connection the broker delivers it again. Otherwise (the copy could not be
-        // encoded or was refused), the broker dead-letters the original itself: never left
-        // unsettled, which would stall the consumer for good.
-        if (link.lost) return;
+        const value: unknown = consumer.handler(delivery);
+        outcome = { ok: true, value: isThenable(value) ? await value : value };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      if (request) {
+        this.#reply(channel, message, outcome);
+        acknowledge(ahead);
+      } else if (outcome.ok) {
+        seen.acked.add(delivery!.id);
+        acknowledge(ahead);
+      } else {
+        await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, () => acknowledge(ahead));
+      }
+    } catch (error) {
+      // On a lost connection the broker delivers it again. Otherwise (the copy could not be
+      // encoded or was refused), the broker dead-letters the original itself: never left
+      // unsettled, which would stall the consumer for good.
+      if (!link.lost) {
         warn(
           this.#logger,
           `Could not settle a delivery from ${queue} (${errorText(error)}); ${request ? 'dropped' : 'rejected to the dead letters'}.`,
         );
-        if (request) ack();
+        if (request) acknowledge(ahead);
         else reject(ahead);
-      })
-      .finally(() => {
-        if (id !== undefined) this.#release(seen, id);
-        consumer.running.delete(running);
-        this.#running.delete(running);
-        this.#pump(consumer);
-      });
-    consumer.running.add(running);
-    this.#running.add(running);
+      }
+    } finally {
+      if (id !== undefined) this.#release(seen, id);
+      consumer.running.delete(ahead);
+      this.#running.delete(ahead);
+      this.#pump(consumer);
+    }
   }
 
   /**
@@ -1189,8 +1206,8 @@ export class AmqpTransport implements IdleTransport {
    */
   #release(seen: Seen, id: string): void {
     const waiting = seen.inFlight.get(id);
-    if (waiting === undefined) return;
     seen.inFlight.delete(id);
+    if (waiting === undefined) return;
     if (seen.acked.has(id)) {
       for (const { ahead } of waiting) acknowledge(ahead);
       return;
@@ -1199,15 +1216,28 @@ export class AmqpTransport implements IdleTransport {
     for (const consumer of new Set(waiting.map((w) => w.consumer))) this.#pump(consumer);
   }
 
-  /** A delivery as handlers see it; throws when the body is not JSON. */
-  #deliveryOf(message: ConsumeMessage | GetMessage, fallback: Target | undefined, deadLetter = false): Delivery {
+  /**
+   * A delivery as handlers see it; throws when the body is not JSON. `targets` keeps the target
+   * of each routing key already seen, so that a consumer decodes each once.
+   */
+  #deliveryOf(
+    message: ConsumeMessage | GetMessage,
+    fallback: Target | undefined,
+    deadLetter: boolean,
+    targets?: Map<string, Target | undefined>,
+  ): Delivery {
     const { properties, fields } = message;
     const headers = (properties.headers ?? {}) as Record<string, unknown>;
+    let routed: Target | undefined;
+    if (fields.exchange === this.#topology.exchange) {
+      routed = targets?.get(fields.routingKey);
+      if (routed === undefined) {
+        routed = this.#topology.targetOf(fields.routingKey);
+        if (targets !== undefined && targets.size < MAX_CACHED_TARGETS) targets.set(fields.routingKey, routed);
+      }
+    }
     const target =
-      decodeTarget(headers[TARGET_HEADER]) ??
-      (fields.exchange === this.#topology.exchange ? this.#topology.targetOf(fields.routingKey) : undefined) ??
-      fallback ??
-      Object.freeze({ topic: fields.routingKey });
+      decodeTarget(headers[TARGET_HEADER]) ?? routed ?? fallback ?? Object.freeze({ topic: fields.routingKey });
     const recorded = Number(headers[ATTEMPT_HEADER]);
     // A quorum queue counts this copy's earlier deliveries (crashes included); a classic one only
     // says that there was one.
@@ -1364,7 +1394,7 @@ export class AmqpTransport implements IdleTransport {
     this.#consumers.delete(consumer);
     const { channel, tag } = consumer;
     if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
-    await Promise.all([...consumer.running]);
+    await Promise.all([...consumer.running.values()]);
     if (channel !== undefined) await channel.close().catch(() => undefined);
   }
 
@@ -1385,7 +1415,7 @@ export class AmqpTransport implements IdleTransport {
         timer = setTimeout(resolve, drainMs);
         timer.unref();
       });
-      await Promise.race([Promise.allSettled([...this.#running]), timeout]);
+      await Promise.race([Promise.allSettled([...this.#running.values()]), timeout]);
       clearTimeout(timer);
     }
     this.#consumers.clear();
@@ -1419,7 +1449,7 @@ interface Seen {
    * The ids one of them is handling (with deduplication on), each with the copies that reached
    * the others meanwhile: those wait, unacknowledged, for the delivery in progress.
    */
-  readonly inFlight: Map<string, { readonly consumer: AmqpConsumer; readonly ahead: Ahead }[]>;
+  readonly inFlight: Map<string, { readonly consumer: AmqpConsumer; readonly ahead: Ahead }[] | undefined>;
 }
 
 /** Acknowledges a message on its channel; a channel that is gone gives it back to the broker. */
@@ -1454,7 +1484,9 @@ function neverSettled(deliveries: number, limit: number): string {
 /** A consumer of an {@link AmqpTransport}. */
 class AmqpConsumer implements Consumer {
   /** The settlements of the deliveries in progress: at most `concurrency`. */
-  readonly running = new Set<Promise<void>>();
+  readonly running = new Map<Ahead, Promise<void>>();
+  /** The targets of the routing keys it has seen (a queue gets few of them). */
+  readonly targets = new Map<string, Target | undefined>();
   /** What the broker sent ahead (up to the prefetch), waiting for a delivery to finish. */
   readonly backlog: Ahead[] = [];
   closed = false;
@@ -1491,20 +1523,21 @@ const closedLink: Link = Object.freeze({
   requester: undefined as unknown as Channel,
   admin: undefined,
   declared: new Map<string, Promise<void>>(),
+  ready: new Set<string>(),
   lost: true,
   gone: Promise.resolve(),
 });
 
 /** Publishes on the link's confirm channel; resolves once the broker confirmed. */
-async function confirmed(
+function confirmed(
   link: Link,
   exchange: string,
   routingKey: string,
   content: Buffer,
   properties: Options.Publish,
 ): Promise<void> {
-  if (link.lost) throw new TransportError('The connection to the broker was lost.');
-  await link.publisher.send(exchange, routingKey, content, properties);
+  if (link.lost) return Promise.reject(new TransportError('The connection to the broker was lost.'));
+  return link.publisher.send(exchange, routingKey, content, properties);
 }
 
 /** The broker's record of why it dead-lettered a message (its first `x-death` entry), if it did. */
@@ -1521,6 +1554,14 @@ function brokerDeath(
     exchange: String(last.exchange ?? ''),
     routingKey: Array.isArray(keys) && keys.length > 0 ? String(keys[0]) : '',
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function asTransportError(error: unknown): Error {

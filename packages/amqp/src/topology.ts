@@ -211,15 +211,20 @@ export function withoutBrokerHeaders(headers: Record<string, unknown> | undefine
  * the broker's business).
  */
 export function userHeaders(headers: Record<string, unknown> | undefined): Readonly<Record<string, string>> {
-  const copy: Record<string, string> = {};
+  let copy: Record<string, string> | undefined;
   if (headers !== undefined) {
-    for (const [name, value] of Object.entries(headers)) {
+    for (const name in headers) {
+      const value = headers[name];
       if (typeof value !== 'string' || name.startsWith(RESERVED_HEADER_PREFIX) || BROKER_HEADERS.has(name)) continue;
+      copy ??= {};
       copy[name] = value;
     }
   }
-  return Object.freeze(copy);
+  // Most messages have none: one shared empty object, not a new one each.
+  return copy === undefined ? NO_HEADERS : Object.freeze(copy);
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Headers RabbitMQ writes itself. */
 const BROKER_HEADERS = new Set([

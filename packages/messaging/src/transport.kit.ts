@@ -219,10 +219,13 @@ export function checkDeliveryLimit(element: string, limit: unknown): asserts lim
 export interface CheckedConsumeOptions {
   /** The group (the topic itself by default). */
   readonly group: string;
+  /** Deliveries of one message before it is dead-lettered. */
   readonly deliveryLimit: number;
+  /** How long a handler may run; `undefined` for no limit. */
   readonly handlerTimeoutMs: number | undefined;
   /** The backoff, every field set; `undefined` for immediate retries. */
   readonly retryBackoff: Required<RetryBackoff> | undefined;
+  /** Deliveries handled at once (1: in order). */
   readonly concurrency: number;
 }
 
