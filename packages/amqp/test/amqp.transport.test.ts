@@ -288,6 +288,24 @@ describeWithBroker('AmqpTransport across connections (one per process)', () => {
     expect(retried).toMatchObject({ id: 'order-1', body: 'order', attempt: 2, target: { topic: 'orders' } });
   });
 
+  it('counts a delivery whose consumer went away once, also after a failed retry (the copy does not carry the count)', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    const started = inbox(() => new Promise(() => undefined));
+    await first.consume({ topic: 'orders' }, started.handler);
+    await first.publish({ topic: 'orders' }, { id: 'order-1', body: 'order' });
+    await started.until(1);
+    // Gone without settling it, as a crash: the broker delivers it again, counted.
+    await first.close({ drainMs: 0 });
+    const second = await connect(options);
+    const box = inbox((d) => {
+      if (d.attempt === 2) throw new Error('fails once more');
+    });
+    await second.consume({ topic: 'orders' }, box.handler);
+    await box.until(2);
+    expect(box.deliveries.map((d) => d.attempt)).toEqual([2, 3]);
+  });
+
   it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {
     const options = isolated();
     const transport = await connect(options);
