@@ -64,6 +64,7 @@ import {
   type Target,
 } from '@herald/messaging';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage, type GetMessage, type Options } from 'amqplib';
+import { Acknowledger, type TrackedDelivery } from './acknowledger.js';
 import { MessageTooLargeError } from './errors.js';
 import { Publisher } from './publisher.js';
 import {
@@ -1039,7 +1040,8 @@ export class AmqpTransport implements IdleTransport {
     const channel = await link.model.createChannel();
     channel.on('error', (error: Error) => (this.#lastError = error));
     try {
-      await channel.prefetch(Math.max(this.#prefetch, consumer.concurrency));
+      const prefetch = Math.max(this.#prefetch, consumer.concurrency);
+      await channel.prefetch(prefetch);
       const { target } = consumer;
       for (const delayMs of retryDelaysMs(consumer.retryBackoff, consumer.deliveryLimit)) {
         await this.#declareRetryQueue(channel, delayMs);
@@ -1060,7 +1062,9 @@ export class AmqpTransport implements IdleTransport {
       }
       if (!this.#seen.has(queue)) this.#seen.set(queue, { acked: new IdWindow(this.#window), inFlight: new Map() });
       const seen = this.#seen.get(queue)!;
+      const acks = new Acknowledger(channel, prefetch);
       consumer.channel = channel;
+      consumer.acks = acks;
       consumer.liveQueue = queue;
       const { consumerTag } = await channel.consume(queue, (message) => {
         if (message === null) {
@@ -1070,7 +1074,7 @@ export class AmqpTransport implements IdleTransport {
           this.#reattach(consumer, link);
           return;
         }
-        consumer.backlog.push({ channel, link, queue, seen, message });
+        consumer.backlog.push({ channel, acks, tracked: acks.track(message), link, queue, seen, message });
         this.#pump(consumer);
       });
       consumer.tag = consumerTag;
@@ -1175,7 +1179,7 @@ export class AmqpTransport implements IdleTransport {
         acknowledge(ahead);
       } else if (outcome.ok) {
         seen.acked.add(delivery!.id);
-        acknowledge(ahead);
+        ahead.acks.handled(ahead.tracked);
       } else {
         await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, () => acknowledge(ahead));
       }
@@ -1196,6 +1200,8 @@ export class AmqpTransport implements IdleTransport {
       consumer.running.delete(ahead);
       this.#running.delete(ahead);
       this.#pump(consumer);
+      // Nothing else at hand: no reason to wait with the acknowledgements.
+      if (consumer.running.size === 0) ahead.acks.flush();
     }
   }
 
@@ -1395,6 +1401,7 @@ export class AmqpTransport implements IdleTransport {
     const { channel, tag } = consumer;
     if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
     await Promise.all([...consumer.running.values()]);
+    consumer.acks?.flush();
     if (channel !== undefined) await channel.close().catch(() => undefined);
   }
 
@@ -1418,6 +1425,8 @@ export class AmqpTransport implements IdleTransport {
       await Promise.race([Promise.allSettled([...this.#running.values()]), timeout]);
       clearTimeout(timer);
     }
+    // What was handled is acknowledged before the connection goes (else it would come again).
+    for (const consumer of consumers) consumer.acks?.flush();
     this.#consumers.clear();
     for (const request of [...this.#requests.values()]) {
       request.reject(new TransportError(`The transport closed before ${describeTarget(request.target)} replied.`));
@@ -1435,6 +1444,9 @@ export class AmqpTransport implements IdleTransport {
 /** A message the broker sent a consumer ahead, with where it came from. */
 interface Ahead {
   readonly channel: Channel;
+  /** Its channel's acknowledgements, and its place among them. */
+  readonly acks: Acknowledger;
+  readonly tracked: TrackedDelivery;
   readonly link: Link;
   readonly queue: string;
   readonly seen: Seen;
@@ -1452,25 +1464,17 @@ interface Seen {
   readonly inFlight: Map<string, { readonly consumer: AmqpConsumer; readonly ahead: Ahead }[] | undefined>;
 }
 
-/** Acknowledges a message on its channel; a channel that is gone gives it back to the broker. */
-function acknowledge({ channel, message }: Ahead): void {
-  try {
-    channel.ack(message);
-  } catch {
-    // The channel is gone: the broker gives the message to another consumer.
-  }
+/** Acknowledges a message now, alone; a channel that is gone gives it back to the broker. */
+function acknowledge({ acks, tracked }: Ahead): void {
+  acks.ack(tracked);
 }
 
 /**
  * Rejects a message without requeueing it: the broker sends it to the queue's dead-letter
  * exchange (the dead letters). A channel that is gone gives it back to the broker instead.
  */
-function reject({ channel, message }: Ahead): void {
-  try {
-    channel.nack(message, false, false);
-  } catch {
-    // The channel is gone: the broker gives the message to another consumer.
-  }
+function reject({ acks, tracked }: Ahead): void {
+  acks.reject(tracked);
 }
 
 /** Why a delivery is dead-lettered without its handler: the earlier ones never settled. */
@@ -1491,6 +1495,8 @@ class AmqpConsumer implements Consumer {
   readonly backlog: Ahead[] = [];
   closed = false;
   channel: Channel | undefined = undefined;
+  /** The acknowledgements of `channel`. */
+  acks: Acknowledger | undefined = undefined;
   tag: string | undefined = undefined;
   /** The queue it consumes on the current connection (a fanout queue's name changes with it). */
   liveQueue: string | undefined = undefined;

@@ -306,6 +306,39 @@ describeWithBroker('AmqpTransport across connections (one per process)', () => {
     expect(box.deliveries.map((d) => d.attempt)).toEqual([2, 3]);
   });
 
+  it('acknowledges what was handled behind a hung delivery (no stall), and never the hung one: it comes back', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    const box = inbox((d) => (d.body === 'hangs' ? new Promise(() => undefined) : undefined));
+    // Two at once, so two ahead: one slot stays hung, the other must keep the window moving.
+    await first.consume({ topic: 'orders' }, box.handler, { concurrency: 2 });
+    for (const body of ['hangs', 'a', 'b', 'c', 'd', 'e']) await first.publish({ topic: 'orders' }, { body });
+    await box.until(6);
+    await first.close({ drainMs: 0 });
+    const second = await connect(options);
+    const again = inbox();
+    await second.consume({ topic: 'orders' }, again.handler);
+    await second.publish({ topic: 'orders' }, { body: 'marker' });
+    await again.until(2);
+    expect(again.deliveries.map((d) => `${String(d.body)} ${d.attempt}`).sort()).toEqual(['hangs 2', 'marker 1']);
+  });
+
+  it('acknowledges every handled delivery of a burst before the transport closes: none comes again', async () => {
+    const options = isolated({ prefetch: 20 });
+    const first = await connect(options);
+    const box = inbox();
+    await first.consume({ topic: 'orders' }, box.handler);
+    await Promise.all(Array.from({ length: 45 }, (_, n) => first.publish({ topic: 'orders' }, { body: n })));
+    await box.until(45);
+    await first.close();
+    const second = await connect(options);
+    const again = inbox();
+    await second.consume({ topic: 'orders' }, again.handler);
+    await second.publish({ topic: 'orders' }, { body: 'marker' });
+    await again.until(1);
+    expect(again.bodies()).toEqual(['marker']);
+  });
+
   it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {
     const options = isolated();
     const transport = await connect(options);
