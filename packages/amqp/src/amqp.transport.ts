@@ -4,10 +4,10 @@
  *
  * - `publish` resolves once the broker confirmed the message (publisher confirms) and rejects
  *   with `TransportError` when the broker stays unreachable for `connectTimeoutMs`;
- * - a delivery is acknowledged after its handler ran (at-least-once); a failed one is published
- *   again, to the back of its queue (after its retry backoff, in a delay queue of the broker),
- *   with its attempt counted in a header, and after the consumer's delivery limit it goes to the
- *   namespace's dead-letter queue;
+ * - a delivery is acknowledged after its handler ran (at-least-once; several in one frame where
+ *   that is safe, see `acknowledger.ts`); a failed one is published again, to the back of its
+ *   queue (after its retry backoff, in a delay queue of the broker), with its attempt counted in
+ *   a header, and after the consumer's delivery limit it goes to the namespace's dead-letter queue;
  * - each queue's consumers in this process drop a message id they already acknowledged, and
  *   hold a copy of an id that one of them is handling until that delivery settles (dropped if it
  *   succeeded, handled if it failed);
@@ -1123,8 +1123,9 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Runs the handler on one message and settles it; counts it in `consumer.running` unless it was a duplicate
-   * (acknowledged at once) or waits for another delivery of its id (see {@link Seen.inFlight}).
+   * Runs the handler on one message and settles it; counts it in `consumer.running` unless it was
+   * a duplicate (acknowledged at once) or waits for another delivery of its id (see
+   * {@link Seen.inFlight}).
    */
   #deliver(consumer: AmqpConsumer, ahead: Ahead): void {
     const { seen, message } = ahead;
