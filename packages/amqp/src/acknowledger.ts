@@ -16,20 +16,27 @@
 
 import type { Channel, ConsumeMessage } from 'amqplib';
 
-/** Where a delivery is: in progress, handled (to acknowledge), or settled (sent, or gone with its run). */
-type State = 'open' | 'handled' | 'settled';
-
 /**
- * One delivery the acknowledger tracks.
+ * Where a delivery is: in progress, handled (to acknowledge), or settled (sent, or gone with its run).
  *
  * @example
  * ```ts
- * const delivery: TrackedDelivery = acks.track(message);
+ * const fresh: DeliveryState = 'open';
+ * ```
+ */
+export type DeliveryState = 'open' | 'handled' | 'settled';
+
+/**
+ * One delivery the acknowledger tracks (the transport's own record of it, which it extends).
+ *
+ * @example
+ * ```ts
+ * const delivery = acks.track({ message, state: 'open' });
  * ```
  */
 export interface TrackedDelivery {
   readonly message: ConsumeMessage;
-  state: State;
+  state: DeliveryState;
 }
 
 /**
@@ -38,7 +45,7 @@ export interface TrackedDelivery {
  * @example
  * ```ts
  * const acks = new Acknowledger(channel, prefetch);
- * const tracked = acks.track(message);
+ * const tracked = acks.track({ message, state: 'open' });
  * await handle(message);
  * acks.handled(tracked); // sent with the next ones, or at the next turn
  * ```
@@ -60,11 +67,10 @@ export class Acknowledger {
     this.#batch = Math.max(1, Math.floor(prefetch / 2));
   }
 
-  /** Tracks a delivery the broker sent, in the order it came. */
-  track(message: ConsumeMessage): TrackedDelivery {
-    const tracked: TrackedDelivery = { message, state: 'open' };
-    this.#tracked.push(tracked);
-    return tracked;
+  /** Tracks a delivery the broker sent (`'open'`), in the order it came; returns it. */
+  track<T extends TrackedDelivery>(delivery: T): T {
+    this.#tracked.push(delivery);
+    return delivery;
   }
 
   /** Its handler succeeded: it is acknowledged with the next ones, at the latest on the next turn. */

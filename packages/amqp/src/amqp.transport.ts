@@ -923,7 +923,19 @@ export class AmqpTransport implements IdleTransport {
    * Runs `operation` on the open link; when the link is lost under it, runs it again on the next
    * one, until `deadline`. A failure on a live link is the broker's answer: it is not retried.
    */
-  async #withLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
+  #withLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
+    const link = this.#link;
+    if (link === undefined || link.lost || this.#closing !== undefined) return this.#withNextLink(deadline, operation);
+    // Connected (the usual case): no wait for the link.
+    return operation(link).catch((error: unknown) => {
+      if (!link.lost) throw asTransportError(error);
+      if (Date.now() >= deadline) throw this.#unreachable('reach the broker');
+      return this.#withNextLink(deadline, operation);
+    });
+  }
+
+  /** {@link #withLink} once the link is lost or not open yet: waits for the next one. */
+  async #withNextLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
     for (;;) {
       const link = await this.#whenLinked(deadline, 'reach the broker');
       if (this.#closing !== undefined || link === closedLink) {
@@ -1074,7 +1086,7 @@ export class AmqpTransport implements IdleTransport {
           this.#reattach(consumer, link);
           return;
         }
-        consumer.backlog.push({ channel, acks, tracked: acks.track(message), link, queue, seen, message });
+        consumer.backlog.push(acks.track({ channel, acks, link, queue, seen, message, state: 'open' }));
         this.#pump(consumer);
       });
       consumer.tag = consumerTag;
@@ -1180,7 +1192,7 @@ export class AmqpTransport implements IdleTransport {
         acknowledge(ahead);
       } else if (outcome.ok) {
         seen.acked.add(delivery!.id);
-        ahead.acks.handled(ahead.tracked);
+        ahead.acks.handled(ahead);
       } else {
         await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, () => acknowledge(ahead));
       }
@@ -1443,11 +1455,10 @@ export class AmqpTransport implements IdleTransport {
 }
 
 /** A message the broker sent a consumer ahead, with where it came from. */
-interface Ahead {
+interface Ahead extends TrackedDelivery {
   readonly channel: Channel;
-  /** Its channel's acknowledgements, and its place among them. */
+  /** Its channel's acknowledgements (it is tracked there). */
   readonly acks: Acknowledger;
-  readonly tracked: TrackedDelivery;
   readonly link: Link;
   readonly queue: string;
   readonly seen: Seen;
@@ -1466,16 +1477,16 @@ interface Seen {
 }
 
 /** Acknowledges a message now, alone; a channel that is gone gives it back to the broker. */
-function acknowledge({ acks, tracked }: Ahead): void {
-  acks.ack(tracked);
+function acknowledge(ahead: Ahead): void {
+  ahead.acks.ack(ahead);
 }
 
 /**
  * Rejects a message without requeueing it: the broker sends it to the queue's dead-letter
  * exchange (the dead letters). A channel that is gone gives it back to the broker instead.
  */
-function reject({ acks, tracked }: Ahead): void {
-  acks.reject(tracked);
+function reject(ahead: Ahead): void {
+  ahead.acks.reject(ahead);
 }
 
 /** Why a delivery is dead-lettered without its handler: the earlier ones never settled. */
