@@ -2,7 +2,7 @@
  * The acknowledgements of one consumer channel, several in one frame where that is safe.
  *
  * `basic.ack` with `multiple` settles every delivery of the channel up to a tag in one frame (on a
- * quorum queue, one entry of its log instead of one per message). It is only safe over a run of
+ * quorum queue, one settlement instead of one per message). It is only safe over a run of
  * deliveries that are all settled: one still in progress, or failed and waiting for its copy's
  * confirm, must not be acknowledged with the others, or a crash would lose it. So the
  * acknowledger keeps the channel's deliveries in the order the broker sent them, acknowledges the
