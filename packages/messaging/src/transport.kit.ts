@@ -288,6 +288,16 @@ export function checkConsumeOptions(
     options.retryBackoff === undefined
       ? defaults.retryBackoff
       : checkRetryBackoff('options.retryBackoff', options.retryBackoff);
+  if (retryBackoff !== undefined) {
+    const delays = Math.min(deliveryLimit - 1, retriesUntilMaxDelay(retryBackoff));
+    if (delays > MAX_RETRY_DELAYS) {
+      throw new InvalidError(
+        'options.retryBackoff',
+        options.retryBackoff ?? retryBackoff,
+        `it has ${delays} distinct delays before maxDelayMs with deliveryLimit ${deliveryLimit}, and a consumer may have ${MAX_RETRY_DELAYS} (a broker keeps a queue per delay): raise multiplier, or lower maxDelayMs or deliveryLimit.`,
+      );
+    }
+  }
   return { group, deliveryLimit, handlerTimeoutMs, retryBackoff, concurrency };
 }
 
@@ -359,13 +369,29 @@ export function backoffDelayMs(backoff: Required<RetryBackoff> | undefined, atte
  * ```
  */
 export function retryDelaysMs(backoff: Required<RetryBackoff> | undefined, deliveryLimit: number): number[] {
+  if (backoff === undefined) return [];
   const delays = new Set<number>();
-  for (let attempt = 1; attempt < deliveryLimit; attempt++) {
-    const delay = backoffDelayMs(backoff, attempt);
-    if (delay > 0) delays.add(delay);
-    if (delay >= (backoff?.maxDelayMs ?? 0)) break;
-  }
+  const retries = Math.min(deliveryLimit - 1, retriesUntilMaxDelay(backoff));
+  for (let attempt = 1; attempt <= retries; attempt++) delays.add(backoffDelayMs(backoff, attempt));
   return [...delays];
+}
+
+/**
+ * The most distinct delays a consumer's backoff may have (so that a broker declares at most this
+ * many delay queues for it).
+ *
+ * @example
+ * ```ts
+ * // 1.5 from 100 ms to a minute takes 17 retries: fine; 1.05 would take 133.
+ * await transport.consume(target, handler, { deliveryLimit: 20, retryBackoff: { initialDelayMs: 100, multiplier: 1.5 } });
+ * ```
+ */
+export const MAX_RETRY_DELAYS = 32;
+
+/** How many retries `backoff` takes to reach its `maxDelayMs` (each later one waits that long). */
+function retriesUntilMaxDelay({ initialDelayMs, multiplier, maxDelayMs }: Required<RetryBackoff>): number {
+  if (multiplier === 1 || initialDelayMs >= maxDelayMs) return 1;
+  return Math.ceil(Math.log(maxDelayMs / initialDelayMs) / Math.log(multiplier)) + 1;
 }
 
 /**

@@ -149,7 +149,8 @@ export interface RetryBackoff {
   /** What each delay is multiplied by for the next one: 1 (a fixed delay) or more. Default 2. */
   readonly multiplier?: number;
   /**
-   * The longest delay, in milliseconds: at least `initialDelayMs`. Default
+   * The longest delay, in milliseconds: at least `initialDelayMs`. A backoff may have at most
+   * `MAX_RETRY_DELAYS` distinct delays before it reaches it (within `deliveryLimit`). Default
    * {@link DEFAULT_MAX_RETRY_DELAY_MS}, or `initialDelayMs` when that is longer.
    */
   readonly maxDelayMs?: number;

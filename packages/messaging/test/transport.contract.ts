@@ -549,6 +549,20 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         ]);
       });
 
+      it('takes any delivery limit with a backoff that reaches its maximum within MAX_RETRY_DELAYS retries', async () => {
+        const box = inbox();
+        await consume(TOPIC, box.handler, {
+          deliveryLimit: 1_000_000_000,
+          retryBackoff: { initialDelayMs: 100, multiplier: 2 },
+        });
+        await consume({ topic: 'fixed' }, box.handler, {
+          deliveryLimit: 1_000_000_000,
+          retryBackoff: { initialDelayMs: 100, multiplier: 1 },
+        });
+        await publish(TOPIC, 'still consuming');
+        await box.until(1);
+      });
+
       it('keeps retrying at once without a backoff, and with an initial delay of 0', async () => {
         const box = inbox((d) => {
           if (d.attempt < 3) throw new Error('again');
@@ -1055,6 +1069,12 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
           handler,
           { retryBackoff: { initialDelayMs: 100, maxDelayMs: 50 } },
           'options.retryBackoff.maxDelayMs',
+        ],
+        [
+          'a backoff with more distinct delays than MAX_RETRY_DELAYS',
+          handler,
+          { deliveryLimit: 100, retryBackoff: { initialDelayMs: 100, multiplier: 1.05 } },
+          'options.retryBackoff',
         ],
         ['a concurrency of 0', handler, { concurrency: 0 }, 'options.concurrency'],
         ['a fractional concurrency', handler, { concurrency: 2.5 }, 'options.concurrency'],
