@@ -9,14 +9,20 @@
 // own that boots a container of a second copy of inversify.
 // It proves: one copy of inversify is installed, the container boots, the veto reaches the caller
 // as a CallbackFailure, the testing kit's matchers work, and two copies are named when they exist.
+// Then the type tests (every `<package>/typetest/` program, scripts/typetests.mjs) are copied into
+// the application and checked with each compiler (`module` NodeNext) against the installed
+// packages' declarations: the compiling ones compile, and each fixture gives its expected errors
+// on the expected lines, so what the workspace's type tests show holds for an application, with
+// TypeScript 6 and 7 alike.
 // Needs the npm registry (one install per inversify version, from npm's cache when it can): without
 // it, exits 3 (skipped) with a notice, except under CI=true, where it fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { codeBlocks } from './markdown-blocks.mjs';
 import { packAll, publishedPackages, root } from './packages.mjs';
+import { checkProgram, typeTestPrograms } from './typetests.mjs';
 
 const SKIPPED = 3;
 const started = Date.now();
@@ -91,16 +97,21 @@ it('names the copy of inversify it uses when the container comes from a second c
 });
 `;
 
-/** Each inversify version gets one install; each runs the compiler and module settings listed. */
+/**
+ * Each inversify version gets one install; each runs the compiler and module settings listed, some
+ * with the type tests (`true`). The type tests run once per compiler: with Bundler they would
+ * resolve the same declarations (the packages' `types` condition), which the getting-started
+ * build already resolves that way.
+ */
 const variants = [
   {
     inversify: latest,
     secondCopy: oldest,
     builds: [
-      [6, 'NodeNext'],
-      [6, 'Bundler'],
-      [7, 'NodeNext'],
-      [7, 'Bundler'],
+      [6, 'NodeNext', true],
+      [6, 'Bundler', false],
+      [7, 'NodeNext', true],
+      [7, 'Bundler', false],
     ],
   },
   ...(oldest === latest
@@ -110,8 +121,8 @@ const variants = [
           inversify: oldest,
           secondCopy: latest,
           builds: [
-            [6, 'NodeNext'],
-            [7, 'Bundler'],
+            [6, 'NodeNext', false],
+            [7, 'Bundler', false],
           ],
         },
       ]),
@@ -121,6 +132,45 @@ const moduleOptions = {
   NodeNext: { module: 'NodeNext', moduleResolution: 'NodeNext' },
   Bundler: { module: 'ESNext', moduleResolution: 'Bundler' },
 };
+
+const typeTests = typeTestPrograms();
+/**
+ * The compiler options the type tests are written for (the workspace's), without what only the
+ * workspace has: the `@herald/source` condition (which would resolve `@herald/*` to their sources),
+ * project references and emitted files; each program names its own `types`. `skipLibCheck` as the
+ * guide's tsconfig.json sets it: what the packed declarations offer is what the type tests check.
+ */
+function typeTestOptions(moduleKind) {
+  const readOptions = (file) => JSON.parse(readFileSync(join(root, file), 'utf8')).compilerOptions;
+  const options = { ...readOptions('tsconfig.base.json'), ...readOptions('tsconfig.test.json') };
+  for (const key of ['customConditions', 'composite', 'declaration', 'declarationMap', 'sourceMap', 'types'])
+    delete options[key];
+  return { ...options, ...moduleOptions[moduleKind], noEmit: true, skipLibCheck: true };
+}
+
+/**
+ * Copies each type-test program into `<app>/typetests/` (its folder's own files; its folders are
+ * programs of their own), with a tsconfig.json that extends the application's
+ * tsconfig.typetests.json in place of the workspace's. Returns the copies' tsconfig paths.
+ */
+function writeTypeTests(app) {
+  return typeTests.map(({ dir, expectsErrors }) => {
+    const copy = join(app, 'typetests', relative('packages', dir));
+    mkdirSync(copy, { recursive: true });
+    const config = JSON.parse(readFileSync(join(root, dir, 'tsconfig.json'), 'utf8'));
+    if (!/tsconfig\.test\.json$/.test(config.extends ?? ''))
+      fail(`${dir}/tsconfig.json extends ${config.extends}, not the workspace's tsconfig.test.json`);
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      if (entry.isFile() && entry.name !== 'tsconfig.json')
+        writeFileSync(join(copy, entry.name), readFileSync(join(root, dir, entry.name)));
+    }
+    writeFileSync(
+      join(copy, 'tsconfig.json'),
+      JSON.stringify({ ...config, extends: relative(copy, join(app, 'tsconfig.typetests.json')) }, null, 2),
+    );
+    return { dir, expectsErrors, project: join(copy, 'tsconfig.json') };
+  });
+}
 
 try {
   const tarballs = join(work, 'tarballs');
@@ -147,6 +197,7 @@ try {
       devDependencies: {
         '@jest/globals': rootManifest.devDependencies['@jest/globals'],
         '@types/node': rootManifest.devDependencies['@types/node'],
+        'expect-type': rootManifest.devDependencies['expect-type'],
         jest: rootManifest.devDependencies.jest,
         typescript: typescript6,
         'typescript-7': `npm:typescript@${typescript7}`,
@@ -167,8 +218,9 @@ try {
       (dir) => !dir.includes('inversify-second-copy'),
     );
     if (copies.length !== 1) fail(`expected one copy of inversify, found ${copies.length}: ${copies.join(', ')}`);
+    const typeTestProjects = variant.builds.some(([, , withTypeTests]) => withTypeTests) ? writeTypeTests(app) : [];
 
-    for (const [typescript, moduleKind] of variant.builds) {
+    for (const [typescript, moduleKind, withTypeTests] of variant.builds) {
       const label = `inversify ${variant.inversify}, TypeScript ${typescript === 6 ? typescript6 : typescript7}, ${moduleKind}`;
       step = Date.now();
       rmSync(join(app, 'dist'), { recursive: true, force: true });
@@ -187,6 +239,32 @@ try {
       const report = jestReport(jest.output);
       if (!jest.ok || report?.numPassedTests !== 2) fail(`${label}: jest failed:\n${jest.output}`);
       console.log(`✔ ${label}: compiled, ran, ${report.numPassedTests} Jest tests passed (${seconds(step)})`);
+
+      if (!withTypeTests) continue;
+      step = Date.now();
+      writeFileSync(
+        join(app, 'tsconfig.typetests.json'),
+        JSON.stringify({ compilerOptions: typeTestOptions(moduleKind) }, null, 2),
+      );
+      let expectations = 0;
+      for (const { dir, expectsErrors, project } of typeTestProjects) {
+        const checked = checkProgram(project, {
+          tsc: join(app, typescriptBin[typescript]),
+          cwd: app,
+          env,
+          expectsErrors,
+        });
+        if (!checked.ok) fail(`${label}: type tests of ${dir}:\n${checked.report.join('\n')}`);
+        const fromWorkspace = checked.files.filter((file) => file.startsWith(root));
+        if (fromWorkspace.length > 0)
+          fail(`${label}: ${dir} compiled files of the workspace: ${fromWorkspace.join(', ')}`);
+        if (!checked.files.some((file) => file.includes('/node_modules/@herald/core/dist/')))
+          fail(`${label}: ${dir} did not compile against the installed @herald/core's declarations`);
+        expectations += checked.report.filter((line) => !line.endsWith(': compiles')).length;
+      }
+      console.log(
+        `✔ ${label}: ${typeTestProjects.length} type-test programs, ${expectations} expected errors where expected (${seconds(step)})`,
+      );
     }
   }
 } finally {

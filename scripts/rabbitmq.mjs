@@ -7,6 +7,8 @@
 //   node scripts/rabbitmq.mjs node    start a node of its own on free ports, print its URL, keep it until Ctrl-C
 // `startNode` starts nodes on chosen (or free) ports with their own name, dist port and epmd
 // (`ERL_EPMD_PORT`), for tests that restart or kill their broker (packages/amqp/test/own-broker.ts).
+// `rabbitmqctlEnv(broker)` and `runRabbitmqctl(args)` run rabbitmqctl from another process (a Jest
+// worker) against whichever broker a setup obtained: a node of its own or the system's.
 // `HERALD_RABBITMQ_SERVER` overrides where the `rabbitmq-server` script is.
 import { execFile, spawn } from 'node:child_process';
 import {
@@ -254,6 +256,66 @@ function logTail(dir, nodeName) {
   return parts.length > 0 ? parts.join('\n') : '(no log written)';
 }
 
+// ---- rabbitmqctl -------------------------------------------------------------------------------
+
+/**
+ * What rabbitmqctl needs to reach a node started here: its HOME (which holds the node's Erlang
+ * cookie) and the port of its epmd (a node on free ports registers with an epmd of its own, which
+ * rabbitmqctl finds only through `ERL_EPMD_PORT`), on top of `base`.
+ */
+function nodeEnv(home, epmdPort, base = process.env) {
+  return {
+    ...base,
+    HOME: home,
+    RABBITMQ_CONF_ENV_FILE: '/dev/null',
+    ERL_EPMD_ADDRESS: HOST,
+    ERL_EPMD_PORT: String(epmdPort),
+  };
+}
+
+function execRabbitmqctl(ctl, args, env, timeoutMs) {
+  return new Promise((resolve, reject) =>
+    execFile(ctl, args, { env, timeout: timeoutMs }, (error, stdout, stderr) =>
+      error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+    ),
+  );
+}
+
+/**
+ * The environment variables that let another process (a Jest worker, a child process) run
+ * rabbitmqctl against `broker` (from {@link startBroker}, {@link obtainBroker} or
+ * {@link startNode}) with {@link runRabbitmqctl}: for a node started here, its name, dir and epmd
+ * port (`HERALD_RABBITMQ_NODE`, `HERALD_RABBITMQ_HOME`, `HERALD_RABBITMQ_EPMD_PORT`); for a broker
+ * found running, the same keys empty (the system's node, reached by the PATH's rabbitmqctl).
+ */
+export function rabbitmqctlEnv(broker) {
+  const own = broker.started === true;
+  return {
+    HERALD_RABBITMQ_NODE: own ? broker.node : '',
+    HERALD_RABBITMQ_HOME: own ? broker.dir : '',
+    HERALD_RABBITMQ_EPMD_PORT: own ? String(broker.ports.epmd) : '',
+  };
+}
+
+/**
+ * Runs rabbitmqctl with `args` against the broker that `env` names ({@link rabbitmqctlEnv}'s
+ * variables): a node started here is reached with the `rabbitmqctl` next to `rabbitmq-server`, as
+ * this user, with the node's HOME and epmd port; without those variables, the PATH's rabbitmqctl
+ * reaches the system's broker (Debian's runs as the rabbitmq user, with its cookie). Resolves to
+ * its output; rejects with its error output.
+ */
+export function runRabbitmqctl(args, { env = process.env, timeoutMs = 60_000 } = {}) {
+  const { HERALD_RABBITMQ_NODE: node, HERALD_RABBITMQ_HOME: home, HERALD_RABBITMQ_EPMD_PORT: epmdPort } = env;
+  if (!node) return execRabbitmqctl('rabbitmqctl', args, env, timeoutMs);
+  if (!home || !epmdPort) {
+    return Promise.reject(
+      new Error(`HERALD_RABBITMQ_NODE (${node}) needs HERALD_RABBITMQ_HOME and HERALD_RABBITMQ_EPMD_PORT too`),
+    );
+  }
+  const ctl = join(serverPath(env), '..', 'rabbitmqctl');
+  return execRabbitmqctl(ctl, ['-n', node, ...args], nodeEnv(home, epmdPort, env), timeoutMs);
+}
+
 // ---- the broker --------------------------------------------------------------------------------
 
 /** A TCP port nothing listens on now (the kernel's choice; free until someone takes it). */
@@ -313,16 +375,12 @@ export async function startNode({
   await writeFile(join(home, 'enabled_plugins'), '[].\n');
   // What both the node and rabbitmqctl need to find each other (HOME holds the Erlang cookie).
   const env = {
-    ...process.env,
-    HOME: home,
+    ...nodeEnv(home, ports.epmd),
     RABBITMQ_NODENAME: nodeName,
     RABBITMQ_CONFIG_FILE: join(home, 'rabbitmq.conf'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(home, 'enabled_plugins'),
     RABBITMQ_MNESIA_BASE: join(home, 'mnesia'),
     RABBITMQ_LOG_BASE: join(home, 'log'),
-    RABBITMQ_CONF_ENV_FILE: '/dev/null',
-    ERL_EPMD_ADDRESS: HOST,
-    ERL_EPMD_PORT: String(ports.epmd),
     // The node checks these before it reads its config: without them it expects AMQP port + 20000.
     RABBITMQ_NODE_PORT: String(ports.amqp),
     RABBITMQ_DIST_PORT: String(ports.dist),
@@ -425,12 +483,7 @@ export async function startNode({
     })());
 
   /** Runs rabbitmqctl against this node; resolves to its output. */
-  const rabbitmqctl = (...args) =>
-    new Promise((resolve, reject) =>
-      execFile(join(server, '..', 'rabbitmqctl'), ['-n', nodeName, ...args], { env }, (error, stdout, stderr) =>
-        error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
-      ),
-    );
+  const rabbitmqctl = (...args) => execRabbitmqctl(join(server, '..', 'rabbitmqctl'), ['-n', nodeName, ...args], env);
 
   Object.assign(node, { kill, restart: launch, stop, rabbitmqctl });
   await launch();
@@ -516,16 +569,12 @@ export async function obtainBroker({ env = process.env, ...options } = {}) {
  * A vhost of this test run's own on a broker it shares (`herald-test-<random>`), so that the
  * queues a run declares (durable dead-letter queues among them) go with the vhost when
  * `delete()` removes it: a shared broker that keeps every run's queues runs out of file handles
- * and stops answering. Uses the `rabbitmqctl` on the PATH (Debian's, as root); rejects
- * when it cannot, and the caller then uses the broker as it is.
+ * and stops answering. Made with {@link runRabbitmqctl} (`env`: the system's broker unless it
+ * names a node, {@link rabbitmqctlEnv}); rejects when it cannot, and the caller then uses the
+ * broker as it is.
  */
-export async function createTestVhost(url, { ctl = 'rabbitmqctl', timeoutMs = 60_000 } = {}) {
-  const run = (...args) =>
-    new Promise((resolve, reject) =>
-      execFile(ctl, args, { timeout: timeoutMs }, (error, stdout, stderr) =>
-        error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
-      ),
-    );
+export async function createTestVhost(url, { env = process.env, timeoutMs = 60_000 } = {}) {
+  const run = (...args) => runRabbitmqctl(args, { env, timeoutMs });
   const name = `herald-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const user = decodeURIComponent(new URL(url).username || 'guest');
   await run('add_vhost', name);

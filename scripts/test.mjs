@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { typeTestPrograms } from './typetests.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -45,31 +46,20 @@ const workspaces = ['packages', 'examples'].flatMap((dir) =>
   existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(dir, name)) : [],
 );
 const testProjects = workspaces.filter((dir) => existsSync(join(root, dir, 'tsconfig.test.json')));
-const typeTestPrograms = workspaces
-  .map((dir) => join(dir, 'typetest'))
-  .filter((dir) => existsSync(join(root, dir, 'tsconfig.json')));
-// Type tests about the compiler's messages, or about declarations that must not compile: each
-// `<package>/typetest/<folder>/` is a program of its own (see scripts/expected-errors.mjs).
-const expectedErrorPrograms = typeTestPrograms.flatMap((dir) =>
-  readdirSync(join(root, dir), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(root, dir, entry.name, 'tsconfig.json')))
-    .map((entry) => join(dir, entry.name)),
-);
+const programs = typeTestPrograms();
 
 check('type-check: build (tsc -b)', bin('tsc'), ['-b']);
 for (const project of testProjects) {
   check(`type-check: ${project} sources and tests`, bin('tsc'), ['-p', join(project, 'tsconfig.test.json')]);
 }
-// Type tests that augment Herald's interfaces are programs of their own (`declare module` is global
-// to a program): every `<package>/typetest/tsconfig.json`.
-for (const program of typeTestPrograms) {
-  check(`type tests: ${program}`, bin('tsc'), ['-p', join(program, 'tsconfig.json')]);
-}
-for (const program of expectedErrorPrograms) {
-  check(`type tests: ${program} (expected errors)`, process.execPath, [
-    join(root, 'scripts/expected-errors.mjs'),
-    program,
-  ]);
+// Type tests are programs of their own (`declare module` augmentations are global to a program):
+// every `<package>/typetest/` must compile; each of its folders holds declarations that must not,
+// with the errors expected (scripts/typetests.mjs). The consumer test runs them again with
+// TypeScript 6 and 7 on the packed packages.
+for (const { dir, expectsErrors } of programs) {
+  if (expectsErrors)
+    check(`type tests: ${dir} (expected errors)`, process.execPath, [join(root, 'scripts/expected-errors.mjs'), dir]);
+  else check(`type tests: ${dir}`, bin('tsc'), ['-p', join(dir, 'tsconfig.json')]);
 }
 // Instantiation counts are exact: a call site's cost must stay within budget and not grow with the
 // number of declared resources (bench/src/types/budget.ts; built by `tsc -b` above).
@@ -94,7 +84,7 @@ if (process.argv.includes('--static')) {
 
 // Needs the npm registry; skipped with a notice without it (not under CI=true).
 check(
-  'consumer test: the packed packages in a new application (TypeScript 6 and 7, NodeNext and Bundler)',
+  'consumer test: the packed packages in a new application and the type tests on them (TypeScript 6 and 7)',
   ...script('consumer-test.mjs'),
   { maySkip: true },
 );

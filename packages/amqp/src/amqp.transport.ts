@@ -14,7 +14,9 @@
  * - the connection is re-opened after it is lost (a broker restart), with backoff, and the
  *   exchange, queues and consumers are declared again; a publish waiting for its confirm is
  *   sent again on the new connection (its id lets consumers drop the duplicate);
- * - `close` lets the deliveries in progress finish before it closes the connection.
+ * - `close` lets the deliveries in progress finish before it closes the connection;
+ * - what it publishes carries AMQP's `user_id` (its URL's user), which the broker checks, and
+ *   consumers get as `Delivery.brokerUser`.
  *
  * Names and routing keys are in `topology.ts`.
  * @module
@@ -63,13 +65,22 @@ import {
   type RetryBackoff,
   type Target,
 } from '@herald/messaging';
-import { connect, type Channel, type ChannelModel, type ConsumeMessage, type GetMessage, type Options } from 'amqplib';
+import {
+  connect,
+  type Channel,
+  type ChannelModel,
+  type ConsumeMessage,
+  type GetMessage,
+  type Message,
+  type Options,
+} from 'amqplib';
 import { Acknowledger, type TrackedDelivery } from './acknowledger.js';
-import { MessageTooLargeError } from './errors.js';
+import { MessageTooLargeError, QueueUnavailableError } from './errors.js';
 import { Publisher } from './publisher.js';
 import {
   ATTEMPT_HEADER,
   boundedErrorText,
+  brokerUserOf,
   checkUserHeaders,
   DEAD_ERROR_HEADER,
   DEAD_GROUP_HEADER,
@@ -78,11 +89,13 @@ import {
   decodeTarget,
   DELIVERY_COUNT_HEADER,
   encodeTarget,
+  headersOfCopy,
   REPLY_HEADER,
   TARGET_HEADER,
   Topology,
+  USER_HEADER,
   userHeaders,
-  withoutBrokerHeaders,
+  userOfUrl,
 } from './topology.js';
 
 /**
@@ -223,6 +236,26 @@ export interface AmqpTransportOptions {
    * then sends the other messages again). Default {@link DEFAULT_MAX_MESSAGE_BYTES}.
    */
   readonly maxMessageBytes?: number;
+  /**
+   * Topics whose consumers all use a group, such as the `<topic>.<priority>` topics of
+   * notification listeners that all have a pool: a publish to one of them does not declare the
+   * topic's default queue, which nobody would consume and which would grow without end. Each
+   * message goes to the group queues that exist (a group's queue is durable: it keeps messages
+   * from the first time a consumer of the group started); when there is none yet, the broker
+   * returns it and the transport logs it as dropped. A consumer without a group still declares
+   * the default queue when it starts, and gets what is published from then on; a request still
+   * declares it (its server consumes there). An entry is a topic (`notifications.info`), or a
+   * prefix ending in `*` (`notifications.*`). Default: none: a publish to a topic declares its
+   * default queue, so that a consumer without a group that starts later gets what it missed, as
+   * oslo.messaging's notifier does.
+   *
+   * @example
+   * ```ts
+   * // Every NotificationListener on `notifications` has a pool (audit, billing…).
+   * const transport = await AmqpTransport.connect({ url, pooledTopics: ['notifications.*'] });
+   * ```
+   */
+  readonly pooledTopics?: readonly string[];
 }
 
 /** One connection to the broker and its channels; replaced when the connection is lost. */
@@ -290,6 +323,9 @@ export class AmqpTransport implements IdleTransport {
   readonly #maxQueueLength: number;
   readonly #queueType: QueueType;
   readonly #maxMessageBytes: number;
+  readonly #pooledTopics: (topic: string) => boolean;
+  /** The user the connection logs in as: the `user_id` of what it publishes. */
+  readonly #user: string | undefined;
 
   #link: Link | undefined = undefined;
   /** Waiting for the next link (or the broker's refusal of the credentials). */
@@ -354,6 +390,7 @@ export class AmqpTransport implements IdleTransport {
       queueType = 'quorum',
       maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
       retryBackoff,
+      pooledTopics = [],
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
       // The value is named without its password.
@@ -403,6 +440,16 @@ export class AmqpTransport implements IdleTransport {
     this.#maxQueueLength = maxQueueLength;
     this.#queueType = queueType;
     this.#maxMessageBytes = maxMessageBytes;
+    this.#pooledTopics = topicMatcher('options.pooledTopics', pooledTopics);
+    try {
+      this.#user = userOfUrl(url);
+    } catch {
+      throw new InvalidError(
+        'options.url',
+        redact(url),
+        "pass an AMQP URL such as 'amqp://guest:guest@127.0.0.1:5672'.",
+      );
+    }
     void this.#maintain();
   }
 
@@ -418,7 +465,8 @@ export class AmqpTransport implements IdleTransport {
    * @throws InvalidError for a bad target or message (also a header starting with `x-herald-`,
    *   or a name too long for AMQP): nothing is sent; MessageTooLargeError (an InvalidError) for a
    *   body above `maxMessageBytes`; TransportError once closing, when the broker refused this
-   *   message, or stayed unreachable for `connectTimeoutMs`
+   *   message, stayed unreachable for `connectTimeoutMs`, or did not confirm it within
+   *   `connectTimeoutMs` while connected (a quorum queue without a leader; it may still arrive)
    * @example
    * ```ts
    * await transport.publish({ topic: 'dhcp_agent', server: 'host-1' }, { body: { method: 'port_create_end' } });
@@ -432,22 +480,32 @@ export class AmqpTransport implements IdleTransport {
     const body = this.#bodyOf(checked);
     this.#checkOpen('publish');
     const topic = address.server === undefined && address.fanout !== true;
+    const pooled = topic && this.#pooledTopics(address.topic);
     const properties: Options.Publish = {
       messageId: checked.id,
+      userId: this.#user,
       // The routing key says where it went: no header to encode unless the publisher set some.
       ...(hasKeys(checked.headers) && { headers: checked.headers }),
       persistent: address.fanout !== true,
-      // A cast to a server nobody serves comes back, to be reported (see the publisher's onReturn).
-      mandatory: address.server !== undefined,
+      // A cast to a server nobody serves, or a message to a pooled topic no group consumes yet,
+      // comes back, to be reported (see the publisher's onReturn).
+      mandatory: address.server !== undefined || pooled,
       contentType: 'application/json',
     };
     const routingKey = this.#topology.routingKey(address);
     const send = (link: Link): Promise<void> => confirmed(link, this.#topology.exchange, routingKey, body, properties);
     const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, (link) =>
-      // Once the topic's queue is declared on this connection, no wait for it (the usual case).
-      !topic || link.ready.has(address.topic)
-        ? send(link)
-        : this.#declareDefaultQueue(link, address.topic).then(() => send(link)),
+      // A broker that is connected but does not answer (a quorum queue without a leader holds the
+      // confirm for a minute or more) must not hold the publish for ever.
+      within(
+        this.#connectTimeoutMs,
+        () => this.#unconfirmed(address, checked.id),
+        () =>
+          // Once the topic's queue is declared on this connection, no wait for it (the usual case).
+          !topic || pooled || link.ready.has(address.topic)
+            ? send(link)
+            : this.#declareDefaultQueue(link, address.topic).then(() => send(link)),
+      ),
     );
     this.#publishing.add(publishing);
     try {
@@ -455,6 +513,12 @@ export class AmqpTransport implements IdleTransport {
     } finally {
       this.#publishing.delete(publishing);
     }
+  }
+
+  #unconfirmed(target: Target, id: string): TransportError {
+    return new TransportError(
+      `The broker did not confirm message ${id} to ${describeTarget(target)} within ${this.#connectTimeoutMs} ms (connectTimeoutMs), though connected: a queue it goes to is not answering (a quorum queue without a leader?). It may still arrive: publishing it again is safe, its consumers drop the duplicate by id.`,
+    );
   }
 
   /** The body of `message` as bytes; refuses one above `maxMessageBytes`. */
@@ -470,7 +534,10 @@ export class AmqpTransport implements IdleTransport {
    * its `concurrency`); the delay queues its retry backoff needs are declared first.
    *
    * @throws InvalidError for a bad target, handler or options; TransportError once closing, when
-   *   the broker refused the queue (declared before with other arguments), or stayed unreachable
+   *   the broker refused the queue (declared before with other arguments), or stayed unreachable;
+   *   QueueUnavailableError (a TransportError) naming the queue when the broker did not answer its
+   *   declaration or the consumer's registration within `connectTimeoutMs` (a quorum queue
+   *   without a leader)
    * @example
    * ```ts
    * const consumer = await transport.consume({ topic: 'notifications.info' }, onEvent, { group: 'audit' });
@@ -505,7 +572,7 @@ export class AmqpTransport implements IdleTransport {
       concurrency,
       (c) => this.#closeConsumer(c),
     );
-    await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attach(consumer, link));
+    await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attachWithin(consumer, link));
     if (this.#closing !== undefined) {
       await this.#closeConsumer(consumer);
       throw new TransportError('Cannot consume: the transport closed while the consumer started.');
@@ -616,9 +683,14 @@ export class AmqpTransport implements IdleTransport {
           const { target, delivery } = letter;
           const properties: Options.Publish = {
             messageId: delivery.id,
+            userId: this.#user,
             contentType: 'application/json',
             persistent: target.fanout !== true,
-            headers: { ...delivery.headers, [TARGET_HEADER]: encodeTarget(target) },
+            headers: {
+              ...delivery.headers,
+              [TARGET_HEADER]: encodeTarget(target),
+              ...(delivery.brokerUser !== undefined && { [USER_HEADER]: delivery.brokerUser }),
+            },
           };
           if (target.fanout === true) {
             await confirmed(
@@ -785,15 +857,14 @@ export class AmqpTransport implements IdleTransport {
       delay = FIRST_RETRY_MS;
       this.#refused = undefined;
       this.#link = link;
-      const reattached = [...this.#consumers].map((consumer) =>
-        this.#attach(consumer, link).catch((error: unknown) => {
-          warn(
-            this.#logger,
-            `Could not consume ${describeTarget(consumer.target)} again after reconnecting: ${errorText(error)}`,
-          );
-        }),
-      );
-      await Promise.all(reattached);
+      // Operations wait for the consumers to be back, but not for one the broker does not answer
+      // for (a quorum queue without a leader): that one keeps trying on its own.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.#consumers].map((consumer) => this.#reattach(consumer, link))),
+        new Promise((resolve) => (timer = setTimeout(resolve, this.#connectTimeoutMs))),
+      ]);
+      clearTimeout(timer);
       const waiters = this.#linkWaiters;
       this.#linkWaiters = [];
       for (const wake of waiters) wake(link);
@@ -838,12 +909,7 @@ export class AmqpTransport implements IdleTransport {
         model,
         () => link?.lost ?? true,
         gone,
-        (returned) =>
-          // A server message no queue is bound for: nobody has ever consumed as that server.
-          warn(
-            this.#logger,
-            `Nobody serves ${returned.fields.routingKey.replace(/^server\./, '').replace(' ', '.')}: message ${String(returned.properties.messageId)} was dropped (no consumer has listened as that server).`,
-          ),
+        (returned) => warn(this.#logger, droppedMessage(returned)),
       );
       await publisher.channel.assertExchange(this.#topology.exchange, 'direct', { durable: true });
       await publisher.channel.assertQueue(this.#topology.deadLetterQueue, this.#deadLetterQueueOptions());
@@ -1083,7 +1149,7 @@ export class AmqpTransport implements IdleTransport {
           // The broker cancelled the consumer (its queue was deleted): start it again.
           if (consumer.closed || link.lost) return;
           warn(this.#logger, `The broker cancelled the consumer of ${describeTarget(target)}; consuming again.`);
-          this.#reattach(consumer, link);
+          void this.#reattach(consumer, link);
           return;
         }
         consumer.backlog.push(acks.track({ channel, acks, link, queue, seen, message, state: 'open' }));
@@ -1101,7 +1167,7 @@ export class AmqpTransport implements IdleTransport {
           // Closed by the broker (a channel error), not by us or with the connection: start again.
           if (consumer.closed || link.lost || this.#closing !== undefined || consumer.channel !== channel) return;
           warn(this.#logger, `The channel of the consumer of ${describeTarget(target)} closed; consuming again.`);
-          this.#reattach(consumer, link);
+          void this.#reattach(consumer, link);
         });
       });
     } catch (error) {
@@ -1110,13 +1176,48 @@ export class AmqpTransport implements IdleTransport {
     }
   }
 
-  /** Starts `consumer` again on `link` after the broker closed its channel or cancelled it. */
-  #reattach(consumer: AmqpConsumer, link: Link): void {
-    this.#attach(consumer, link).catch((error: unknown) => {
-      // A lost connection is not worth a warning: the next one attaches every consumer.
-      if (!link.lost && !consumer.closed) {
-        warn(this.#logger, `Could not consume ${describeTarget(consumer.target)} again: ${errorText(error)}`);
-      }
+  /**
+   * {@link #attach} for a new consumer, given up after `connectTimeoutMs` with a
+   * QueueUnavailableError naming the queue: RabbitMQ holds a declaration or a `basic.consume` on a
+   * quorum queue without a leader for a minute or more. The consumer is marked closed then, so
+   * that an attach the broker completes later gives its channel back at once.
+   */
+  async #attachWithin(consumer: AmqpConsumer, link: Link): Promise<void> {
+    const attaching = this.#attach(consumer, link);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        consumer.closed = true;
+        reject(new QueueUnavailableError(consumer.queue ?? describeTarget(consumer.target), this.#connectTimeoutMs));
+      }, this.#connectTimeoutMs);
+    });
+    attaching.catch(() => undefined);
+    try {
+      await Promise.race([attaching, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Starts `consumer` again on `link`, after a reconnection or after the broker closed its channel
+   * or cancelled it. A failure (the broker refused the queue for a while) is tried again with
+   * backoff for as long as the link lives and the consumer is open: a consumer is never left
+   * stopped on a live connection. A lost connection needs no retry: the next one attaches every
+   * consumer.
+   */
+  #reattach(consumer: AmqpConsumer, link: Link, delay = FIRST_RETRY_MS): Promise<void> {
+    return this.#attach(consumer, link).catch((error: unknown) => {
+      if (link.lost || consumer.closed || this.#closing !== undefined) return;
+      warn(
+        this.#logger,
+        `Could not consume ${describeTarget(consumer.target)} again (${errorText(error)}); trying again in ${delay} ms.`,
+      );
+      const timer = setTimeout(() => {
+        if (link.lost || consumer.closed || this.#closing !== undefined) return;
+        void this.#reattach(consumer, link, Math.min(delay * 2, LAST_RETRY_MS));
+      }, delay);
+      timer.unref();
     });
   }
 
@@ -1276,12 +1377,14 @@ export class AmqpTransport implements IdleTransport {
           `publish JSON: ${errorText(error)}`,
         );
     }
+    const brokerUser = brokerUserOf(properties.userId, headers, this.#user);
     return Object.freeze({
       id: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : randomUUID(),
       target,
       headers: userHeaders(headers),
       body,
       attempt,
+      ...(brokerUser !== undefined && { brokerUser }),
     });
   }
 
@@ -1303,11 +1406,14 @@ export class AmqpTransport implements IdleTransport {
     const dead = error instanceof DeadLetterError;
     // The copy does not go through the namespace's exchange: it carries its target. Without the
     // broker's headers, so that its queue counts its deliveries afresh.
-    const headers = withoutBrokerHeaders(message.properties.headers);
-    headers[TARGET_HEADER] = encodeTarget(delivery?.target ?? consumer.target);
-    headers[ATTEMPT_HEADER] = attempt + 1;
+    const headers: Record<string, unknown> = {
+      ...headersOfCopy(message.properties.userId, message.properties.headers, this.#user),
+      [TARGET_HEADER]: encodeTarget(delivery?.target ?? consumer.target),
+      [ATTEMPT_HEADER]: attempt + 1,
+    };
     const properties: Options.Publish = {
       messageId: message.properties.messageId as string | undefined,
+      userId: this.#user,
       contentType: 'application/json',
       persistent: true,
       headers,
@@ -1400,6 +1506,7 @@ export class AmqpTransport implements IdleTransport {
       // Straight to the one queue (not through the exchange, which would copy it to every group).
       link.requester.sendToQueue(queue, body, {
         messageId: checked.id,
+        userId: this.#user,
         correlationId,
         replyTo: REPLY_TO,
         expiration: String(Math.ceil(timeoutMs)),
@@ -1580,6 +1687,68 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/**
+ * What the log says of a message the broker returned (published `mandatory`, no queue bound): a
+ * cast to a server nobody has ever consumed as, or a message to a pooled topic no group consumes.
+ */
+function droppedMessage(returned: Message): string {
+  const { routingKey } = returned.fields;
+  const id = String(returned.properties.messageId);
+  if (routingKey.startsWith('topic.')) {
+    return `No group consumes ${routingKey.slice('topic.'.length)}: message ${id} was dropped (a pooled topic: no default queue keeps it, and no consumer of a group has started yet).`;
+  }
+  return `Nobody serves ${routingKey.replace(/^server\./, '').replace(' ', '.')}: message ${id} was dropped (no consumer has listened as that server).`;
+}
+
+/**
+ * Whether a topic is one of `patterns` (a topic, or a prefix ending in `*`).
+ *
+ * @throws InvalidError naming `element[i]` for an entry that is not a topic or such a prefix
+ */
+function topicMatcher(element: string, patterns: unknown): (topic: string) => boolean {
+  if (!Array.isArray(patterns)) {
+    throw new InvalidError(
+      element,
+      patterns,
+      "pass an array of topics or prefixes ending in '*', e.g. ['notifications.*'].",
+    );
+  }
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const [index, pattern] of (patterns as unknown[]).entries()) {
+    if (
+      typeof pattern !== 'string' ||
+      pattern === '' ||
+      /\s/.test(pattern) ||
+      (pattern.includes('*') && pattern.indexOf('*') !== pattern.length - 1)
+    ) {
+      throw new InvalidError(
+        `${element}[${index}]`,
+        pattern,
+        "pass a topic without whitespace ('notifications.info'), or a prefix ending in '*' ('notifications.*').",
+      );
+    }
+    if (pattern.endsWith('*')) prefixes.push(pattern.slice(0, -1));
+    else exact.add(pattern);
+  }
+  return (topic) => exact.has(topic) || prefixes.some((prefix) => topic.startsWith(prefix));
+}
+
+/** What `work()` resolves to, or the error `timedOut()` makes if it has not settled within `ms`. */
+async function within<T>(ms: number, timedOut: () => Error, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const running = work();
+  try {
+    return await Promise.race([
+      running,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timedOut()), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    running.catch(() => undefined);
+  }
 }
 
 function asTransportError(error: unknown): Error {

@@ -60,6 +60,13 @@ export const DEAD_ERROR_HEADER = 'x-herald-error';
 /** Header of a dead letter whose error was cut to {@link MAX_ERROR_BYTES}: the length of the whole text. */
 export const DEAD_TRUNCATED_HEADER = 'x-herald-error-truncated';
 /**
+ * Header of a copy the transport published itself (a retry, a dead letter, a replay): the broker
+ * user that published the original. The copy's own `user_id` is the copying connection's user
+ * (the broker refuses any other), so the original's travels here, and is believed only on a copy
+ * whose `user_id` is the receiving connection's own user (see {@link brokerUserOf}).
+ */
+export const USER_HEADER = 'x-herald-user';
+/**
  * Header a quorum queue sets on a message it delivers again: how many times it delivered this
  * copy before, whether its handler failed or its consumer crashed.
  */
@@ -253,4 +260,49 @@ export function checkUserHeaders(headers: Readonly<Record<string, string>>): voi
       );
     }
   }
+}
+
+/**
+ * The user a connection to `url` logs in as, as amqplib reads it from the URL (`guest` without
+ * credentials); `undefined` when it is empty.
+ */
+export function userOfUrl(url: string): string | undefined {
+  const { username, password } = new URL(url);
+  // amqplib decodes the user name with `unescape`: the broker checks user_id against that.
+  const user = username === '' && password === '' ? 'guest' : unescape(username);
+  return user === '' ? undefined : user;
+}
+
+/**
+ * The broker user that published a received message: its `user_id`, which the broker checked;
+ * on a copy this transport's own user published (a retry, a replay), the user it recorded in
+ * {@link USER_HEADER}. A header on any other message is not believed: anyone can write one.
+ */
+export function brokerUserOf(
+  userId: unknown,
+  headers: Record<string, unknown> | undefined,
+  ownUser: string | undefined,
+): string | undefined {
+  if (typeof userId !== 'string' || userId === '') return undefined;
+  if (userId !== ownUser || headers === undefined || !(USER_HEADER in headers)) return userId;
+  const recorded = headers[USER_HEADER];
+  return typeof recorded === 'string' && recorded !== '' ? recorded : undefined;
+}
+
+/**
+ * The headers of a copy of a received message that this transport publishes as `ownUser`: the
+ * original's without the broker's own (see {@link withoutBrokerHeaders}), with its publisher's
+ * user recorded in {@link USER_HEADER} (or the header removed
+ * when it had none, so that nobody's header can be passed off as a recorded user).
+ */
+export function headersOfCopy(
+  userId: unknown,
+  headers: Record<string, unknown> | undefined,
+  ownUser: string | undefined,
+): Record<string, unknown> {
+  const copy = withoutBrokerHeaders(headers);
+  const user = brokerUserOf(userId, headers, ownUser);
+  if (user === undefined) delete copy[USER_HEADER];
+  else copy[USER_HEADER] = user;
+  return copy;
 }

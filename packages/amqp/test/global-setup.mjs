@@ -5,7 +5,7 @@
 // the URL in `process.env.HERALD_AMQP_URL` (workers inherit the environment); tests that restart or
 // kill their broker start one of their own (own-broker.ts). Without a broker the broker tests are
 // skipped with a notice, except under CI=true, where this fails the run.
-import { createTestVhost, isExecutable, obtainBroker, serverPath } from '../../../scripts/rabbitmq.mjs';
+import { createTestVhost, isExecutable, obtainBroker, rabbitmqctlEnv, serverPath } from '../../../scripts/rabbitmq.mjs';
 
 export default async function globalSetup() {
   const log = (line) => console.log(`[@herald/amqp] ${line}`);
@@ -19,7 +19,7 @@ export default async function globalSetup() {
     if (broker.source === 'listening') {
       // A broker this run shares: its queues go in a vhost of the run's own, removed at the end.
       try {
-        const vhost = await createTestVhost(broker.url);
+        const vhost = await createTestVhost(broker.url, { env: { ...process.env, ...rabbitmqctlEnv(broker) } });
         process.env.HERALD_AMQP_URL = vhost.url;
         globalThis.heraldAmqpVhost = vhost;
         log(`using vhost ${vhost.name} on the broker at ${broker.url.replace(/:[^:@/]*@/, ':***@')}`);

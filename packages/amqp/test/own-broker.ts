@@ -12,6 +12,11 @@ import { isExecutable, serverPath, startNode } from '../../../scripts/rabbitmq.m
 export interface OwnBroker {
   readonly url: string;
   readonly pid: number;
+  readonly started: true;
+  /** Its Erlang node name, its dir (HOME, with its cookie) and ports (its epmd's among them). */
+  readonly node: string;
+  readonly dir: string;
+  readonly ports: { readonly amqp: number; readonly dist: number; readonly epmd: number };
   rabbitmqctl(...args: string[]): Promise<string>;
   /** SIGKILLs the node, as `kill -9`. */
   kill(): Promise<void>;

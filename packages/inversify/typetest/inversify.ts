@@ -1,11 +1,12 @@
 /**
- * What must and must not compile with @herald/inversify (checked by `tsc -p tsconfig.test.json`).
+ * What must and must not compile with @herald/inversify: a program of its own (typetest/tsconfig.json)
+ * that imports the package by its name, as an application does.
  */
 import 'reflect-metadata';
 import { AFTER_CREATE, OnResource, ROUTER, type CallbackRegistry, type Subscription } from '@herald/core';
 import { expectTypeOf } from 'expect-type';
 import { Container, ContainerModule, type ServiceIdentifier } from 'inversify';
-import { bindSubscriber, bootCallbacks, callbacksModule, type CallbacksBoot } from '../src/index.js';
+import { bindSubscriber, bootCallbacks, callbacksModule, type CallbacksBoot } from '@herald/inversify';
 
 interface RouterAuditor {
   readonly seen: number;

@@ -218,6 +218,24 @@ export interface RegistryBridgeOptions {
    */
   readonly trustedKeys?: readonly BridgeKey[];
   /**
+   * The broker user each source publishes as, by source: a source (`'neutron-server@host-1'`) or
+   * a prefix ending in `*` (`'neutron-server@*'`), the longest match winning. When given,
+   * {@link RegistryBridge.receive} takes an event only when its source has an entry and the
+   * delivery's {@link Delivery.brokerUser} (the user the broker checked, AMQP's `user_id`) is that
+   * entry's user; any other event is dead-lettered with the reason. It needs a transport that
+   * reports the user (`AmqpTransport`, whose processes each connect as their own broker user);
+   * on one that does not (`InMemoryTransport`), every event is refused. It adds to `trustedKeys`
+   * (an event must then pass both), it does not replace them: a signature proves the sender holds
+   * a secret, on any transport and through an outbox; the broker user proves which credentials
+   * published it. Default: the publishing user is not checked.
+   *
+   * @example
+   * ```ts
+   * new RegistryBridge(transport, { source: 'l3-agent@host-2', trustedUsers: { 'neutron-server@*': 'neutron' } });
+   * ```
+   */
+  readonly trustedUsers?: Readonly<Record<string, string>>;
+  /**
    * The W3C `traceparent` to send with each forwarded event (and each {@link
    * RegistryBridge.outboxEntry}), e.g. the active span's, from OpenTelemetry's context; the
    * receiving side hands it to its handlers as {@link RemoteOrigin.traceparent}. Return
@@ -466,6 +484,45 @@ function checkNames(element: 'resources' | 'events' | 'groups', list: unknown, e
   return Object.freeze([...new Set(list as string[])]);
 }
 
+/**
+ * `trustedUsers` checked, as a lookup: the user of a source, by its own entry or the longest
+ * prefix entry (`'neutron-server@*'`) that matches it.
+ *
+ * @throws InvalidError naming `options.trustedUsers` or the entry that is wrong
+ */
+function userMap(trustedUsers: unknown): (source: string) => string | undefined {
+  if (trustedUsers === null || typeof trustedUsers !== 'object' || Array.isArray(trustedUsers)) {
+    throw new InvalidError(
+      'options.trustedUsers',
+      trustedUsers,
+      "pass an object from source to broker user, e.g. { 'neutron-server@*': 'neutron' }.",
+    );
+  }
+  const exact = new Map<string, string>();
+  const prefixes: [string, string][] = [];
+  for (const [pattern, user] of Object.entries(trustedUsers)) {
+    if (typeof user !== 'string' || user === '') {
+      throw new InvalidError(
+        `options.trustedUsers['${pattern}']`,
+        user,
+        'pass the broker user name, a non-empty string.',
+      );
+    }
+    const star = pattern.indexOf('*');
+    if (pattern === '' || (star >= 0 && star !== pattern.length - 1)) {
+      throw new InvalidError(
+        'options.trustedUsers',
+        pattern,
+        "each key is a source ('neutron-server@host-1') or a prefix ending in '*' ('neutron-server@*').",
+      );
+    }
+    if (star < 0) exact.set(pattern, user);
+    else prefixes.push([pattern.slice(0, -1), user]);
+  }
+  prefixes.sort(([a], [b]) => b.length - a.length);
+  return (source) => exact.get(source) ?? prefixes.find(([prefix]) => source.startsWith(prefix))?.[1];
+}
+
 /** The key of one (resource, event) in the bridge's bookkeeping. */
 function pairKey(resource: string, event: string): string {
   return `${resource}\u0000${event}`;
@@ -550,6 +607,8 @@ export class RegistryBridge {
   readonly #keys = new Map<string, CheckedKey>();
   /** Whether received events must be signed (`trustedKeys` was given). */
   readonly #requireSignature: boolean;
+  /** The broker user a source must publish as (`trustedUsers`), if the bridge checks it. */
+  readonly #userOf: ((source: string) => string | undefined) | undefined;
   /** The ids of the events this process sent lately: its own, when they come back. */
   readonly #sent = new IdWindow(DEFAULT_DEDUPLICATION_WINDOW);
   readonly #stats: Mutable<BridgeStats> = {
@@ -572,8 +631,8 @@ export class RegistryBridge {
   /**
    * @throws InvalidError for a transport without `publish` and `consume`, an empty `source`, a
    *   topic that is empty or has whitespace, a logger without an `error` method, a
-   *   `traceparent` that is not a function, or a bad key (see {@link BridgeKey}; `signWith` must
-   *   be allowed to sign for `source`)
+   *   `traceparent` that is not a function, a bad key (see {@link BridgeKey}; `signWith` must
+   *   be allowed to sign for `source`), or a bad `trustedUsers` entry
    */
   constructor(transport: Transport, options: RegistryBridgeOptions) {
     checkTransport(transport, ['publish', 'consume']);
@@ -581,10 +640,18 @@ export class RegistryBridge {
       throw new InvalidError(
         'options',
         options,
-        "pass { source, topic?, logger?, traceparent?, signWith?, trustedKeys? }, e.g. { source: 'l3-agent@host-2' }.",
+        "pass { source, topic?, logger?, traceparent?, signWith?, trustedKeys?, trustedUsers? }, e.g. { source: 'l3-agent@host-2' }.",
       );
     }
-    const { source, topic = BRIDGE_TOPIC, logger = consoleLogger, traceparent, signWith, trustedKeys } = options;
+    const {
+      source,
+      topic = BRIDGE_TOPIC,
+      logger = consoleLogger,
+      traceparent,
+      signWith,
+      trustedKeys,
+      trustedUsers,
+    } = options;
     if (typeof source !== 'string' || source === '') {
       throw new InvalidError(
         'options.source',
@@ -634,6 +701,7 @@ export class RegistryBridge {
       this.#keys.set(checked.id, checked);
     }
     this.#requireSignature = trustedKeys !== undefined;
+    this.#userOf = trustedUsers === undefined ? undefined : userMap(trustedUsers);
     this.source = source;
     this.topic = topic;
     this.#traceparent = traceparent;
@@ -767,7 +835,9 @@ export class RegistryBridge {
    * or they are signed with `signWith`; any other event that claims this source is an impostor
    * (or was sent by an unsigned earlier run of this process) and is dead-lettered. With
    * `trustedKeys`, an event not signed by a trusted key that may sign for its source is
-   * dead-lettered with the reason (see {@link BridgeKey}).
+   * dead-lettered with the reason (see {@link BridgeKey}). With `trustedUsers`, so is an event
+   * that the broker user its source is tied to did not publish (see
+   * {@link RegistryBridgeOptions.trustedUsers}).
    *
    * What a failure does to the message:
    * - a message that is not a valid bridged event (`{"foo":1}`, `null`, a `type` that does not
@@ -1170,6 +1240,16 @@ export class RegistryBridge {
     if (event.source === this.source) {
       // Not sent by this process (since it started), nor signed with its key: someone else's claim.
       return `event ${event.id} claims this bridge's own source '${this.source}', but this process did not send it${this.#signWith === undefined ? ' (sign with signWith so that events of an earlier run are recognised)' : ' and it is not signed with its key'}`;
+    }
+    if (this.#userOf !== undefined) {
+      const expected = this.#userOf(event.source);
+      const actual = delivery.brokerUser;
+      if (expected === undefined) {
+        return `event ${event.id} from '${event.source}' is refused: trustedUsers names no broker user for that source`;
+      }
+      if (actual !== expected) {
+        return `event ${event.id} from '${event.source}' is refused: that source publishes as broker user '${expected}', but ${actual === undefined ? 'the delivery names no broker user (no user_id)' : `broker user '${actual}' published it`}`;
+      }
     }
     if (!this.#requireSignature) return undefined;
     const problem = signatureProblem(event, delivery.headers, this.#keys);

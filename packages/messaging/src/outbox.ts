@@ -269,9 +269,10 @@ export interface OutboxRelayOptions {
   /** How many entries one pass reads from the store at a time. Default 100. */
   readonly batchSize?: number;
   /**
-   * How many claims a relay holds at once, from a {@link ClaimingOutboxStore} only: with 2, it
-   * claims the next batch while the previous one is being published, which keeps the latency low
-   * under a steady stream of commits. Default 1.
+   * How many claims a relay holds at once, from a {@link ClaimingOutboxStore} only: with 2 or
+   * more, it claims the next batch while the previous one is being published, and a wake (a
+   * commit) finds a loop free to claim at once, which keeps the latency low under a steady stream
+   * of commits. Default 1.
    */
   readonly concurrency?: number;
   /** Where failed passes are reported (warning level). */
@@ -356,6 +357,8 @@ export class OutboxRelay {
   readonly #logger: Logger | undefined;
   #pass: Promise<number> | undefined = undefined;
   #again = false;
+  /** During a pass: starts one more claiming loop when fewer than `concurrency` run. */
+  #addLoop: (() => void) | undefined = undefined;
   #timer: NodeJS.Timeout | undefined = undefined;
   #running = false;
   #unwatch: Promise<(() => Promise<void>) | undefined> | undefined = undefined;
@@ -429,6 +432,8 @@ export class OutboxRelay {
   relay(): Promise<number> {
     if (this.#pass !== undefined) {
       this.#again = true;
+      // A loop that found nothing has ended: new entries need not wait for the others to finish.
+      this.#addLoop?.();
       return this.#pass;
     }
     this.#pass = this.#runPasses().finally(() => {
@@ -489,7 +494,10 @@ export class OutboxRelay {
     return sent;
   }
 
-  /** Claims and publishes until nothing is left, in `concurrency` loops; never rejects. */
+  /**
+   * Claims and publishes until nothing is left, in up to `concurrency` loops (a wake during the
+   * pass starts a loop again where one ended); never rejects.
+   */
   async #onePass(): Promise<number> {
     let sent = 0;
     const done = new Set<string>();
@@ -513,8 +521,27 @@ export class OutboxRelay {
         if (outcome.failed.length > 0) throw outcome.failed[0]!.error;
       }
     };
-    const loops = await Promise.allSettled(Array.from({ length: this.#concurrency }, drain));
-    const failure = loops.find((loop) => loop.status === 'rejected');
+    let failure: { reason: unknown } | undefined;
+    await new Promise<void>((resolve) => {
+      let running = 0;
+      const add = (): void => {
+        if (running >= this.#concurrency || failure !== undefined) return;
+        running++;
+        drain()
+          .then(
+            () => undefined,
+            (reason: unknown) => {
+              failure ??= { reason };
+            },
+          )
+          .finally(() => {
+            if (--running === 0) resolve();
+          });
+      };
+      this.#addLoop = add;
+      for (let n = 0; n < this.#concurrency; n++) add();
+    });
+    this.#addLoop = undefined;
     if (failure !== undefined) {
       this.#stats.failures++;
       warn(

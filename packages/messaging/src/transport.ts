@@ -72,6 +72,21 @@ export interface Delivery {
   readonly body: unknown;
   /** 1 on the first delivery, 2 on the first redelivery, and so on. */
   readonly attempt: number;
+  /**
+   * The broker user that published the message, as the broker checked it: on RabbitMQ, AMQP's
+   * `user_id`, which the broker refuses unless it is the user the publishing connection logged in
+   * as (`AmqpTransport` sets it on everything it publishes). `undefined` when the publisher did not
+   * set it (another client), and on transports without users (`InMemoryTransport`). A registry
+   * bridge can tie each source to one (`trustedUsers`).
+   *
+   * @example
+   * ```ts
+   * await transport.consume({ topic: 'billing' }, (delivery) => {
+   *   if (delivery.brokerUser !== 'billing-api') throw new DeadLetterError(`not from billing-api: ${delivery.brokerUser}`);
+   * });
+   * ```
+   */
+  readonly brokerUser?: string;
 }
 
 /**

@@ -293,6 +293,37 @@ describe('OutboxRelay with a ClaimingOutboxStore', () => {
     await inner.close();
   });
 
+  it('claims at once when woken during a pass, while another loop is still publishing', async () => {
+    const inner = new InMemoryTransport();
+    const box = inbox();
+    await inner.consume(NOTIFICATIONS, box.handler);
+    let releaseSlow: () => void = () => undefined;
+    const transport: Transport = {
+      publish: (target, message) =>
+        message.id === 'slow'
+          ? new Promise<void>((resolve) => (releaseSlow = resolve)).then(() => inner.publish(target, message))
+          : inner.publish(target, message),
+      consume: (target, handler, options) => inner.consume(target, handler, options),
+      request: (target, message, options) => inner.request(target, message, options),
+      close: (options) => inner.close(options),
+    };
+    const entries: OutboxEntry[] = [entry('slow')];
+    const store: ClaimingOutboxStore = {
+      claim: (limit) => ({ entries: entries.splice(0, limit), settle: () => undefined }),
+    };
+    const relay = new OutboxRelay(transport, store, { batchSize: 1, concurrency: 2 });
+    const pass = relay.relay(); // one loop publishes 'slow'; the other finds nothing and ends
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    entries.push(entry('committed-meanwhile'));
+    relay.wake();
+    await box.until(1); // not held back until 'slow' is confirmed
+    expect(box.deliveries.map((d) => d.id)).toEqual(['committed-meanwhile']);
+    releaseSlow();
+    await pass;
+    await box.until(2);
+    await inner.close();
+  });
+
   it('is woken by the store it watches, and stops watching on stop()', async () => {
     const transport = new InMemoryTransport();
     const box = inbox();

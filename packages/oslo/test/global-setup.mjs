@@ -5,7 +5,7 @@
 // get them in HERALD_OSLO_AMQP_URL and HERALD_OSLO_PYTHON. Without either the interoperation tests
 // are skipped with a notice, except under CI=true, where this fails the run.
 import { spawnSync } from 'node:child_process';
-import { obtainBroker } from '../../../scripts/rabbitmq.mjs';
+import { obtainBroker, rabbitmqctlEnv } from '../../../scripts/rabbitmq.mjs';
 
 const log = (line) => console.warn(`[@herald/oslo] ${line}`);
 const INSTALL = 'apt-get install -y --no-install-recommends python3-oslo.messaging rabbitmq-server (as .ci/run does)';
@@ -29,11 +29,9 @@ export default async function globalSetup() {
     globalThis.heraldOsloBroker = broker;
     process.env.HERALD_OSLO_PYTHON = python;
     process.env.HERALD_OSLO_AMQP_URL = broker.url;
-    if (broker.started) {
-      // rabbitmqctl reaches a node started here through its HOME (the Erlang cookie) and name.
-      process.env.HERALD_RABBITMQ_HOME = broker.dir;
-      process.env.HERALD_RABBITMQ_NODE = broker.node;
-    }
+    // How the tests' rabbitmqctl (their vhosts) reaches this broker: a node started here (on the
+    // default ports, or on free ones when 5672 is wedged) by its name, cookie and epmd port.
+    Object.assign(process.env, rabbitmqctlEnv(broker));
   } catch (error) {
     delete process.env.HERALD_OSLO_AMQP_URL;
     if (process.env.CI === 'true') {

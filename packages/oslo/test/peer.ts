@@ -4,14 +4,11 @@
  */
 import { describe } from '@jest/globals';
 import { OsloTransport } from '@herald/oslo';
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+// @ts-expect-error: a plain ES module without types
+import { runRabbitmqctl } from '../../../scripts/rabbitmq.mjs';
 
 /** The broker (an amqp:// URL without a vhost) and Python, when the global setup found both. */
 const brokerUrl = process.env.HERALD_OSLO_AMQP_URL;
@@ -30,15 +27,8 @@ export interface Vhost {
   delete(): Promise<void>;
 }
 
-function rabbitmqctl(...args: string[]): Promise<unknown> {
-  const node = process.env.HERALD_RABBITMQ_NODE;
-  const home = process.env.HERALD_RABBITMQ_HOME;
-  // A node the setup started keeps its cookie in its HOME; Debian's rabbitmqctl runs as the
-  // rabbitmq user, whose HOME is not that one, so the cookie is passed along.
-  const cookie =
-    home === undefined ? [] : ['--erlang-cookie', readFileSync(join(home, '.erlang.cookie'), 'utf8').trim()];
-  return run('rabbitmqctl', [...cookie, ...(node === undefined ? [] : ['-n', node]), ...args], { timeout: 60_000 });
-}
+/** rabbitmqctl against the setup's broker (the environment it set names a node of its own). */
+const rabbitmqctl = (...args: string[]): Promise<string> => runRabbitmqctl(args) as Promise<string>;
 
 /** Creates `herald-oslo-<random>` (other engineers' tests use the broker at the same time). */
 export async function createVhost(): Promise<Vhost> {

@@ -14,5 +14,5 @@ export {
   type SqlResult,
 } from './sql.js';
 export { migrate, migrations, type MigrateOptions, type Migration } from './migrate.js';
-export { PostgresOutboxStore, type PostgresOutboxStoreOptions } from './outbox.store.js';
+export { PostgresOutboxStore, type FailedOutboxEntry, type PostgresOutboxStoreOptions } from './outbox.store.js';
 export { inboxKeyOf, PostgresInboxStore, type InboxKey, type PostgresInboxStoreOptions } from './inbox.store.js';

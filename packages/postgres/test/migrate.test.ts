@@ -10,7 +10,7 @@ describeWithDatabase('migrate', () => {
     const schema = uniqueSchema('herald_migrate');
     try {
       const versions = (await migrations(schema)).map((m) => m.version);
-      expect(versions).toEqual([1, 2]);
+      expect(versions).toEqual([1, 2, 3]);
       expect(await migrate(pool, { schema })).toEqual(versions);
       expect(await migrate(pool, { schema })).toEqual([]);
       const tables = await pool.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [
@@ -28,7 +28,7 @@ describeWithDatabase('migrate', () => {
     const schema = uniqueSchema('herald_migrate');
     try {
       const applied = await Promise.all(pools.map((pool) => migrate(pool, { schema })));
-      expect(applied.map((versions) => versions.length).sort()).toEqual([0, 0, 2]);
+      expect(applied.map((versions) => versions.length).sort()).toEqual([0, 0, 3]);
     } finally {
       await pools[0]!.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await Promise.all(pools.map((pool) => pool.end()));

@@ -141,6 +141,167 @@ describeWithDatabase('PostgresOutboxStore', () => {
     await inner.close();
   });
 
+  it('parks an entry the broker always refuses after maxAttempts, holds its key, and retryFailed() sends it', async () => {
+    await clear();
+    const warnings: string[] = [];
+    const outbox = store({
+      retryInitialMs: 1,
+      retryMaxMs: 1,
+      maxAttempts: 3,
+      logger: { ...quiet, warn: (m: string) => void warnings.push(m) },
+    });
+    await outbox.add(db.pool, [entry('poison', 'router:r1'), entry('after-poison', 'router:r1'), entry('free')]);
+    const inner = new InMemoryTransport();
+    const box = await collect(inner);
+    let refusing = true;
+    const refusing1: Transport = {
+      publish: (target, message) =>
+        refusing && message.id === 'poison'
+          ? Promise.reject(new TransportError('PRECONDITION_FAILED - message size exceeds the limit'))
+          : inner.publish(target, message),
+      consume: (...args) => inner.consume(...args),
+      request: (...args) => inner.request(...args),
+      close: (options) => inner.close(options),
+    };
+    const relay = new OutboxRelay(refusing1, outbox, { logger: quiet });
+    for (let pass = 0; pass < 6; pass++) {
+      await relay.relay();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await box.until(1);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['free']);
+    const row = (await db.pool.query(`SELECT attempts FROM "${db.schema}".outbox WHERE id = 'poison'`)).rows[0];
+    expect(row.attempts).toBe(3); // no fourth try
+    const failed = await outbox.failed();
+    expect(failed).toEqual([
+      {
+        id: 'poison',
+        key: 'router:r1',
+        target: NOTIFICATIONS,
+        attempts: 3,
+        lastError: expect.stringContaining('message size exceeds the limit'),
+        createdAt: expect.any(Date),
+        failedAt: expect.any(Date),
+      },
+    ]);
+    expect(await outbox.pendingCount()).toBe(1); // after-poison waits behind it
+    expect(warnings.filter((w) => w.includes('poison parked as failed after 3'))).toHaveLength(1);
+
+    refusing = false;
+    expect(await outbox.retryFailed(['someone-else'])).toBe(0);
+    expect(await outbox.retryFailed()).toBe(1);
+    expect(await outbox.failed()).toEqual([]);
+    await relay.relay();
+    await box.until(3);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['free', 'poison', 'after-poison']);
+    expect(await outbox.pendingCount()).toBe(0);
+    await inner.close();
+  });
+
+  it('discardFailed() drops a parked entry, and the rest of its key goes', async () => {
+    await clear();
+    const outbox = store({ retryInitialMs: 1, retryMaxMs: 1, maxAttempts: 1 });
+    await outbox.add(db.pool, [entry('too-large', 'router:r2'), entry('next', 'router:r2')]);
+    const inner = new InMemoryTransport();
+    const box = await collect(inner);
+    const refusing: Transport = {
+      publish: (target, message) =>
+        message.id === 'too-large' ? Promise.reject(new TransportError('refused')) : inner.publish(target, message),
+      consume: (...args) => inner.consume(...args),
+      request: (...args) => inner.request(...args),
+      close: (options) => inner.close(options),
+    };
+    const relay = new OutboxRelay(refusing, outbox, { logger: quiet });
+    await relay.relay();
+    await relay.relay();
+    expect(box.deliveries).toHaveLength(0);
+    expect((await outbox.failed()).map((f) => f.id)).toEqual(['too-large']);
+    expect(await outbox.discardFailed()).toBe(1);
+    await relay.relay();
+    await box.until(1);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['next']);
+    await inner.close();
+  });
+
+  it('listens again, with a backoff, when the first LISTEN fails; polling covers meanwhile; both are logged', async () => {
+    await clear();
+    const logged: string[] = [];
+    const logger = {
+      error: () => undefined,
+      warn: (m: string) => void logged.push(`warn ${m}`),
+      info: (m: string) => void logged.push(`info ${m}`),
+    };
+    let down = true;
+    // The database refuses new connections for a while (e.g. it is restarting).
+    const flaky = {
+      query: (text: string, values?: unknown[]) => db.pool.query(text, values),
+      connect: () => (down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')) : db.pool.connect()),
+    };
+    const outbox = new PostgresOutboxStore(flaky, { schema: db.schema, logger });
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    const relay = new OutboxRelay(transport, outbox, { intervalMs: 600_000, logger: quiet });
+    relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(logged.some((l) => l.startsWith('warn Outbox LISTEN failed') && l.includes('ECONNREFUSED'))).toBe(true);
+    await outbox.add(db.pool, entry('while-down'));
+    down = false;
+    // No poll comes for ten minutes: only the LISTEN connection, back after its backoff, wakes the relay.
+    await box.until(1);
+    expect(logged).toContainEqual(`info Outbox LISTEN on "${outbox.channel}" again`);
+    await withTransaction(db.pool, (tx) => outbox.add(tx, entry('notified')));
+    await box.until(2);
+    await relay.stop();
+    expect(box.deliveries.map((d) => d.id)).toEqual(['while-down', 'notified']);
+    await transport.close();
+  });
+
+  it('listens again after its LISTEN backend was terminated (pg_terminate_backend), and sleeps on it again', async () => {
+    await clear();
+    const logged: string[] = [];
+    const logger = {
+      error: () => undefined,
+      warn: (m: string) => void logged.push(`warn ${m}`),
+      info: (m: string) => void logged.push(`info ${m}`),
+    };
+    const outbox = store({ logger });
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    const relay = new OutboxRelay(transport, outbox, { intervalMs: 600_000, logger: quiet });
+    // The LISTEN session of an idle relay holds the idle lock: an advisory lock on the channel's name.
+    const listeners = async () =>
+      (
+        await db.pool.query(
+          `SELECT l.pid FROM pg_locks l, hashtextextended($1, 0) AS h
+           WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.objsubid = 1
+             AND l.classid::bigint = (h >> 32) & 4294967295 AND l.objid::bigint = h & 4294967295`,
+          [outbox.channel],
+        )
+      ).rows.map((row) => row.pid as number);
+    const until = async (check: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 10_000; !(await check()); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out: ${JSON.stringify(await listeners())} ${logged.join(' | ')}`);
+      }
+    };
+    relay.start();
+    await until(async () => (await listeners()).length === 1);
+    const [first] = await listeners();
+    await db.pool.query('SELECT pg_terminate_backend($1)', [first]);
+    await until(async () => logged.some((l) => l.startsWith('warn Outbox LISTEN connection lost')));
+    await outbox.add(db.pool, entry('while-lost'));
+    await until(async () => {
+      const now = await listeners();
+      return now.length === 1 && now[0] !== first;
+    });
+    await box.until(1); // woken once it listened again
+    await withTransaction(db.pool, (tx) => outbox.add(tx, entry('after')));
+    await box.until(2);
+    await relay.stop();
+    expect(box.deliveries.map((d) => d.id)).toEqual(['while-lost', 'after']);
+    await transport.close();
+  });
+
   it('wakes a started relay on commit through LISTEN/NOTIFY, long before its polling interval', async () => {
     await clear();
     const outbox = store();
@@ -153,6 +314,33 @@ describeWithDatabase('PostgresOutboxStore', () => {
     await box.until(1);
     await relay.stop();
     expect(box.deliveries[0]!.id).toBe('woken');
+    await transport.close();
+  });
+
+  it('notices a commit that did not notify: a writer in its transaction keeps the relay from sleeping', async () => {
+    await clear();
+    const outbox = store();
+    const transport = new InMemoryTransport();
+    const box = await collect(transport);
+    // The writer's insert comes before the relay's first claim: it holds the idle lock (shared)
+    // until its commit, so that commit sends no NOTIFY even once the relay listens.
+    const writer = await db.pool.connect();
+    await writer.query('BEGIN');
+    await outbox.add(writer, entry('quiet'));
+    const notified: string[] = [];
+    const listener = await db.pool.connect();
+    listener.on('notification', (n) => void notified.push(n.channel));
+    await listener.query(`LISTEN "${outbox.channel}"`);
+    const relay = new OutboxRelay(transport, outbox, { intervalMs: 600_000 });
+    relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writer.query('COMMIT');
+    writer.release();
+    await box.until(1); // the relay kept claiming while it could not sleep
+    await relay.stop();
+    listener.release(true);
+    expect(notified).toEqual([]);
+    expect(box.deliveries.map((d) => d.id)).toEqual(['quiet']);
     await transport.close();
   });
 
@@ -175,6 +363,7 @@ describeWithDatabase('PostgresOutboxStore', () => {
     ['a pool without connect', { query: () => undefined }, {}, 'pool'],
     ['a schema name with a quote', new pg.Pool(), { schema: 'a"b' }, 'options.schema'],
     ['a negative retention', new pg.Pool(), { retentionMs: -1 }, 'options.retentionMs'],
+    ['zero attempts', new pg.Pool(), { maxAttempts: 0 }, 'options.maxAttempts'],
     [
       'a retry maximum below the first wait',
       new pg.Pool(),
@@ -196,5 +385,16 @@ describeWithDatabase('PostgresOutboxStore', () => {
 describe('PostgresOutboxStore without a database', () => {
   it('checks its arguments before any connection is made', () => {
     expect(() => new PostgresOutboxStore(undefined as unknown as pg.Pool)).toThrow(InvalidError);
+  });
+
+  it('refuses a bad limit or id list for the failed entries with an InvalidError naming it', async () => {
+    const store = new PostgresOutboxStore(new pg.Pool({ connectionString: 'postgres://nowhere.invalid/x' }));
+    const failed = await store.failed(0).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(InvalidError);
+    expect((failed as InvalidError).element).toBe('limit');
+    const retried = await store.retryFailed('router.create:r1' as unknown as string[]).catch((e: unknown) => e);
+    expect(retried).toBeInstanceOf(InvalidError);
+    expect((retried as InvalidError).element).toBe('ids');
+    await expect(store.discardFailed([1] as unknown as string[])).rejects.toThrow(InvalidError);
   });
 });
