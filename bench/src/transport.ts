@@ -7,6 +7,8 @@
  * where a row says so.
  *
  * - publish + consume: `messages` publishes started together; timed until the last is handled;
+ * - the same with handlers that wait 1 ms (a call to a dependency): amqplib handling up to its
+ *   prefetch at once, against Herald with `concurrency` equal to the prefetch, and one at a time;
  * - publish, awaited one by one: each publish waits for its confirm before the next;
  * - request/reply: one request at a time, each waiting for its reply (direct reply-to).
  *
@@ -15,7 +17,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,8 +44,28 @@ interface Broker {
 const script = pathToFileURL(fileURLToPath(new URL('../../scripts/rabbitmq.mjs', import.meta.url))).href;
 const { startNode } = (await import(script)) as { startNode(options: object): Promise<Broker> };
 
-/** One way of doing a case's work: resolves with the elapsed milliseconds. */
-type Row = (url: string) => Promise<number>;
+/** What one run of a row measured. */
+interface Sample {
+  /** Wall-clock milliseconds. */
+  readonly ms: number;
+  /** This process's CPU time over the same span (user + system), in microseconds: the client's cost. */
+  readonly cpuUs: number;
+}
+
+/** Starts measuring the timed part of a row; `stop()` gives its sample. */
+function measure(): { stop(): Sample } {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return {
+    stop: () => {
+      const { user, system } = process.cpuUsage(cpu);
+      return { ms: performance.now() - wall, cpuUs: user + system };
+    },
+  };
+}
+
+/** One way of doing a case's work. */
+type Row = (url: string) => Promise<Sample>;
 
 const BODY = { event_type: 'port.create.end', payload: { port: { id: 'p-1', network_id: 'n-1' } } };
 
@@ -92,10 +114,35 @@ const rawPublishConsume =
       sub.ack(message);
       if (++handled === messages) done();
     });
-    const started = performance.now();
+    const clock = measure();
     await Promise.all(Array.from({ length: messages }, () => rawPublish(pub, queue)));
     await all;
-    const elapsed = performance.now() - started;
+    const elapsed = clock.stop();
+    await model.close();
+    return elapsed;
+  };
+
+/** Publish + consume where each handler waits `waitMs` (a call to a dependency), `parallel` at a time. */
+const rawPublishConsumeWaiting =
+  (prefetch: number, waitMs: number): Row =>
+  async (url) => {
+    const { model, pub, sub, queue } = await rawSetup(url, prefetch);
+    let handled = 0;
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    // As many at once as the prefetch lets in: each acknowledged when its own wait is over.
+    await sub.consume(queue, (message: ConsumeMessage | null) => {
+      if (message === null) return;
+      JSON.parse(message.content.toString('utf8'));
+      setTimeout(() => {
+        sub.ack(message);
+        if (++handled === messages) done();
+      }, waitMs);
+    });
+    const clock = measure();
+    await Promise.all(Array.from({ length: messages }, () => rawPublish(pub, queue)));
+    await all;
+    const elapsed = clock.stop();
     await model.close();
     return elapsed;
   };
@@ -104,9 +151,9 @@ const rawPublishOneByOne =
   (queueType: QueueType = 'quorum'): Row =>
   async (url) => {
     const { model, pub, queue } = await rawSetup(url, 1, queueType);
-    const started = performance.now();
+    const clock = measure();
     for (let i = 0; i < requests; i++) await rawPublish(pub, queue);
-    const elapsed = performance.now() - started;
+    const elapsed = clock.stop();
     await model.close();
     return elapsed;
   };
@@ -130,7 +177,7 @@ const rawRequestReply: Row = async (url) => {
       noAck: true,
     },
   );
-  const started = performance.now();
+  const clock = measure();
   for (let i = 0; i < requests; i++) {
     const id = randomUUID();
     await new Promise<void>((resolve) => {
@@ -143,12 +190,39 @@ const rawRequestReply: Row = async (url) => {
     });
     waiting.delete(id);
   }
-  const elapsed = performance.now() - started;
+  const elapsed = clock.stop();
   await model.close();
   return elapsed;
 };
 
 // ---- Herald ---------------------------------------------------------------------------------
+
+function heraldPublishConsumeWaiting(
+  make: (url: string) => Promise<Transport>,
+  concurrency: number,
+  waitMs: number,
+): Row {
+  return async (url) => {
+    const transport = await make(url);
+    let handled = 0;
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    await transport.consume(
+      { topic: 'bench' },
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (++handled === messages) done();
+      },
+      { concurrency },
+    );
+    const clock = measure();
+    await Promise.all(Array.from({ length: messages }, () => transport.publish({ topic: 'bench' }, { body: BODY })));
+    await all;
+    const elapsed = clock.stop();
+    await transport.close();
+    return elapsed;
+  };
+}
 
 function heraldAmqp(url: string, prefetch = 1, queueType: QueueType = 'quorum'): Promise<Transport> {
   return AmqpTransport.connect({
@@ -169,10 +243,10 @@ function heraldPublishConsume(make: (url: string) => Promise<Transport> | Transp
     await transport.consume({ topic: 'bench' }, () => {
       if (++handled === messages) done();
     });
-    const started = performance.now();
+    const clock = measure();
     await Promise.all(Array.from({ length: messages }, () => transport.publish({ topic: 'bench' }, { body: BODY })));
     await all;
-    const elapsed = performance.now() - started;
+    const elapsed = clock.stop();
     await transport.close();
     return elapsed;
   };
@@ -182,9 +256,9 @@ function heraldPublishOneByOne(make: (url: string) => Promise<Transport> | Trans
   return async (url) => {
     const transport = await make(url);
     await transport.publish({ topic: 'bench' }, { body: BODY }); // declares the topic's queue
-    const started = performance.now();
+    const clock = measure();
     for (let i = 0; i < requests; i++) await transport.publish({ topic: 'bench' }, { body: BODY });
-    const elapsed = performance.now() - started;
+    const elapsed = clock.stop();
     await transport.close({ drainMs: 0 });
     return elapsed;
   };
@@ -194,11 +268,11 @@ function heraldRequestReply(make: (url: string) => Promise<Transport> | Transpor
   return async (url) => {
     const transport = await make(url);
     await transport.consume({ topic: 'bench', server: 'host-1' }, (d) => d.body);
-    const started = performance.now();
+    const clock = measure();
     for (let i = 0; i < requests; i++) {
       await transport.request({ topic: 'bench', server: 'host-1' }, { body: BODY }, { timeoutMs: 5_000 });
     }
-    const elapsed = performance.now() - started;
+    const elapsed = clock.stop();
     await transport.close();
     return elapsed;
   };
@@ -226,6 +300,22 @@ const cases: Case[] = [
       ['amqplib directly, prefetch 20, classic', rawPublishConsume(20, 'classic')],
       ['Herald AmqpTransport, prefetch 20, classic', heraldPublishConsume((url) => heraldAmqp(url, 20, 'classic'))],
       ['Herald InMemoryTransport (no broker)', heraldPublishConsume(memory)],
+    ],
+  },
+  {
+    title: `publish + consume, ${messages.toLocaleString('en')} messages started together, each handler waiting 1 ms`,
+    operations: messages,
+    unit: 'msg/s',
+    rows: [
+      ['amqplib directly, prefetch 20, 20 at once', rawPublishConsumeWaiting(20, 1)],
+      [
+        'Herald AmqpTransport, prefetch 20, concurrency 20',
+        heraldPublishConsumeWaiting((url) => heraldAmqp(url, 20), 20, 1),
+      ],
+      [
+        'Herald AmqpTransport, prefetch 20, one at a time',
+        heraldPublishConsumeWaiting((url) => heraldAmqp(url, 20), 1, 1),
+      ],
     ],
   },
   {
@@ -262,26 +352,32 @@ const broker = await startNode({ log: (line: string) => console.error(`[rabbitmq
 const sections: string[] = [];
 try {
   for (const c of cases) {
-    const samples = c.rows.map(() => [] as number[]);
+    const samples = c.rows.map(() => [] as Sample[]);
     for (let round = 0; round < rounds; round++) {
       // Alternate the order, so that no row always runs on a warmer broker.
       const order = c.rows.map((_, i) => i);
       if (round % 2 === 1) order.reverse();
       for (const i of order) samples[i]!.push(await c.rows[i]![1](broker.url));
     }
-    const rates = samples.map((s) => (c.operations / median(s)) * 1000);
+    const times = samples.map((s) => s.map((sample) => sample.ms));
+    const rates = times.map((t) => (c.operations / median(t)) * 1000);
     // Each row against amqplib with the same settings (prefetch, queue type).
     const settings = (name: string): string => `${name.includes('prefetch 20')} ${name.endsWith('classic')}`;
-    const baseline = (name: string): number => {
+    const baselineOf = (name: string): number => {
       const same = c.rows.findIndex(([n]) => n.startsWith('amqplib') && settings(n) === settings(name));
-      return rates[same === -1 ? 0 : same]!;
+      return same === -1 ? 0 : same;
     };
     const lines = c.rows.map(([name], i) => {
-      const spread = ((Math.max(...samples[i]!) - Math.min(...samples[i]!)) / 2 / median(samples[i]!)) * 100;
-      return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} ${c.unit} | ${(rates[i]! / baseline(name)).toFixed(2)}× | ±${spread.toFixed(0)} % |`;
+      const base = baselineOf(name);
+      const spread = ((Math.max(...times[i]!) - Math.min(...times[i]!)) / 2 / median(times[i]!)) * 100;
+      // The same round's amqplib row ran next to this one: their ratio cancels what the machine's
+      // other load did to that round.
+      const paired = times[i]!.map((ms, round) => times[base]![round]! / ms);
+      const cpu = median(samples[i]!.map((sample) => sample.cpuUs)) / c.operations;
+      return `| ${name} | ${Math.round(rates[i]!).toLocaleString('en')} ${c.unit} | ${(rates[i]! / rates[base]!).toFixed(2)}× | ${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}) | ±${spread.toFixed(0)} % | ${cpu.toFixed(0)} µs |`;
     });
     sections.push(
-      `### ${c.title}\n\n| row | median | vs amqplib | spread |\n| --- | --- | --- | --- |\n${lines.join('\n')}`,
+      `### ${c.title}\n\n| row | median | vs amqplib | vs amqplib, per round | spread | client CPU per op |\n| --- | --- | --- | --- | --- | --- |\n${lines.join('\n')}`,
     );
     console.error(`done: ${c.title}`);
   }
@@ -290,11 +386,17 @@ try {
 }
 
 const command = `npm run bench:transport -- --rounds ${rounds} --messages ${messages}${args.write ? ' --write' : ''}`;
-const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (a node of its own on the same machine, shared with other work: absolute rates are noisy, ratios within a run are what counts). Quorum queues unless a row says classic. Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees and prefetch.`;
+const header = `# Herald transport benchmark results\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, RabbitMQ on 127.0.0.1 (a node of its own on the same machine, shared with other work: absolute rates are noisy, ratios within a run are what counts). Quorum queues unless a row says classic. Medians of ${rounds} rounds (the spread is half the range between the slowest and the fastest round); "vs amqplib" is the rate relative to amqplib used directly with the same guarantees and prefetch; "per round" is the median (and range) of that ratio taken round by round, each Herald row against the amqplib row that ran next to it; "client CPU per op" is the benchmark process's CPU time (user + system, median of the rounds) per message or request, which the machine's other load does not inflate as it does the rates.`;
 const file = fileURLToPath(new URL('../RESULTS-transport.md', import.meta.url));
-const markdown = await format(`${header}\n\n${sections.join('\n\n')}\n`, {
-  ...(await resolveConfig(file)),
-  parser: 'markdown',
-});
+// Other benchmarks keep their sections in the same file, between `<!-- bench:… -->` markers: kept.
+const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+const others = current.indexOf('<!-- bench:');
+const markdown = await format(
+  `${header}\n\n${sections.join('\n\n')}\n${others < 0 ? '' : `\n${current.slice(others)}`}`,
+  {
+    ...(await resolveConfig(file)),
+    parser: 'markdown',
+  },
+);
 process.stdout.write(markdown);
 if (args.write) writeFileSync(file, markdown);

@@ -4,9 +4,10 @@
  *
  * - `publish` resolves once the broker confirmed the message (publisher confirms) and rejects
  *   with `TransportError` when the broker stays unreachable for `connectTimeoutMs`;
- * - a delivery is acknowledged after its handler ran (at-least-once); a failed one is published
- *   again, to the back of its queue, with its attempt counted in a header, and after the
- *   consumer's delivery limit it goes to the namespace's dead-letter queue;
+ * - a delivery is acknowledged after its handler ran (at-least-once; several in one frame where
+ *   that is safe, see `acknowledger.ts`); a failed one is published again, to the back of its
+ *   queue (after its retry backoff, in a delay queue of the broker), with its attempt counted in
+ *   a header, and after the consumer's delivery limit it goes to the namespace's dead-letter queue;
  * - each queue's consumers in this process drop a message id they already acknowledged, and
  *   hold a copy of an id that one of them is handling until that delivery settles (dropped if it
  *   succeeded, handled if it failed);
@@ -33,6 +34,7 @@ import {
   checkMessage,
   checkReplayOptions,
   checkRequest,
+  checkRetryBackoff,
   checkTarget,
   DeadLetterError,
   DEFAULT_DEDUPLICATION_WINDOW,
@@ -42,8 +44,9 @@ import {
   PendingReply,
   MAX_TIMER_MS,
   RemoteError,
+  backoffDelayMs,
   replyOf,
-  runHandler,
+  retryDelaysMs,
   timeLimited,
   TransportError,
   warn,
@@ -59,6 +62,7 @@ import {
   type Outcome,
   type ReplayOptions,
   type RequestOptions,
+  type RetryBackoff,
   type Target,
 } from '@herald/messaging';
 import {
@@ -70,6 +74,7 @@ import {
   type Message,
   type Options,
 } from 'amqplib';
+import { Acknowledger, type TrackedDelivery } from './acknowledger.js';
 import { MessageTooLargeError, QueueUnavailableError } from './errors.js';
 import { Publisher } from './publisher.js';
 import {
@@ -138,6 +143,9 @@ export type QueueType = 'quorum' | 'classic';
 /** RabbitMQ's queue for direct reply-to: replies come straight back on the requesting channel. */
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
+/** How many routing keys' targets a consumer remembers (see `#deliveryOf`). */
+const MAX_CACHED_TARGETS = 64;
+
 /** Reconnection backoff: the first delay, doubled up to the last. */
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 5_000;
@@ -167,6 +175,14 @@ export interface AmqpTransportOptions {
   /** The delivery limit of consumers that set none. Default {@link DEFAULT_DELIVERY_LIMIT}. */
   readonly deliveryLimit?: number;
   /**
+   * The retry backoff of consumers that set none. A failed delivery then waits in the broker: it
+   * is published to a delay queue (`<namespace>.retry.<delay>ms`, one per distinct delay, of
+   * `queueType`, with that delay as its message TTL), which dead-letters it back to the back of
+   * its queue; its attempt count travels with it, so a consumer that crashes meanwhile loses
+   * nothing. Default: none (a failed delivery goes to the back of its queue at once).
+   */
+  readonly retryBackoff?: RetryBackoff;
+  /**
    * How many acknowledged ids each queue's consumers in this process remember, to drop a
    * duplicate. A duplicate that reaches one of them while another is handling its id waits,
    * unacknowledged, for that delivery: dropped if it succeeds, handled if it fails. 0 turns
@@ -191,9 +207,10 @@ export interface AmqpTransportOptions {
   readonly connectionName?: string;
   /**
    * How many unacknowledged messages the broker may send each consumer ahead (AMQP's `basic.qos`).
-   * A consumer still handles one at a time; more ahead saves a round trip per message (about 3×
-   * the throughput at 20 on loopback), but a consumer that holds messages keeps them from the
-   * other consumers of its group until it is done with them. Default 1.
+   * A consumer still handles one at a time (or up to its `concurrency`, which raises its own
+   * prefetch to at least that); more ahead saves a round trip per message, but a consumer that
+   * holds messages keeps them from the other consumers of its group until it is done with them.
+   * Default 1.
    */
   readonly prefetch?: number;
   /**
@@ -252,6 +269,8 @@ interface Link {
   admin: Promise<Channel> | undefined;
   /** Per topic, the declaration of its default group queue on this connection. */
   readonly declared: Map<string, Promise<void>>;
+  /** The topics whose declaration there has succeeded. */
+  readonly ready: Set<string>;
   lost: boolean;
   /** Resolves once the connection is lost or closed. */
   readonly gone: Promise<void>;
@@ -294,6 +313,7 @@ export class AmqpTransport implements IdleTransport {
   readonly #url: string;
   readonly #topology: Topology;
   readonly #deliveryLimit: number;
+  readonly #retryBackoff: Required<RetryBackoff> | undefined;
   readonly #window: number;
   readonly #connectTimeoutMs: number;
   readonly #queueExpiresMs: number | undefined;
@@ -318,7 +338,7 @@ export class AmqpTransport implements IdleTransport {
   readonly #seen = new Map<string, Seen>();
   readonly #requests = new Map<string, PendingRequest>();
   /** The deliveries whose handler (and settlement) is running. */
-  readonly #running = new Set<Promise<void>>();
+  readonly #running = new Map<Ahead, Promise<void>>();
   /** The publishes waiting for the broker's confirm. */
   readonly #publishing = new Set<Promise<void>>();
   #closing: Promise<void> | undefined = undefined;
@@ -369,6 +389,7 @@ export class AmqpTransport implements IdleTransport {
       maxQueueLength = Infinity,
       queueType = 'quorum',
       maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+      retryBackoff,
       pooledTopics = [],
     } = options;
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
@@ -384,6 +405,8 @@ export class AmqpTransport implements IdleTransport {
       );
     }
     checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
+    this.#retryBackoff =
+      retryBackoff === undefined ? undefined : checkRetryBackoff('options.retryBackoff', retryBackoff);
     checkDeduplicationWindow('options.deduplicationWindow', deduplicationWindow);
     checkMilliseconds('options.connectTimeoutMs', connectTimeoutMs);
     if (queueExpiresMs !== undefined) checkMilliseconds('options.queueExpiresMs', queueExpiresMs);
@@ -458,26 +481,30 @@ export class AmqpTransport implements IdleTransport {
     this.#checkOpen('publish');
     const topic = address.server === undefined && address.fanout !== true;
     const pooled = topic && this.#pooledTopics(address.topic);
+    const properties: Options.Publish = {
+      messageId: checked.id,
+      userId: this.#user,
+      // The routing key says where it went: no header to encode unless the publisher set some.
+      ...(hasKeys(checked.headers) && { headers: checked.headers }),
+      persistent: address.fanout !== true,
+      // A cast to a server nobody serves, or a message to a pooled topic no group consumes yet,
+      // comes back, to be reported (see the publisher's onReturn).
+      mandatory: address.server !== undefined || pooled,
+      contentType: 'application/json',
+    };
+    const routingKey = this.#topology.routingKey(address);
+    const send = (link: Link): Promise<void> => confirmed(link, this.#topology.exchange, routingKey, body, properties);
     const publishing = this.#withLink(Date.now() + this.#connectTimeoutMs, (link) =>
       // A broker that is connected but does not answer (a quorum queue without a leader holds the
       // confirm for a minute or more) must not hold the publish for ever.
       within(
         this.#connectTimeoutMs,
         () => this.#unconfirmed(address, checked.id),
-        async () => {
-          if (topic && !pooled) await this.#declareDefaultQueue(link, address.topic);
-          await confirmed(link, this.#topology.exchange, this.#topology.routingKey(address), body, {
-            messageId: checked.id,
-            userId: this.#user,
-            // The routing key says where it went: no header to encode unless the publisher set some.
-            ...(hasKeys(checked.headers) && { headers: checked.headers }),
-            persistent: address.fanout !== true,
-            // A cast to a server nobody serves, or a message to a pooled topic no group consumes yet,
-            // comes back, to be reported (see the publisher's onReturn).
-            mandatory: address.server !== undefined || pooled,
-            contentType: 'application/json',
-          });
-        },
+        () =>
+          // Once the topic's queue is declared on this connection, no wait for it (the usual case).
+          !topic || pooled || link.ready.has(address.topic)
+            ? send(link)
+            : this.#declareDefaultQueue(link, address.topic).then(() => send(link)),
       ),
     );
     this.#publishing.add(publishing);
@@ -503,7 +530,8 @@ export class AmqpTransport implements IdleTransport {
 
   /**
    * Start consuming `target` (see {@link @herald/messaging!Transport.consume}); resolves once the broker registered
-   * the consumer. Each consumer has its own channel and takes one delivery at a time.
+   * the consumer. Each consumer has its own channel and takes one delivery at a time (or up to
+   * its `concurrency`); the delay queues its retry backoff needs are declared first.
    *
    * @throws InvalidError for a bad target, handler or options; TransportError once closing, when
    *   the broker refused the queue (declared before with other arguments), or stayed unreachable;
@@ -520,7 +548,11 @@ export class AmqpTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs, retryBackoff, concurrency } = checkConsumeOptions(
+      options,
+      address,
+      { deliveryLimit: this.#deliveryLimit, retryBackoff: this.#retryBackoff },
+    );
     const kind = address.server !== undefined ? 'server' : address.fanout === true ? 'fanout' : 'group';
     this.#topology.checkFits(address, kind === 'group' ? group : undefined);
     this.#checkOpen('consume');
@@ -536,6 +568,8 @@ export class AmqpTransport implements IdleTransport {
       queue,
       timeLimited(handler, address, handlerTimeoutMs),
       deliveryLimit,
+      retryBackoff,
+      concurrency,
       (c) => this.#closeConsumer(c),
     );
     await this.#withLink(Date.now() + this.#connectTimeoutMs, (link) => this.#attachWithin(consumer, link));
@@ -771,8 +805,12 @@ export class AmqpTransport implements IdleTransport {
     let quiet = 0;
     while (quiet < 2) {
       this.#checkOpen('wait for idle');
-      await Promise.allSettled([...this.#publishing, ...this.#running]);
-      const queues = [...this.#consumers].flatMap((c) => (c.liveQueue === undefined ? [] : [c.liveQueue]));
+      await Promise.allSettled([...this.#publishing, ...this.#running.values()]);
+      // A retry waiting in a delay queue is still to be handled.
+      const queues = [...this.#consumers].flatMap((c) => [
+        ...(c.liveQueue === undefined ? [] : [c.liveQueue]),
+        ...retryDelaysMs(c.retryBackoff, c.deliveryLimit).map((delayMs) => this.#topology.retryQueue(delayMs)),
+      ]);
       const waiting = await this.#withLink(Date.now() + this.#connectTimeoutMs, async (link) => {
         const admin = await this.#admin(link);
         const counts = await Promise.all(
@@ -885,6 +923,7 @@ export class AmqpTransport implements IdleTransport {
         requester,
         admin: undefined,
         declared: new Map(),
+        ready: new Set(),
         lost: false,
         gone,
       };
@@ -950,7 +989,19 @@ export class AmqpTransport implements IdleTransport {
    * Runs `operation` on the open link; when the link is lost under it, runs it again on the next
    * one, until `deadline`. A failure on a live link is the broker's answer: it is not retried.
    */
-  async #withLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
+  #withLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
+    const link = this.#link;
+    if (link === undefined || link.lost || this.#closing !== undefined) return this.#withNextLink(deadline, operation);
+    // Connected (the usual case): no wait for the link.
+    return operation(link).catch((error: unknown) => {
+      if (!link.lost) throw asTransportError(error);
+      if (Date.now() >= deadline) throw this.#unreachable('reach the broker');
+      return this.#withNextLink(deadline, operation);
+    });
+  }
+
+  /** {@link #withLink} once the link is lost or not open yet: waits for the next one. */
+  async #withNextLink<T>(deadline: number, operation: (link: Link) => Promise<T>): Promise<T> {
     for (;;) {
       const link = await this.#whenLinked(deadline, 'reach the broker');
       if (this.#closing !== undefined || link === closedLink) {
@@ -972,9 +1023,10 @@ export class AmqpTransport implements IdleTransport {
   #declareDefaultQueue(link: Link, topic: string): Promise<void> {
     let declaring = link.declared.get(topic);
     if (declaring === undefined) {
-      const started = this.#admin(link).then((admin) =>
-        this.#declareGroupQueue(admin, topic, topic).then(() => undefined),
-      );
+      const started = this.#admin(link).then(async (admin) => {
+        await this.#declareGroupQueue(admin, topic, topic);
+        link.ready.add(topic);
+      });
       declaring = started;
       link.declared.set(topic, started);
       started.catch(() => {
@@ -1030,6 +1082,31 @@ export class AmqpTransport implements IdleTransport {
     };
   }
 
+  /**
+   * Declares the delay queue of `delayMs` and its exchange (idempotent). Its messages expire after
+   * `delayMs` into the default exchange, which routes them by their routing key: the queue they
+   * failed in. It follows `queueType`: a quorum queue dead-letters at-least-once (it keeps a
+   * message until the queue it goes back to has confirmed it), a classic one at-most-once.
+   */
+  async #declareRetryQueue(channel: Channel, delayMs: number): Promise<string> {
+    const name = this.#topology.retryQueue(delayMs);
+    const quorum = this.#queueType === 'quorum';
+    await channel.assertExchange(name, 'fanout', { durable: true });
+    await channel.assertQueue(name, {
+      durable: true,
+      messageTtl: delayMs,
+      deadLetterExchange: '',
+      // Declared again before each retry it takes, so it cannot expire under a waiting message.
+      ...(this.#queueExpiresMs !== undefined && { expires: Math.max(this.#queueExpiresMs, 2 * delayMs) }),
+      arguments: {
+        'x-queue-type': this.#queueType,
+        ...(quorum && { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }),
+      },
+    });
+    await channel.bindQueue(name, name, '');
+    return name;
+  }
+
   #deadLetterQueueOptions(): Options.AssertQueue {
     return { durable: true, arguments: { 'x-queue-type': this.#queueType } };
   }
@@ -1041,8 +1118,12 @@ export class AmqpTransport implements IdleTransport {
     const channel = await link.model.createChannel();
     channel.on('error', (error: Error) => (this.#lastError = error));
     try {
-      await channel.prefetch(this.#prefetch);
+      const prefetch = Math.max(this.#prefetch, consumer.concurrency);
+      await channel.prefetch(prefetch);
       const { target } = consumer;
+      for (const delayMs of retryDelaysMs(consumer.retryBackoff, consumer.deliveryLimit)) {
+        await this.#declareRetryQueue(channel, delayMs);
+      }
       let queue: string;
       if (target.server !== undefined) {
         queue = consumer.queue!;
@@ -1059,7 +1140,9 @@ export class AmqpTransport implements IdleTransport {
       }
       if (!this.#seen.has(queue)) this.#seen.set(queue, { acked: new IdWindow(this.#window), inFlight: new Map() });
       const seen = this.#seen.get(queue)!;
+      const acks = new Acknowledger(channel, prefetch);
       consumer.channel = channel;
+      consumer.acks = acks;
       consumer.liveQueue = queue;
       const { consumerTag } = await channel.consume(queue, (message) => {
         if (message === null) {
@@ -1069,7 +1152,7 @@ export class AmqpTransport implements IdleTransport {
           void this.#reattach(consumer, link);
           return;
         }
-        consumer.backlog.push({ channel, link, queue, seen, message });
+        consumer.backlog.push(acks.track({ channel, acks, link, queue, seen, message, state: 'open' }));
         this.#pump(consumer);
       });
       consumer.tag = consumerTag;
@@ -1139,12 +1222,12 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Starts the next delivery the broker sent `consumer` ahead, unless one is running: one at a
-   * time, in order. Messages of an earlier channel are skipped (the broker gives them again), and
-   * a closed consumer starts nothing (its channel's close gives them back).
+   * Starts the next deliveries the broker sent `consumer` ahead, up to its concurrency (one at a
+   * time, in order, by default). Messages of an earlier channel are skipped (the broker gives them
+   * again), and a closed consumer starts nothing (its channel's close gives them back).
    */
   #pump(consumer: AmqpConsumer): void {
-    while (consumer.busy === undefined && !consumer.closed) {
+    while (consumer.running.size < consumer.concurrency && !consumer.closed) {
       const next = consumer.backlog.shift();
       if (next === undefined) return;
       if (next.channel !== consumer.channel) continue;
@@ -1153,78 +1236,87 @@ export class AmqpTransport implements IdleTransport {
   }
 
   /**
-   * Runs the handler on one message and settles it; sets `consumer.busy` unless it was a duplicate
-   * (acknowledged at once) or waits for another delivery of its id (see {@link Seen.inFlight}).
+   * Runs the handler on one message and settles it; counts it in `consumer.running` unless it was
+   * a duplicate (acknowledged at once) or waits for another delivery of its id (see
+   * {@link Seen.inFlight}).
    */
   #deliver(consumer: AmqpConsumer, ahead: Ahead): void {
-    const { channel, link, queue, seen, message } = ahead;
+    const { seen, message } = ahead;
     const { properties } = message;
     const request = typeof properties.replyTo === 'string' && properties.replyTo !== '';
-    const ack = (): void => acknowledge(ahead);
     const id = !request && typeof properties.messageId === 'string' ? properties.messageId : undefined;
     if (id !== undefined && seen.acked.has(id)) {
       // Already handled by a consumer of this queue here: acknowledged again, without the handler.
-      ack();
+      acknowledge(ahead);
       return;
     }
     if (id !== undefined && seen.acked.size > 0) {
-      const waiting = seen.inFlight.get(id);
-      if (waiting !== undefined) {
+      if (seen.inFlight.has(id)) {
         // Another consumer here is handling it: held, unacknowledged, until that one settles.
+        const waiting = seen.inFlight.get(id) ?? [];
         waiting.push({ consumer, ahead });
+        seen.inFlight.set(id, waiting);
         return;
       }
-      seen.inFlight.set(id, []);
+      // No copy waits for it yet (the usual case): no list until one does.
+      seen.inFlight.set(id, undefined);
     }
+    const running = this.#handle(consumer, ahead, request, id);
+    consumer.running.set(ahead, running);
+    this.#running.set(ahead, running);
+  }
+
+  /**
+   * Runs the handler on `ahead`'s message (a microtask later, once the delivery is counted as
+   * running: a handler that closes its own consumer at once still has `close()` wait for it),
+   * then acknowledges it, replies, retries or dead-letters it. Never rejects.
+   */
+  async #handle(consumer: AmqpConsumer, ahead: Ahead, request: boolean, id: string | undefined): Promise<void> {
+    const { channel, link, queue, seen, message } = ahead;
+    await undefined;
     let delivery: Delivery | undefined;
-    let parseError: unknown;
     try {
-      delivery = this.#deliveryOf(message, consumer.target);
-    } catch (error) {
-      parseError = error;
-    }
-    // The handler starts a microtask later, once the consumer is marked busy: a handler that
-    // closes its own consumer at once still has `close()` wait for this delivery.
-    const running = Promise.resolve()
-      .then((): Outcome | Promise<Outcome> => {
-        if (delivery === undefined) return { ok: false, error: parseError };
+      let outcome: Outcome;
+      try {
+        delivery = this.#deliveryOf(message, consumer.target, false, consumer.targets);
         if (!request && delivery.attempt > consumer.deliveryLimit) {
           // Its earlier deliveries never settled: each crashed its consumer (or lost its channel).
-          return { ok: false, error: new DeadLetterError(neverSettled(delivery.attempt - 1, consumer.deliveryLimit)) };
+          throw new DeadLetterError(neverSettled(delivery.attempt - 1, consumer.deliveryLimit));
         }
-        return runHandler(consumer.handler, delivery);
-      })
-      .then(async (outcome) => {
-        if (request) {
-          this.#reply(channel, message, outcome);
-          ack();
-        } else if (outcome.ok) {
-          seen.acked.add(delivery!.id);
-          ack();
-        } else {
-          await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, ack);
-        }
-      })
-      .catch((error: unknown) => {
-        // On a lost connection the broker delivers it again. Otherwise (the copy could not be
-        // encoded or was refused), the broker dead-letters the original itself: never left
-        // unsettled, which would stall the consumer for good.
-        if (link.lost) return;
+        const value: unknown = consumer.handler(delivery);
+        outcome = { ok: true, value: isThenable(value) ? await value : value };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      if (request) {
+        this.#reply(channel, message, outcome);
+        acknowledge(ahead);
+      } else if (outcome.ok) {
+        seen.acked.add(delivery!.id);
+        ahead.acks.handled(ahead);
+      } else {
+        await this.#retryOrBury(consumer, link, queue, message, delivery, outcome.error, () => acknowledge(ahead));
+      }
+    } catch (error) {
+      // On a lost connection the broker delivers it again. Otherwise (the copy could not be
+      // encoded or was refused), the broker dead-letters the original itself: never left
+      // unsettled, which would stall the consumer for good.
+      if (!link.lost) {
         warn(
           this.#logger,
           `Could not settle a delivery from ${queue} (${errorText(error)}); ${request ? 'dropped' : 'rejected to the dead letters'}.`,
         );
-        if (request) ack();
+        if (request) acknowledge(ahead);
         else reject(ahead);
-      })
-      .finally(() => {
-        if (id !== undefined) this.#release(seen, id);
-        if (consumer.busy === running) consumer.busy = undefined;
-        this.#running.delete(running);
-        this.#pump(consumer);
-      });
-    consumer.busy = running;
-    this.#running.add(running);
+      }
+    } finally {
+      if (id !== undefined) this.#release(seen, id);
+      consumer.running.delete(ahead);
+      this.#running.delete(ahead);
+      this.#pump(consumer);
+      // Nothing else at hand: no reason to wait with the acknowledgements.
+      if (consumer.running.size === 0) ahead.acks.flush();
+    }
   }
 
   /**
@@ -1234,8 +1326,8 @@ export class AmqpTransport implements IdleTransport {
    */
   #release(seen: Seen, id: string): void {
     const waiting = seen.inFlight.get(id);
-    if (waiting === undefined) return;
     seen.inFlight.delete(id);
+    if (waiting === undefined) return;
     if (seen.acked.has(id)) {
       for (const { ahead } of waiting) acknowledge(ahead);
       return;
@@ -1244,15 +1336,28 @@ export class AmqpTransport implements IdleTransport {
     for (const consumer of new Set(waiting.map((w) => w.consumer))) this.#pump(consumer);
   }
 
-  /** A delivery as handlers see it; throws when the body is not JSON. */
-  #deliveryOf(message: ConsumeMessage | GetMessage, fallback: Target | undefined, deadLetter = false): Delivery {
+  /**
+   * A delivery as handlers see it; throws when the body is not JSON. `targets` keeps the target
+   * of each routing key already seen, so that a consumer decodes each once.
+   */
+  #deliveryOf(
+    message: ConsumeMessage | GetMessage,
+    fallback: Target | undefined,
+    deadLetter: boolean,
+    targets?: Map<string, Target | undefined>,
+  ): Delivery {
     const { properties, fields } = message;
     const headers = (properties.headers ?? {}) as Record<string, unknown>;
+    let routed: Target | undefined;
+    if (fields.exchange === this.#topology.exchange) {
+      routed = targets?.get(fields.routingKey);
+      if (routed === undefined) {
+        routed = this.#topology.targetOf(fields.routingKey);
+        if (targets !== undefined && targets.size < MAX_CACHED_TARGETS) targets.set(fields.routingKey, routed);
+      }
+    }
     const target =
-      decodeTarget(headers[TARGET_HEADER]) ??
-      (fields.exchange === this.#topology.exchange ? this.#topology.targetOf(fields.routingKey) : undefined) ??
-      fallback ??
-      Object.freeze({ topic: fields.routingKey });
+      decodeTarget(headers[TARGET_HEADER]) ?? routed ?? fallback ?? Object.freeze({ topic: fields.routingKey });
     const recorded = Number(headers[ATTEMPT_HEADER]);
     // A quorum queue counts this copy's earlier deliveries (crashes included); a classic one only
     // says that there was one.
@@ -1299,7 +1404,8 @@ export class AmqpTransport implements IdleTransport {
   ): Promise<void> {
     const attempt = delivery?.attempt ?? 1;
     const dead = error instanceof DeadLetterError;
-    // The copy goes through the default exchange, whose routing key is the queue: it carries its target.
+    // The copy does not go through the namespace's exchange: it carries its target. Without the
+    // broker's headers, so that its queue counts its deliveries afresh.
     const headers: Record<string, unknown> = {
       ...headersOfCopy(message.properties.userId, message.properties.headers, this.#user),
       [TARGET_HEADER]: encodeTarget(delivery?.target ?? consumer.target),
@@ -1313,7 +1419,15 @@ export class AmqpTransport implements IdleTransport {
       headers,
     };
     if (delivery !== undefined && !dead && attempt < consumer.deliveryLimit) {
-      await confirmed(link, '', queue, message.content, properties);
+      const delayMs = backoffDelayMs(consumer.retryBackoff, attempt);
+      if (delayMs === 0) {
+        // Through the default exchange, whose routing key is the queue.
+        await confirmed(link, '', queue, message.content, properties);
+      } else {
+        // To the delay queue, with the queue it goes back to as its routing key (see topology.ts).
+        const delayQueue = await this.#declareRetryQueue(await this.#admin(link), delayMs);
+        await confirmed(link, delayQueue, queue, message.content, properties);
+      }
       ack();
       return;
     }
@@ -1406,7 +1520,8 @@ export class AmqpTransport implements IdleTransport {
     this.#consumers.delete(consumer);
     const { channel, tag } = consumer;
     if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
-    await consumer.busy;
+    await Promise.all([...consumer.running.values()]);
+    consumer.acks?.flush();
     if (channel !== undefined) await channel.close().catch(() => undefined);
   }
 
@@ -1427,9 +1542,11 @@ export class AmqpTransport implements IdleTransport {
         timer = setTimeout(resolve, drainMs);
         timer.unref();
       });
-      await Promise.race([Promise.allSettled([...this.#running]), timeout]);
+      await Promise.race([Promise.allSettled([...this.#running.values()]), timeout]);
       clearTimeout(timer);
     }
+    // What was handled is acknowledged before the connection goes (else it would come again).
+    for (const consumer of consumers) consumer.acks?.flush();
     this.#consumers.clear();
     for (const request of [...this.#requests.values()]) {
       request.reject(new TransportError(`The transport closed before ${describeTarget(request.target)} replied.`));
@@ -1445,8 +1562,10 @@ export class AmqpTransport implements IdleTransport {
 }
 
 /** A message the broker sent a consumer ahead, with where it came from. */
-interface Ahead {
+interface Ahead extends TrackedDelivery {
   readonly channel: Channel;
+  /** Its channel's acknowledgements (it is tracked there). */
+  readonly acks: Acknowledger;
   readonly link: Link;
   readonly queue: string;
   readonly seen: Seen;
@@ -1461,28 +1580,20 @@ interface Seen {
    * The ids one of them is handling (with deduplication on), each with the copies that reached
    * the others meanwhile: those wait, unacknowledged, for the delivery in progress.
    */
-  readonly inFlight: Map<string, { readonly consumer: AmqpConsumer; readonly ahead: Ahead }[]>;
+  readonly inFlight: Map<string, { readonly consumer: AmqpConsumer; readonly ahead: Ahead }[] | undefined>;
 }
 
-/** Acknowledges a message on its channel; a channel that is gone gives it back to the broker. */
-function acknowledge({ channel, message }: Ahead): void {
-  try {
-    channel.ack(message);
-  } catch {
-    // The channel is gone: the broker gives the message to another consumer.
-  }
+/** Acknowledges a message now, alone; a channel that is gone gives it back to the broker. */
+function acknowledge(ahead: Ahead): void {
+  ahead.acks.ack(ahead);
 }
 
 /**
  * Rejects a message without requeueing it: the broker sends it to the queue's dead-letter
  * exchange (the dead letters). A channel that is gone gives it back to the broker instead.
  */
-function reject({ channel, message }: Ahead): void {
-  try {
-    channel.nack(message, false, false);
-  } catch {
-    // The channel is gone: the broker gives the message to another consumer.
-  }
+function reject(ahead: Ahead): void {
+  ahead.acks.reject(ahead);
 }
 
 /** Why a delivery is dead-lettered without its handler: the earlier ones never settled. */
@@ -1495,12 +1606,16 @@ function neverSettled(deliveries: number, limit: number): string {
 
 /** A consumer of an {@link AmqpTransport}. */
 class AmqpConsumer implements Consumer {
-  /** The settlement of the delivery in progress, if any: one at a time. */
-  busy: Promise<void> | undefined = undefined;
-  /** What the broker sent ahead (up to the prefetch), waiting for the delivery in progress. */
+  /** The settlements of the deliveries in progress: at most `concurrency`. */
+  readonly running = new Map<Ahead, Promise<void>>();
+  /** The targets of the routing keys it has seen (a queue gets few of them). */
+  readonly targets = new Map<string, Target | undefined>();
+  /** What the broker sent ahead (up to the prefetch), waiting for a delivery to finish. */
   readonly backlog: Ahead[] = [];
   closed = false;
   channel: Channel | undefined = undefined;
+  /** The acknowledgements of `channel`. */
+  acks: Acknowledger | undefined = undefined;
   tag: string | undefined = undefined;
   /** The queue it consumes on the current connection (a fanout queue's name changes with it). */
   liveQueue: string | undefined = undefined;
@@ -1514,6 +1629,8 @@ class AmqpConsumer implements Consumer {
     readonly queue: string | undefined,
     readonly handler: DeliveryHandler,
     readonly deliveryLimit: number,
+    readonly retryBackoff: Required<RetryBackoff> | undefined,
+    readonly concurrency: number,
     readonly onClose: (consumer: AmqpConsumer) => Promise<void>,
   ) {}
 
@@ -1531,20 +1648,21 @@ const closedLink: Link = Object.freeze({
   requester: undefined as unknown as Channel,
   admin: undefined,
   declared: new Map<string, Promise<void>>(),
+  ready: new Set<string>(),
   lost: true,
   gone: Promise.resolve(),
 });
 
 /** Publishes on the link's confirm channel; resolves once the broker confirmed. */
-async function confirmed(
+function confirmed(
   link: Link,
   exchange: string,
   routingKey: string,
   content: Buffer,
   properties: Options.Publish,
 ): Promise<void> {
-  if (link.lost) throw new TransportError('The connection to the broker was lost.');
-  await link.publisher.send(exchange, routingKey, content, properties);
+  if (link.lost) return Promise.reject(new TransportError('The connection to the broker was lost.'));
+  return link.publisher.send(exchange, routingKey, content, properties);
 }
 
 /** The broker's record of why it dead-lettered a message (its first `x-death` entry), if it did. */
@@ -1561,6 +1679,14 @@ function brokerDeath(
     exchange: String(last.exchange ?? ''),
     routingKey: Array.isArray(keys) && keys.length > 0 ? String(keys[0]) : '',
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

@@ -92,6 +92,11 @@ export class Publisher {
   send(exchange: string, routingKey: string, content: Buffer, properties: Options.Publish): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { exchange, routingKey, content, properties, resolve, reject };
+      if (this.#recovery === undefined && this.#drained === undefined) {
+        // Nothing to wait for (the usual case): written at once.
+        this.#writeNow(pending);
+        return;
+      }
       this.#enqueue(pending).catch((error: unknown) =>
         reject(error instanceof Error ? error : new TransportError(errorText(error))),
       );
@@ -104,7 +109,15 @@ export class Publisher {
       else if (this.#drained !== undefined) await this.#drained;
       else break;
     }
-    if (this.isLost()) throw lostError();
+    this.#writeNow(pending);
+  }
+
+  /** Writes `pending` on the current channel; its confirm settles it (or sends it again after a close). */
+  #writeNow(pending: Pending): void {
+    if (this.isLost()) {
+      pending.reject(lostError());
+      return;
+    }
     this.#write(this.#channel, pending, (outcome) => {
       if (outcome === 'confirmed') pending.resolve();
       else if (outcome === 'nacked') pending.reject(new TransportError('The broker refused the message (a nack).'));

@@ -10,6 +10,11 @@
  * | `{ topic, server }` | `server.<topic> <server>` | `<ns>.server.<topic> <server>` (durable) |
  * | `{ topic, fanout: true }` | `fanout.<topic>` | one per consumer, named by the broker (exclusive, auto-delete) |
  * | dead letters | – | `<ns>.dead-letters` (durable) |
+ * | a retry waiting `d` ms | the queue it failed in | exchange (fanout) and queue `<ns>.retry.<d>ms` (durable, TTL `d`) |
+ *
+ * A retry with a backoff is published to the delay's exchange with the queue it failed in as its
+ * routing key; the delay queue keeps it for `d` ms (`x-message-ttl`), then dead-letters it through
+ * the default exchange, which routes by that key: back to the queue it failed in, at its back.
  * @module
  */
 
@@ -142,6 +147,11 @@ export class Topology {
     return space < 0 ? rest : rest.slice(space + 1);
   }
 
+  /** The exchange and queue (the same name) where a retry waits `delayMs` before it goes back. */
+  retryQueue(delayMs: number): string {
+    return `${this.namespace}.retry.${delayMs}ms`;
+  }
+
   /** The queue of a `{ topic, server }` target. */
   serverQueue(topic: string, server: string): string {
     return `${this.namespace}.server.${topic} ${server}`;
@@ -191,20 +201,37 @@ export function decodeTarget(header: unknown): Target | undefined {
 }
 
 /**
+ * `headers` without the broker's own (`x-death`, `x-delivery-count`…): what a copy of a message
+ * carries, so that the queue it goes to counts its deliveries afresh and sees no earlier deaths.
+ */
+export function withoutBrokerHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  if (headers !== undefined) {
+    for (const name in headers) if (!BROKER_HEADERS.has(name)) copy[name] = headers[name];
+  }
+  return copy;
+}
+
+/**
  * The user's headers of a received message: string values only, without the transport's own
  * (`x-herald-*`) or the broker's (`x-death`, `x-delivery-count`…, which are not strings or are
  * the broker's business).
  */
 export function userHeaders(headers: Record<string, unknown> | undefined): Readonly<Record<string, string>> {
-  const copy: Record<string, string> = {};
+  let copy: Record<string, string> | undefined;
   if (headers !== undefined) {
-    for (const [name, value] of Object.entries(headers)) {
+    for (const name in headers) {
+      const value = headers[name];
       if (typeof value !== 'string' || name.startsWith(RESERVED_HEADER_PREFIX) || BROKER_HEADERS.has(name)) continue;
+      copy ??= {};
       copy[name] = value;
     }
   }
-  return Object.freeze(copy);
+  // Most messages have none: one shared empty object, not a new one each.
+  return copy === undefined ? NO_HEADERS : Object.freeze(copy);
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Headers RabbitMQ writes itself. */
 const BROKER_HEADERS = new Set([
@@ -264,7 +291,8 @@ export function brokerUserOf(
 
 /**
  * The headers of a copy of a received message that this transport publishes as `ownUser`: the
- * original's, with its publisher's user recorded in {@link USER_HEADER} (or the header removed
+ * original's without the broker's own (see {@link withoutBrokerHeaders}), with its publisher's
+ * user recorded in {@link USER_HEADER} (or the header removed
  * when it had none, so that nobody's header can be passed off as a recorded user).
  */
 export function headersOfCopy(
@@ -272,7 +300,7 @@ export function headersOfCopy(
   headers: Record<string, unknown> | undefined,
   ownUser: string | undefined,
 ): Record<string, unknown> {
-  const copy: Record<string, unknown> = { ...(headers ?? {}) };
+  const copy = withoutBrokerHeaders(headers);
   const user = brokerUserOf(userId, headers, ownUser);
   if (user === undefined) delete copy[USER_HEADER];
   else copy[USER_HEADER] = user;

@@ -74,6 +74,11 @@ describe('AmqpTransport without a broker', () => {
     ['a zero maxQueueLength', { maxQueueLength: 0 }, 'options.maxQueueLength'],
     ['an unknown queue type', { queueType: 'stream' }, 'options.queueType'],
     ['a maxMessageBytes of 0', { maxMessageBytes: 0 }, 'options.maxMessageBytes'],
+    [
+      'a retry backoff with a negative delay',
+      { retryBackoff: { initialDelayMs: -1 } },
+      'options.retryBackoff.initialDelayMs',
+    ],
   ])('refuses %s with an InvalidError naming it', (_, options, element) => {
     let error: unknown;
     try {
@@ -225,6 +230,113 @@ describeWithBroker('AmqpTransport across connections (one per process)', () => {
     await box.until(2);
     await transport.idle();
     expect(box.bodies()).toEqual([3, 4]);
+  });
+
+  it('declares one delay queue per distinct retry delay, capped at maxDelayMs, again without complaint, and no other', async () => {
+    const options = isolated();
+    const retryBackoff = { initialDelayMs: 100, multiplier: 2, maxDelayMs: 300 };
+    const transport = await connect(options);
+    await transport.consume({ topic: 'audit' }, () => undefined, { deliveryLimit: 6, retryBackoff });
+    await transport.consume({ topic: 'billing' }, () => undefined, { deliveryLimit: 6, retryBackoff });
+    const other = await connect({ ...options, retryBackoff });
+    await other.consume({ topic: 'audit' }, () => undefined, { deliveryLimit: 6 });
+    const model = await amqplibConnect(brokerUrl!);
+    try {
+      const exists = async (queue: string): Promise<boolean> => {
+        const channel = await model.createChannel();
+        channel.on('error', () => undefined);
+        return channel.checkQueue(queue).then(
+          () => channel.close().then(() => true),
+          () => false,
+        );
+      };
+      const delays = [50, 100, 200, 300, 400, 800];
+      const found = [];
+      for (const delay of delays) if (await exists(`${options.namespace}.retry.${delay}ms`)) found.push(delay);
+      expect(found).toEqual([100, 200, 300]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('keeps a retry in the delay queue of the broker, not in the process: another transport handles it', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    const failed = inbox(() => {
+      throw new Error('dependency down');
+    });
+    await first.consume({ topic: 'orders' }, failed.handler, { retryBackoff: { initialDelayMs: 1_000 } });
+    await first.publish({ topic: 'orders' }, { id: 'order-1', body: 'order' });
+    await failed.until(1);
+    const model = await amqplibConnect(brokerUrl!);
+    try {
+      const channel = await model.createChannel();
+      let waiting = 0;
+      for (let i = 0; waiting === 0 && i < 50; i++) {
+        ({ messageCount: waiting } = await channel.checkQueue(`${options.namespace}.retry.1000ms`));
+        if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(waiting).toBe(1);
+    } finally {
+      await model.close();
+    }
+    await first.close({ drainMs: 0 });
+    const second = await connect(options);
+    const handled = inbox();
+    await second.consume({ topic: 'orders' }, handled.handler, { retryBackoff: { initialDelayMs: 1_000 } });
+    const [retried] = await handled.until(1);
+    expect(retried).toMatchObject({ id: 'order-1', body: 'order', attempt: 2, target: { topic: 'orders' } });
+  });
+
+  it('counts a delivery whose consumer went away once, also after a failed retry (the copy does not carry the count)', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    const started = inbox(() => new Promise(() => undefined));
+    await first.consume({ topic: 'orders' }, started.handler);
+    await first.publish({ topic: 'orders' }, { id: 'order-1', body: 'order' });
+    await started.until(1);
+    // Gone without settling it, as a crash: the broker delivers it again, counted.
+    await first.close({ drainMs: 0 });
+    const second = await connect(options);
+    const box = inbox((d) => {
+      if (d.attempt === 2) throw new Error('fails once more');
+    });
+    await second.consume({ topic: 'orders' }, box.handler);
+    await box.until(2);
+    expect(box.deliveries.map((d) => d.attempt)).toEqual([2, 3]);
+  });
+
+  it('acknowledges what was handled behind a hung delivery (no stall), and never the hung one: it comes back', async () => {
+    const options = isolated();
+    const first = await connect(options);
+    const box = inbox((d) => (d.body === 'hangs' ? new Promise(() => undefined) : undefined));
+    // Two at once, so two ahead: one slot stays hung, the other must keep the window moving.
+    await first.consume({ topic: 'orders' }, box.handler, { concurrency: 2 });
+    for (const body of ['hangs', 'a', 'b', 'c', 'd', 'e']) await first.publish({ topic: 'orders' }, { body });
+    await box.until(6);
+    await first.close({ drainMs: 0 });
+    const second = await connect(options);
+    const again = inbox();
+    await second.consume({ topic: 'orders' }, again.handler);
+    await second.publish({ topic: 'orders' }, { body: 'marker' });
+    await again.until(2);
+    expect(again.deliveries.map((d) => `${String(d.body)} ${d.attempt}`).sort()).toEqual(['hangs 2', 'marker 1']);
+  });
+
+  it('acknowledges every handled delivery of a burst before the transport closes: none comes again', async () => {
+    const options = isolated({ prefetch: 20 });
+    const first = await connect(options);
+    const box = inbox();
+    await first.consume({ topic: 'orders' }, box.handler);
+    await Promise.all(Array.from({ length: 45 }, (_, n) => first.publish({ topic: 'orders' }, { body: n })));
+    await box.until(45);
+    await first.close();
+    const second = await connect(options);
+    const again = inbox();
+    await second.consume({ topic: 'orders' }, again.handler);
+    await second.publish({ topic: 'orders' }, { body: 'marker' });
+    await again.until(1);
+    expect(again.bodies()).toEqual(['marker']);
   });
 
   it('moves a message that keeps failing to the dead-letter queue, readable with its error and group', async () => {

@@ -23,6 +23,8 @@ interface Report {
   readonly id: string;
   readonly body: unknown;
   readonly attempt: number;
+  /** When the child's handler started (`Date.now()`: the same clock as the parent's). */
+  readonly at: number;
 }
 
 /** A consumer process: its reports, and a way to wait until it listens or exits. */
@@ -226,6 +228,60 @@ describeWithOwnBroker('AmqpTransport under chaos (a broker of its own)', () => {
       await transport.close({ drainMs: 0 });
     }
   }, 180_000);
+
+  it('keeps the retry backoff and the attempt count across a SIGKILL of the consumer process mid-retry, then dead-letters with the reason', async () => {
+    const settings = options();
+    const transport = await AmqpTransport.connect(settings);
+    const reports: Report[] = [];
+    const children: ChildConsumer[] = [];
+    try {
+      const first = spawnConsumer(settings.url!, settings.namespace!, 'workers', reports, 'backoff');
+      children.push(first);
+      await first.ready;
+      await transport.publish({ topic: 'chaos' }, { id: 'flaky', body: 'flaky' });
+      await until(
+        () => reports.length >= 1,
+        30_000,
+        () => 'no first delivery',
+      );
+      // Its retry is on its way to the delay queue; the process dies while it waits there.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const killedAt = Date.now();
+      const second = spawnConsumer(settings.url!, settings.namespace!, 'workers', reports, 'backoff');
+      children.push(second);
+      await second.ready;
+      for (const body of ['a', 'b', 'c']) await transport.publish({ topic: 'chaos' }, { body });
+      let letters = await transport.deadLetters();
+      await until(
+        async () => (letters = await transport.deadLetters()).length > 0,
+        30_000,
+        () => `reports ${JSON.stringify(reports.map((r) => [r.body, r.attempt]))}`,
+      );
+      second.child.disconnect();
+      await second.exited;
+      const flaky = reports.filter((r) => r.body === 'flaky');
+      const gaps = flaky.slice(1).map((r, i) => r.at - flaky[i]!.at);
+      const behind = reports.filter((r) => r.body !== 'flaky');
+      console.log(
+        `[chaos] backoff across a SIGKILL ${killedAt - flaky[0]!.at} ms after attempt 1: attempts ${flaky.map((r) => r.attempt).join(',')}, gaps ${gaps.join('/')} ms for 1000/2000/4000; handled during the backoff: ${behind.map((r) => r.body).join(',')}; dead letter at attempt ${letters[0]?.delivery.attempt}: ${letters[0]?.error}`,
+      );
+      expect(flaky.map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+      for (const [i, expected] of [1_000, 2_000, 4_000].entries())
+        expect(gaps[i]).toBeGreaterThanOrEqual(expected * 0.9);
+      expect(behind.map((r) => r.body).sort()).toEqual(['a', 'b', 'c']);
+      // The messages behind it did not wait for its retries.
+      expect(Math.max(...behind.map((r) => r.at))).toBeLessThan(flaky[3]!.at);
+      expect(letters.map((l) => [l.delivery.id, l.group, l.delivery.attempt, l.error])).toEqual([
+        ['flaky', 'workers', 4, 'the dependency is down (attempt 4)'],
+      ]);
+    } finally {
+      // A failed expectation must not leave a consumer process behind (it would hold Jest open).
+      for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await transport.close({ drainMs: 0 });
+    }
+  }, 120_000);
 
   it('dead-letters a 70 KB error, truncated and marked so, and keeps consuming with prefetch 1', async () => {
     const transport = await AmqpTransport.connect(options());

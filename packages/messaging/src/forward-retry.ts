@@ -6,7 +6,7 @@
  */
 
 import { InvalidError } from '@herald/core';
-import { MAX_TIMER_MS } from './transport.kit.js';
+import { backoffDelayMs, MAX_TIMER_MS } from './transport.kit.js';
 
 /**
  * When a failed publish of a bridged event is tried again: up to `attempts` publishes in all, the
@@ -96,5 +96,5 @@ export function checkForwardRetry(retry: Partial<ForwardRetry> | undefined): For
  * ```
  */
 export function retryDelayMs(policy: ForwardRetry, attempt: number): number {
-  return Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (attempt - 1));
+  return backoffDelayMs(policy, attempt);
 }

@@ -1,8 +1,8 @@
 /**
  * The in-memory transport: the {@link Transport} contract in one process, with no broker. It
  * keeps a broker's rules so that code tested here behaves the same across machines: every body
- * makes a JSON round trip, delivery is asynchronous, a consumer handles one delivery at a time,
- * and a message is only gone once its handler has run.
+ * makes a JSON round trip, delivery is asynchronous, a consumer handles one delivery at a time
+ * (or up to its `concurrency`), and a message is only gone once its handler has run.
  *
  * Queues, as RabbitMQ would hold them for oslo.messaging:
  * - one per (topic, group) for `{ topic }` targets, kept once declared (by the first consumer of
@@ -15,7 +15,7 @@
  *   what it held, including a delivery that fails while the consumer closes).
  *
  * A failed delivery goes back to the head of its queue (FIFO holds) and the next free consumer
- * in turn retries it. Each queue remembers the ids of the last {@link DEFAULT_DEDUPLICATION_WINDOW}
+ * in turn retries it; with a retry backoff it waits on a timer instead, then goes to the back. Each queue remembers the ids of the last {@link DEFAULT_DEDUPLICATION_WINDOW}
  * messages it acknowledged, to acknowledge a duplicate without handling it; a copy whose id one
  * of the queue's consumers is handling waits for that delivery, and is dropped if it succeeds or
  * delivered if it fails. Requests are not deduplicated: each is a call waiting for its own reply.
@@ -31,6 +31,7 @@ import { errorText, InvalidError, type Logger } from '@herald/core';
 import { DeadLetterError, describeTarget, RemoteError, TransportError } from './errors.js';
 import type { ReplayOptions } from './transport.js';
 import {
+  backoffDelayMs,
   checkCloseOptions,
   checkConsumeOptions,
   checkDeduplicationWindow,
@@ -40,6 +41,7 @@ import {
   checkMessage,
   checkReplayOptions,
   checkRequest,
+  checkRetryBackoff,
   checkTarget,
   DEFAULT_DEDUPLICATION_WINDOW,
   IdWindow,
@@ -60,6 +62,7 @@ import {
   type IdleTransport,
   type OutgoingMessage,
   type RequestOptions,
+  type RetryBackoff,
   type Target,
 } from './transport.js';
 
@@ -95,6 +98,12 @@ export interface InMemoryTransportOptions {
   readonly maxQueueLength?: number;
   /** Where dead-lettered and dropped messages are reported (warning level, or error if it has no `warn`). */
   readonly logger?: Logger;
+  /**
+   * The retry backoff of consumers that set none: a failed delivery waits on a timer, then goes
+   * to the back of its queue, while the consumer takes the messages behind it. Default: none (a
+   * failed delivery goes back to the head of its queue at once).
+   */
+  readonly retryBackoff?: RetryBackoff;
 }
 
 /**
@@ -207,13 +216,13 @@ class Queue {
     this.acked = new IdWindow(window);
   }
 
-  /** The next consumer in turn that is not busy, or `undefined`. */
+  /** The next consumer in turn that can take one more delivery, or `undefined`. */
   takeFreeConsumer(): MemoryConsumer | undefined {
     const count = this.consumers.length;
     for (let i = 0; i < count; i++) {
       const index = (this.#next + i) % count;
       const consumer = this.consumers[index]!;
-      if (consumer.busy === undefined) {
+      if (consumer.running.size < consumer.concurrency) {
         this.#next = (index + 1) % count;
         return consumer;
       }
@@ -233,14 +242,16 @@ class Queue {
 
 /** A consumer of an {@link InMemoryTransport}. */
 class MemoryConsumer implements Consumer {
-  /** The settlement of the delivery in progress, if any (prefetch 1). */
-  busy: Promise<void> | undefined = undefined;
+  /** The settlements of the deliveries in progress: at most `concurrency`. */
+  readonly running = new Set<Promise<void>>();
   closed = false;
 
   constructor(
     readonly target: Target,
     readonly handler: DeliveryHandler,
     readonly deliveryLimit: number,
+    readonly retryBackoff: Required<RetryBackoff> | undefined,
+    readonly concurrency: number,
     readonly queue: Queue,
     readonly onClose: (consumer: MemoryConsumer) => void,
   ) {}
@@ -250,7 +261,7 @@ class MemoryConsumer implements Consumer {
       this.closed = true;
       this.onClose(this);
     }
-    await this.busy;
+    await Promise.all([...this.running]);
   }
 }
 
@@ -268,6 +279,7 @@ class MemoryConsumer implements Consumer {
  */
 export class InMemoryTransport implements IdleTransport {
   readonly #deliveryLimit: number;
+  readonly #retryBackoff: Required<RetryBackoff> | undefined;
   readonly #window: number;
   readonly #maxQueueLength: number;
   readonly #logger: Logger | undefined;
@@ -283,6 +295,8 @@ export class InMemoryTransport implements IdleTransport {
   readonly #running = new Set<Promise<void>>();
   /** Pumps scheduled but not run yet. */
   #scheduled = 0;
+  /** The timers of failed deliveries waiting out their retry backoff. */
+  readonly #backingOff = new Set<NodeJS.Timeout>();
   #idleWaiters: (() => void)[] = [];
   #closing: Promise<void> | undefined = undefined;
   /** Deliveries started in a row without a turn of the event loop (see `#continue`). */
@@ -295,18 +309,25 @@ export class InMemoryTransport implements IdleTransport {
    */
   constructor(options: InMemoryTransportOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw new InvalidError('options', options, 'pass { deliveryLimit, deduplicationWindow, logger } or nothing.');
+      throw new InvalidError(
+        'options',
+        options,
+        'pass { deliveryLimit, deduplicationWindow, maxQueueLength, logger, retryBackoff } or nothing.',
+      );
     }
     const {
       deliveryLimit = DEFAULT_DELIVERY_LIMIT,
       deduplicationWindow = DEFAULT_DEDUPLICATION_WINDOW,
       maxQueueLength = Infinity,
       logger,
+      retryBackoff,
     } = options;
     checkDeliveryLimit('options.deliveryLimit', deliveryLimit);
     checkDeduplicationWindow('options.deduplicationWindow', deduplicationWindow);
     checkMaxQueueLength('options.maxQueueLength', maxQueueLength);
     checkLogger('options.logger', logger);
+    this.#retryBackoff =
+      retryBackoff === undefined ? undefined : checkRetryBackoff('options.retryBackoff', retryBackoff);
     this.#deliveryLimit = deliveryLimit;
     this.#window = deduplicationWindow;
     this.#maxQueueLength = maxQueueLength;
@@ -351,11 +372,17 @@ export class InMemoryTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => unknown.');
     }
-    const { group, deliveryLimit, handlerTimeoutMs } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, handlerTimeoutMs, retryBackoff, concurrency } = checkConsumeOptions(
+      options,
+      address,
+      { deliveryLimit: this.#deliveryLimit, retryBackoff: this.#retryBackoff },
+    );
     this.#checkOpen('consume');
     const queue = this.#queueFor(address, group);
     const run = timeLimited(handler, address, handlerTimeoutMs);
-    const consumer = new MemoryConsumer(address, run, deliveryLimit, queue, (c) => this.#detach(c));
+    const consumer = new MemoryConsumer(address, run, deliveryLimit, retryBackoff, concurrency, queue, (c) =>
+      this.#detach(c),
+    );
     queue.consumers.push(consumer);
     this.#schedule(queue);
     return consumer;
@@ -479,8 +506,8 @@ export class InMemoryTransport implements IdleTransport {
   }
 
   /**
-   * Resolves once no handler is running and no delivery is about to start: everything that can
-   * be delivered has been (messages waiting for a consumer that does not exist do not count).
+   * Resolves once no handler is running, no delivery is about to start and no failed one waits
+   * out its retry backoff: everything that can be delivered has been (messages waiting for a consumer that does not exist do not count).
    * Never resolves while a handler hangs.
    *
    * @example
@@ -600,18 +627,18 @@ export class InMemoryTransport implements IdleTransport {
       body: JSON.parse(message.json) as unknown,
       attempt: message.attempt,
     });
-    // The handler starts a microtask later, once the consumer is marked busy: a handler that
-    // closes its own consumer at once still has `close()` wait for this delivery.
-    const running = Promise.resolve(delivery)
+    // The handler starts a microtask later, once the delivery is counted as running: a handler
+    // that closes its own consumer at once still has `close()` wait for this delivery.
+    const running: Promise<void> = Promise.resolve(delivery)
       .then((d) => runHandler(consumer.handler, d))
       .then((outcome) => {
         this.#settle(queue, consumer, message, delivery, outcome);
-        consumer.busy = undefined;
+        consumer.running.delete(running);
         this.#running.delete(running);
         this.#continue(queue);
         this.#checkIdle();
       });
-    consumer.busy = running;
+    consumer.running.add(running);
     this.#running.add(running);
   }
 
@@ -651,10 +678,23 @@ export class InMemoryTransport implements IdleTransport {
       for (let i = waiting.length - 1; i >= 0; i--) queue.messages.unshift(waiting[i]!);
     }
     if (message.attempt < consumer.deliveryLimit && !(outcome.error instanceof DeadLetterError)) {
+      const delayMs = backoffDelayMs(consumer.retryBackoff, message.attempt);
       message.attempt++;
-      // Back at the head, where it was: FIFO holds, and the next free consumer retries it. (The
-      // queue of a fanout consumer that closed meanwhile is gone, and the message with it.)
-      queue.messages.unshift(message);
+      // (The queue of a fanout consumer that closed meanwhile is gone, and the message with it.)
+      if (delayMs === 0) {
+        // Back at the head, where it was: FIFO holds, and the next free consumer retries it.
+        queue.messages.unshift(message);
+      } else {
+        // The queue goes on meanwhile; the retry comes back behind what came in, as from a
+        // broker's delay queue.
+        const timer = setTimeout(() => {
+          this.#backingOff.delete(timer);
+          queue.messages.push(message);
+          this.#schedule(queue);
+          this.#checkIdle();
+        }, delayMs);
+        this.#backingOff.add(timer);
+      }
       return;
     }
     const error = errorText(outcome.error);
@@ -697,7 +737,9 @@ export class InMemoryTransport implements IdleTransport {
   }
 
   #checkIdle(): void {
-    if (this.#idleWaiters.length === 0 || this.#scheduled > 0 || this.#running.size > 0) return;
+    if (this.#idleWaiters.length === 0 || this.#scheduled > 0 || this.#running.size > 0 || this.#backingOff.size > 0) {
+      return;
+    }
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -713,6 +755,9 @@ export class InMemoryTransport implements IdleTransport {
       await Promise.race([Promise.allSettled([...this.#running]), timeout]);
       clearTimeout(timer);
     }
+    // What waits out its backoff is dropped with the queues.
+    for (const timer of this.#backingOff) clearTimeout(timer);
+    this.#backingOff.clear();
     for (const queues of [...this.#groups.values(), ...this.#servers.values()]) {
       for (const queue of queues.values()) this.#stop(queue);
     }

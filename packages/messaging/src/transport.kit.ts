@@ -16,9 +16,11 @@ import type {
   OutgoingMessage,
   ReplayOptions,
   RequestOptions,
+  RetryBackoff,
   Target,
   Transport,
 } from './transport.js';
+import { DEFAULT_MAX_RETRY_DELAY_MS } from './transport.js';
 
 /**
  * The longest delay `setTimeout` honours (a longer one fires at once).
@@ -207,23 +209,60 @@ export function checkDeliveryLimit(element: string, limit: unknown): asserts lim
 }
 
 /**
- * The group and delivery limit of a consumer, defaults applied (the group defaults to the topic).
+ * A consumer's options, checked, with the defaults applied.
  *
- * @throws InvalidError for options that are not an object, an empty group, a bad limit
  * @example
  * ```ts
- * const { group, deliveryLimit } = checkConsumeOptions(options, target, DEFAULT_DELIVERY_LIMIT);
+ * const { group, deliveryLimit, retryBackoff, concurrency } = checkConsumeOptions(options, target, defaults);
+ * ```
+ */
+export interface CheckedConsumeOptions {
+  /** The group (the topic itself by default). */
+  readonly group: string;
+  /** Deliveries of one message before it is dead-lettered. */
+  readonly deliveryLimit: number;
+  /** How long a handler may run; `undefined` for no limit. */
+  readonly handlerTimeoutMs: number | undefined;
+  /** The backoff, every field set; `undefined` for immediate retries. */
+  readonly retryBackoff: Required<RetryBackoff> | undefined;
+  /** Deliveries handled at once (1: in order). */
+  readonly concurrency: number;
+}
+
+/**
+ * The most deliveries a consumer may handle at once (AMQP's prefetch is a 16-bit number).
+ *
+ * @example
+ * ```ts
+ * await transport.consume(target, handler, { concurrency: Math.min(wanted, MAX_CONCURRENCY) });
+ * ```
+ */
+export const MAX_CONCURRENCY = 65_535;
+
+/**
+ * The options of a consumer, defaults applied: the group defaults to the topic, the delivery
+ * limit and the backoff to the transport's (`defaults`).
+ *
+ * @throws InvalidError for options that are not an object, an empty group, a bad limit, timeout,
+ *   backoff or concurrency (naming `options.<field>`)
+ * @example
+ * ```ts
+ * const { group, deliveryLimit } = checkConsumeOptions(options, target, { deliveryLimit: DEFAULT_DELIVERY_LIMIT });
  * ```
  */
 export function checkConsumeOptions(
   options: ConsumeOptions,
   target: Target,
-  defaultLimit: number,
-): { group: string; deliveryLimit: number; handlerTimeoutMs: number | undefined } {
+  defaults: { readonly deliveryLimit: number; readonly retryBackoff?: Required<RetryBackoff> | undefined },
+): CheckedConsumeOptions {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidError('options', options, 'pass { group, deliveryLimit, handlerTimeoutMs } or nothing.');
+    throw new InvalidError(
+      'options',
+      options,
+      'pass { group, deliveryLimit, handlerTimeoutMs, retryBackoff, concurrency } or nothing.',
+    );
   }
-  const { group = target.topic, deliveryLimit = defaultLimit, handlerTimeoutMs } = options;
+  const { group = target.topic, deliveryLimit = defaults.deliveryLimit, handlerTimeoutMs, concurrency = 1 } = options;
   if (typeof group !== 'string' || group === '') {
     throw new InvalidError('options.group', group, 'pass a non-empty string, or leave it out for the topic.');
   }
@@ -238,7 +277,121 @@ export function checkConsumeOptions(
       `pass a number of milliseconds above 0, up to ${MAX_TIMER_MS}, or leave it out (no limit).`,
     );
   }
-  return { group, deliveryLimit, handlerTimeoutMs };
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new InvalidError(
+      'options.concurrency',
+      concurrency,
+      `pass a whole number of deliveries at once, from 1 (in order, the default) to ${MAX_CONCURRENCY}.`,
+    );
+  }
+  const retryBackoff =
+    options.retryBackoff === undefined
+      ? defaults.retryBackoff
+      : checkRetryBackoff('options.retryBackoff', options.retryBackoff);
+  if (retryBackoff !== undefined) {
+    const delays = Math.min(deliveryLimit - 1, retriesUntilMaxDelay(retryBackoff));
+    if (delays > MAX_RETRY_DELAYS) {
+      throw new InvalidError(
+        'options.retryBackoff',
+        options.retryBackoff ?? retryBackoff,
+        `it has ${delays} distinct delays before maxDelayMs with deliveryLimit ${deliveryLimit}, and a consumer may have ${MAX_RETRY_DELAYS} (a broker keeps a queue per delay): raise multiplier, or lower maxDelayMs or deliveryLimit.`,
+      );
+    }
+  }
+  return { group, deliveryLimit, handlerTimeoutMs, retryBackoff, concurrency };
+}
+
+/**
+ * `backoff` checked, with every field set (`multiplier` 2, `maxDelayMs`
+ * {@link DEFAULT_MAX_RETRY_DELAY_MS} or `initialDelayMs` when that is longer); `undefined` when it
+ * never waits (`initialDelayMs: 0`).
+ *
+ * @throws InvalidError naming `<element>` or `<element>.<field>`
+ * @example
+ * ```ts
+ * checkRetryBackoff('options.retryBackoff', { initialDelayMs: 100 }); // { initialDelayMs: 100, multiplier: 2, maxDelayMs: 60000 }
+ * ```
+ */
+export function checkRetryBackoff(element: string, backoff: RetryBackoff): Required<RetryBackoff> | undefined {
+  if (backoff === null || typeof backoff !== 'object' || Array.isArray(backoff)) {
+    throw new InvalidError(element, backoff, 'pass { initialDelayMs, multiplier?, maxDelayMs? }, or leave it out.');
+  }
+  const { initialDelayMs, multiplier = 2 } = backoff;
+  if (typeof initialDelayMs !== 'number' || !(initialDelayMs >= 0) || initialDelayMs > MAX_TIMER_MS) {
+    throw new InvalidError(
+      `${element}.initialDelayMs`,
+      initialDelayMs,
+      `pass the delay before the first retry: milliseconds from 0 (none) to ${MAX_TIMER_MS}.`,
+    );
+  }
+  if (typeof multiplier !== 'number' || !(multiplier >= 1) || !Number.isFinite(multiplier)) {
+    throw new InvalidError(
+      `${element}.multiplier`,
+      multiplier,
+      'pass a finite number, 1 (the same delay each time) or more.',
+    );
+  }
+  const { maxDelayMs = Math.max(DEFAULT_MAX_RETRY_DELAY_MS, initialDelayMs) } = backoff;
+  if (typeof maxDelayMs !== 'number' || !(maxDelayMs >= initialDelayMs) || maxDelayMs > MAX_TIMER_MS) {
+    throw new InvalidError(
+      `${element}.maxDelayMs`,
+      maxDelayMs,
+      `pass milliseconds from initialDelayMs (${initialDelayMs}) to ${MAX_TIMER_MS}.`,
+    );
+  }
+  if (initialDelayMs === 0) return undefined;
+  return Object.freeze({ initialDelayMs, multiplier, maxDelayMs });
+}
+
+/**
+ * How long what failed on `attempt` waits before the next one, in whole milliseconds (0 without
+ * a backoff): `initialDelayMs × multiplier^(attempt − 1)`, at most `maxDelayMs`. Rounded, so that
+ * a broker needs one delay queue per distinct value.
+ *
+ * @example
+ * ```ts
+ * backoffDelayMs({ initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 }, 3); // 400
+ * ```
+ */
+export function backoffDelayMs(backoff: Required<RetryBackoff> | undefined, attempt: number): number {
+  if (backoff === undefined) return 0;
+  const { initialDelayMs, multiplier, maxDelayMs } = backoff;
+  return Math.round(Math.min(maxDelayMs, initialDelayMs * multiplier ** Math.max(0, attempt - 1)));
+}
+
+/**
+ * Every delay a consumer with `backoff` and `deliveryLimit` can wait before a retry, each once
+ * (a broker declares a delay queue for each).
+ *
+ * @example
+ * ```ts
+ * retryDelaysMs({ initialDelayMs: 100, multiplier: 2, maxDelayMs: 300 }, 5); // [100, 200, 300]
+ * ```
+ */
+export function retryDelaysMs(backoff: Required<RetryBackoff> | undefined, deliveryLimit: number): number[] {
+  if (backoff === undefined) return [];
+  const delays = new Set<number>();
+  const retries = Math.min(deliveryLimit - 1, retriesUntilMaxDelay(backoff));
+  for (let attempt = 1; attempt <= retries; attempt++) delays.add(backoffDelayMs(backoff, attempt));
+  return [...delays];
+}
+
+/**
+ * The most distinct delays a consumer's backoff may have (so that a broker declares at most this
+ * many delay queues for it).
+ *
+ * @example
+ * ```ts
+ * // 1.5 from 100 ms to a minute takes 17 retries: fine; 1.05 would take 133.
+ * await transport.consume(target, handler, { deliveryLimit: 20, retryBackoff: { initialDelayMs: 100, multiplier: 1.5 } });
+ * ```
+ */
+export const MAX_RETRY_DELAYS = 32;
+
+/** How many retries `backoff` takes to reach its `maxDelayMs` (each later one waits that long). */
+function retriesUntilMaxDelay({ initialDelayMs, multiplier, maxDelayMs }: Required<RetryBackoff>): number {
+  if (multiplier === 1 || initialDelayMs >= maxDelayMs) return 1;
+  return Math.ceil(Math.log(maxDelayMs / initialDelayMs) / Math.log(multiplier)) + 1;
 }
 
 /**

@@ -110,6 +110,7 @@ export type DeliveryHandler = (delivery: Delivery) => unknown;
  * @example
  * ```ts
  * await transport.consume({ topic: 'notifications.info' }, audit, { group: 'audit', deliveryLimit: 3 });
+ * await transport.consume({ topic: 'thumbnails' }, render, { concurrency: 8, retryBackoff: { initialDelayMs: 500 } });
  * ```
  */
 export interface ConsumeOptions {
@@ -128,7 +129,57 @@ export interface ConsumeOptions {
    * it runs on, and what it returns later is ignored. Default: no limit.
    */
   readonly handlerTimeoutMs?: number;
+  /**
+   * How long a failed delivery waits before its next attempt (its count is `deliveryLimit`).
+   * Meanwhile the consumer takes the messages behind it; the retried one comes back behind them.
+   * Default: the transport's (`InMemoryTransport`, `AmqpTransport`: none, an immediate retry).
+   */
+  readonly retryBackoff?: RetryBackoff;
+  /**
+   * How many deliveries the consumer handles at once, each settled on its own. 1 (the default)
+   * keeps the queue's order; more gives it up: a later message can finish before an earlier one.
+   * A broker consumer asks for at least this many messages ahead (its prefetch).
+   */
+  readonly concurrency?: number;
 }
+
+/**
+ * When a failed delivery is tried again: the first retry after `initialDelayMs`, each next delay
+ * `multiplier` times the one before, never more than `maxDelayMs`. The number of deliveries is the
+ * consumer's `deliveryLimit`. A broker transport waits in the broker (see its documentation), so a
+ * consumer that crashes meanwhile loses nothing, and the attempt count goes on.
+ *
+ * @example
+ * ```ts
+ * // deliveries 2, 3, 4 and 5 after 0.1, 0.2, 0.4 and 0.8 s; then the dead letters
+ * await transport.consume({ topic: 'billing' }, charge, {
+ *   deliveryLimit: 5,
+ *   retryBackoff: { initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 },
+ * });
+ * ```
+ */
+export interface RetryBackoff {
+  /** The delay before the first retry, in milliseconds: 0 (no delay at all) or more. */
+  readonly initialDelayMs: number;
+  /** What each delay is multiplied by for the next one: 1 (a fixed delay) or more. Default 2. */
+  readonly multiplier?: number;
+  /**
+   * The longest delay, in milliseconds: at least `initialDelayMs`. A backoff may have at most
+   * `MAX_RETRY_DELAYS` distinct delays before it reaches it (within `deliveryLimit`). Default
+   * {@link DEFAULT_MAX_RETRY_DELAY_MS}, or `initialDelayMs` when that is longer.
+   */
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * The default {@link RetryBackoff.maxDelayMs}: one minute.
+ *
+ * @example
+ * ```ts
+ * const retryBackoff: RetryBackoff = { initialDelayMs: 1_000, maxDelayMs: DEFAULT_MAX_RETRY_DELAY_MS * 5 };
+ * ```
+ */
+export const DEFAULT_MAX_RETRY_DELAY_MS = 60_000;
 
 /**
  * The default {@link ConsumeOptions.deliveryLimit}.
@@ -152,7 +203,7 @@ export const DEFAULT_DELIVERY_LIMIT = 5;
 export interface Consumer {
   /** What it consumes. */
   readonly target: Target;
-  /** Stops taking messages; resolves once the delivery in progress (if any) has been settled. */
+  /** Stops taking messages; resolves once the deliveries in progress (if any) have been settled. */
   close(): Promise<void>;
 }
 

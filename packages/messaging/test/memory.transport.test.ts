@@ -602,6 +602,46 @@ describe('InMemoryTransport', () => {
     });
   });
 
+  describe('retryBackoff', () => {
+    it("is the backoff of consumers that set none; a consumer's own replaces it", async () => {
+      await withTransport(
+        async (transport) => {
+          const times = new Map<string, number[]>();
+          const failOnce = (d: Delivery): void => {
+            const seen = times.get(d.target.topic) ?? [];
+            seen.push(Date.now());
+            times.set(d.target.topic, seen);
+            if (d.attempt === 1) throw new Error('once');
+          };
+          const inherits = inbox(failOnce);
+          const own = inbox(failOnce);
+          await transport.consume({ topic: 'inherits' }, inherits.handler);
+          await transport.consume({ topic: 'own' }, own.handler, { retryBackoff: { initialDelayMs: 0 } });
+          await transport.publish({ topic: 'inherits' }, { body: 1 });
+          await transport.publish({ topic: 'own' }, { body: 1 });
+          await own.until(2);
+          await inherits.until(2);
+          const gap = (topic: string): number => times.get(topic)![1]! - times.get(topic)![0]!;
+          expect(gap('inherits')).toBeGreaterThanOrEqual(180);
+          expect(gap('own')).toBeLessThan(180);
+        },
+        new InMemoryTransport({ retryBackoff: { initialDelayMs: 200 } }),
+      );
+    });
+
+    it('idle() waits for a retry that waits out its backoff', async () => {
+      const transport = new InMemoryTransport({ retryBackoff: { initialDelayMs: 50 } });
+      const box = inbox((d) => {
+        if (d.attempt === 1) throw new Error('once');
+      });
+      await transport.consume(TOPIC, box.handler);
+      await transport.publish(TOPIC, { body: 'waits' });
+      await transport.idle();
+      expect(box.deliveries.map((d) => d.attempt)).toEqual([1, 2]);
+      await transport.close();
+    });
+  });
+
   describe('constructor', () => {
     it.each([
       ['options that are not an object', 'fast', 'options'],
@@ -613,6 +653,7 @@ describe('InMemoryTransport', () => {
       ['a null logger', { logger: null }, 'options.logger'],
       ['a zero maxQueueLength', { maxQueueLength: 0 }, 'options.maxQueueLength'],
       ['a fractional maxQueueLength', { maxQueueLength: 2.5 }, 'options.maxQueueLength'],
+      ['a retry backoff without its delay', { retryBackoff: {} }, 'options.retryBackoff.initialDelayMs'],
     ])('throws an InvalidError for %s', (_, options, element) => {
       expect(() => new InMemoryTransport(options as never)).toThrow(InvalidError);
       try {

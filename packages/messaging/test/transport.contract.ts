@@ -510,6 +510,126 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
       });
     });
 
+    describe('retry backoff', () => {
+      it('waits out the backoff before each retry, longer each time, handles the messages behind meanwhile, then dead-letters with the reason', async () => {
+        const started = Date.now();
+        const box = inbox((d) => {
+          if (d.body === 'flaky') throw new Error(`dependency down (attempt ${d.attempt})`);
+        });
+        const at: number[] = [];
+        await consume(
+          TOPIC,
+          (d) => {
+            if (d.body === 'flaky') at.push(Date.now() - started);
+            return box.handler(d);
+          },
+          { group: 'billing', deliveryLimit: 4, retryBackoff: { initialDelayMs: 100, multiplier: 2, maxDelayMs: 400 } },
+        );
+        await publish(TOPIC, 'flaky', { id: 'flaky-1' });
+        await box.until(1);
+        await publish(TOPIC, 'behind');
+        await box.until(5);
+        const gaps = at.slice(1).map((t, i) => t - at[i]!);
+        // No upper bound beyond the suite's patience: the machine may be busy; a retry never comes early.
+        expect(gaps).toHaveLength(3);
+        for (const [i, expected] of [100, 200, 400].entries()) expect(gaps[i]).toBeGreaterThanOrEqual(expected * 0.9);
+        expect(box.deliveries.map((d) => `${String(d.body)} ${d.attempt}`)).toEqual([
+          'flaky 1',
+          'behind 1',
+          'flaky 2',
+          'flaky 3',
+          'flaky 4',
+        ]);
+        const dead = transport as Transport & { deadLetters(): Promise<readonly DeadLetter[]> };
+        let letters: readonly DeadLetter[] = [];
+        // A broker takes the dead letter a moment after the last delivery failed.
+        for (let i = 0; i < 100 && letters.length === 0; i++) {
+          letters = await dead.deadLetters();
+          if (letters.length === 0) await delay(20);
+        }
+        expect(letters.map((l) => [l.delivery.id, l.group, l.delivery.attempt, l.error])).toEqual([
+          ['flaky-1', 'billing', 4, 'dependency down (attempt 4)'],
+        ]);
+      });
+
+      it('takes any delivery limit with a backoff that reaches its maximum within MAX_RETRY_DELAYS retries', async () => {
+        const box = inbox();
+        await consume(TOPIC, box.handler, {
+          deliveryLimit: 1_000_000_000,
+          retryBackoff: { initialDelayMs: 100, multiplier: 2 },
+        });
+        await consume({ topic: 'fixed' }, box.handler, {
+          deliveryLimit: 1_000_000_000,
+          retryBackoff: { initialDelayMs: 100, multiplier: 1 },
+        });
+        await publish(TOPIC, 'still consuming');
+        await box.until(1);
+      });
+
+      it('keeps retrying at once without a backoff, and with an initial delay of 0', async () => {
+        const box = inbox((d) => {
+          if (d.attempt < 3) throw new Error('again');
+        });
+        await consume(TOPIC, box.handler, { retryBackoff: { initialDelayMs: 0 } });
+        await publish(TOPIC, 'again');
+        await box.until(3);
+        expect(box.deliveries.map((d) => d.attempt)).toEqual([1, 2, 3]);
+      });
+    });
+
+    describe('concurrency', () => {
+      it('handles up to `concurrency` deliveries at once, and starts the next as each one settles', async () => {
+        const gates = new Map<unknown, Gate>();
+        let running = 0;
+        let most = 0;
+        const box = inbox(async (d) => {
+          running++;
+          most = Math.max(most, running);
+          const open = gate();
+          gates.set(d.body, open);
+          await open.promise;
+          running--;
+        });
+        const consumer = await consume(TOPIC, box.handler, { concurrency: 3 });
+        for (const n of [1, 2, 3, 4, 5]) await publish(TOPIC, n);
+        await box.until(3);
+        await turns(10);
+        expect(box.bodies()).toEqual([1, 2, 3]);
+        gates.get(2)!.open();
+        await box.until(4);
+        expect(box.bodies()).toEqual([1, 2, 3, 4]);
+        const closing = track(consumer.close());
+        await turns(10);
+        // close() waits for every delivery in progress, not only the first.
+        expect(closing.settled).toBe(false);
+        for (const n of [1, 3]) gates.get(n)!.open();
+        await turns(10);
+        expect(closing.settled).toBe(false);
+        gates.get(4)!.open();
+        await consumer.close();
+        expect(most).toBe(3);
+      });
+
+      it('keeps the other deliveries going while one hangs past handlerTimeoutMs or fails', async () => {
+        const hung = gate();
+        const box = inbox((d) => {
+          if (d.body === 'hangs' && d.attempt === 1) return hung.promise;
+          if (d.body === 'fails' && d.attempt === 1) throw new Error('once');
+          return undefined;
+        });
+        await consume(TOPIC, box.handler, { concurrency: 2, handlerTimeoutMs: 300 });
+        await publish(TOPIC, 'hangs');
+        for (const body of ['fails', 'a', 'b', 'c']) await publish(TOPIC, body);
+        // Everything else (the failed one retried too) is handled on the other slot while the
+        // first delivery hangs; its retry comes once it timed out.
+        const handled = await box.until(7);
+        const seen = handled.map((d) => `${String(d.body)} ${d.attempt}`);
+        expect(seen.slice(0, 6).sort()).toEqual(['a 1', 'b 1', 'c 1', 'fails 1', 'fails 2', 'hangs 1']);
+        expect(seen[6]).toBe('hangs 2');
+        hung.open();
+      });
+    });
+
     describe('deduplication', () => {
       it('handles a message id once per group: a duplicate is acknowledged without the handler', async () => {
         const [shared, audit] = [inbox(), inbox()];
@@ -927,6 +1047,41 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         ['a group that is not a string', handler, { group: 1 }, 'options.group'],
         ['a delivery limit of 0', handler, { deliveryLimit: 0 }, 'options.deliveryLimit'],
         ['a fractional delivery limit', handler, { deliveryLimit: 1.5 }, 'options.deliveryLimit'],
+        ['a retry backoff that is not an object', handler, { retryBackoff: 100 }, 'options.retryBackoff'],
+        ['no initial delay', handler, { retryBackoff: {} }, 'options.retryBackoff.initialDelayMs'],
+        [
+          'a negative initial delay',
+          handler,
+          { retryBackoff: { initialDelayMs: -1 } },
+          'options.retryBackoff.initialDelayMs',
+        ],
+        [
+          'a multiplier below 1',
+          handler,
+          { retryBackoff: { initialDelayMs: 1, multiplier: 0.5 } },
+          'options.retryBackoff.multiplier',
+        ],
+        [
+          'an infinite multiplier',
+          handler,
+          { retryBackoff: { initialDelayMs: 1, multiplier: Infinity } },
+          'options.retryBackoff.multiplier',
+        ],
+        [
+          'a maximum below the initial delay',
+          handler,
+          { retryBackoff: { initialDelayMs: 100, maxDelayMs: 50 } },
+          'options.retryBackoff.maxDelayMs',
+        ],
+        [
+          'a backoff with more distinct delays than MAX_RETRY_DELAYS',
+          handler,
+          { deliveryLimit: 100, retryBackoff: { initialDelayMs: 100, multiplier: 1.05 } },
+          'options.retryBackoff',
+        ],
+        ['a concurrency of 0', handler, { concurrency: 0 }, 'options.concurrency'],
+        ['a fractional concurrency', handler, { concurrency: 2.5 }, 'options.concurrency'],
+        ['a concurrency above 65535', handler, { concurrency: 70_000 }, 'options.concurrency'],
       ])('consume rejects %s', async (_, badHandler, options, element) => {
         await expectInvalid(
           transport.consume(TOPIC, badHandler as DeliveryHandler, options as ConsumeOptions),

@@ -342,7 +342,16 @@ export class OsloTransport implements IdleTransport {
     if (typeof handler !== 'function') {
       throw new InvalidError('handler', handler, 'pass a function (delivery) => result.');
     }
-    const { group, deliveryLimit } = checkConsumeOptions(options, address, this.#deliveryLimit);
+    const { group, deliveryLimit, retryBackoff, concurrency } = checkConsumeOptions(options, address, {
+      deliveryLimit: this.#deliveryLimit,
+    });
+    if (retryBackoff !== undefined || concurrency !== 1) {
+      throw new InvalidError(
+        retryBackoff === undefined ? 'options.concurrency' : 'options.retryBackoff',
+        retryBackoff === undefined ? concurrency : options.retryBackoff,
+        "leave it out: oslo's queues retry at once and take one message at a time (use AmqpTransport for more).",
+      );
+    }
     this.#checkOpen();
     const channel = await this.#model.createChannel();
     channel.on('error', (error: Error) => warn(this.#logger, `oslo transport: consumer channel: ${error.message}`));

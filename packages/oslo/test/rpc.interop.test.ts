@@ -1,3 +1,4 @@
+import { InvalidError } from '@herald/core';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   CallTimeoutError,
@@ -291,6 +292,18 @@ describeWithOslo('RPC between Herald and oslo.messaging (control exchange neutro
         await durable.close();
       }
     });
+
+    it.each([
+      ['a retry backoff', { retryBackoff: { initialDelayMs: 100 } }, 'options.retryBackoff'],
+      ['a concurrency above 1', { concurrency: 4 }, 'options.concurrency'],
+    ])(
+      "refuses %s with an InvalidError naming it (oslo's queues retry at once, one at a time)",
+      async (_, options, element) => {
+        const error = await transport.consume({ topic: 'py_agent' }, () => undefined, options).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidError);
+        expect((error as InvalidError).element).toBe(element);
+      },
+    );
 
     it('casts to one host, and fanout casts reach every Python server of the topic', async () => {
       const client = new RpcClient(transport, { topic: 'py_agent' });
