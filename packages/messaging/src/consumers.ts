@@ -4,7 +4,34 @@
  * @module
  */
 
+import { InvalidError } from '@herald/core';
+import { checkConsumeOptions } from './transport.kit.js';
 import type { ConsumeOptions, Consumer, DeliveryHandler, Target, Transport } from './transport.js';
+
+/** The consume options a notification listener or an RPC server hands to its transport as given. */
+export type ConsumerSettings = Pick<
+  ConsumeOptions,
+  'deliveryLimit' | 'handlerTimeoutMs' | 'retryBackoff' | 'concurrency'
+>;
+
+/**
+ * The settings in `options` that are set, checked now so that a bad one fails the constructor
+ * rather than `start()`; the transport checks them again against its own defaults.
+ */
+export function consumerSettings(options: ConsumerSettings): ConsumerSettings {
+  const limit = options.deliveryLimit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
+    throw new InvalidError('deliveryLimit', limit, `pass a whole number of deliveries, at least 1.`);
+  }
+  const settings: ConsumerSettings = {
+    ...(limit !== undefined && { deliveryLimit: limit }),
+    ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
+    ...(options.retryBackoff !== undefined && { retryBackoff: options.retryBackoff }),
+    ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+  };
+  checkConsumeOptions(settings, { topic: 'settings' }, { deliveryLimit: limit ?? 1 });
+  return settings;
+}
 
 /**
  * Consumers of several targets with one handler, started and stopped as one; a start and a stop

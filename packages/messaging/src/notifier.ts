@@ -13,10 +13,10 @@
 
 import { describeValue, errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
 import { randomUUID } from 'node:crypto';
-import { ConsumerSet } from './consumers.js';
+import { ConsumerSet, consumerSettings, type ConsumerSettings } from './consumers.js';
 import { DeadLetterError } from './errors.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
-import type { Delivery, Transport } from './transport.js';
+import type { ConsumeOptions, Delivery, Transport } from './transport.js';
 
 /**
  * The priorities of a notification, lowest to highest, then `sample` (oslo's list).
@@ -654,11 +654,21 @@ export interface NotificationEndpoint {
  *
  * @example
  * ```ts
- * const listener = new NotificationListener(transport, { endpoints: [audit], pool: 'audit', topics: ['notifications'], logger: console });
+ * const listener = new NotificationListener(transport, {
+ *   endpoints: [audit],
+ *   pool: 'audit',
+ *   topics: ['notifications'],
+ *   concurrency: 4, // four notifications at once, out of order
+ *   retryBackoff: { initialDelayMs: 500 }, // a failed one waits 0.5 s, 1 s, 2 s…
+ *   logger: console,
+ * });
  * await listener.start();
  * ```
  */
-export interface NotificationListenerOptions {
+export interface NotificationListenerOptions extends Pick<
+  ConsumeOptions,
+  'deliveryLimit' | 'handlerTimeoutMs' | 'retryBackoff' | 'concurrency'
+> {
   /**
    * The topics to listen on (each as `<topic>.<priority>`): non-empty, no whitespace. Default
    * `['notifications']`.
@@ -672,8 +682,6 @@ export interface NotificationListenerOptions {
    * shared with every other listener without a pool (as oslo).
    */
   readonly pool?: string;
-  /** Deliveries of one message before the transport dead-letters it. Default: the transport's. */
-  readonly deliveryLimit?: number;
   /**
    * Where failed endpoints (error), requeue requests and messages no endpoint's filter took
    * (debug) are reported. Default: `console.error` only.
@@ -719,7 +727,7 @@ export class NotificationListener {
   readonly pool: string | undefined;
   readonly #endpoints: readonly NotificationEndpoint[];
   readonly #priorities: readonly NotificationPriority[];
-  readonly #deliveryLimit: number | undefined;
+  readonly #settings: ConsumerSettings;
   readonly #logger: Logger;
   readonly #consumers = new ConsumerSet();
 
@@ -738,11 +746,7 @@ export class NotificationListener {
     this.topics = requireTopics(options.topics ?? [DEFAULT_NOTIFICATION_TOPIC]);
     if (options.pool !== undefined) requireName('pool', options.pool, `pass a non-empty string, or no pool.`);
     this.pool = options.pool;
-    const limit = options.deliveryLimit;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
-      throw new InvalidError('deliveryLimit', limit, `pass a whole number of deliveries, at least 1.`);
-    }
-    this.#deliveryLimit = limit;
+    this.#settings = consumerSettings(options);
     this.#logger = options.logger ?? consoleLogger;
     const endpoints = options.endpoints;
     if (!Array.isArray(endpoints)) throw new InvalidError('endpoints', endpoints, `pass an array of endpoint objects.`);
@@ -790,10 +794,7 @@ export class NotificationListener {
     const targets = this.topics.flatMap((topic) =>
       this.#priorities.map((priority) => ({ topic: `${topic}.${priority}` })),
     );
-    const options = {
-      ...(this.pool !== undefined && { group: this.pool }),
-      ...(this.#deliveryLimit !== undefined && { deliveryLimit: this.#deliveryLimit }),
-    };
+    const options = { ...this.#settings, ...(this.pool !== undefined && { group: this.pool }) };
     return this.#consumers.start(this.transport, targets, (delivery) => this.#dispatch(delivery), options);
   }
 

@@ -15,10 +15,10 @@
  */
 
 import { errorText, HeraldError, InvalidError, type Logger } from '@herald/core';
-import { ConsumerSet } from './consumers.js';
+import { ConsumerSet, consumerSettings, type ConsumerSettings } from './consumers.js';
 import { DeadLetterError } from './errors.js';
 import { checkTransport, isTopicName } from './transport.kit.js';
-import type { Delivery, Target, Transport } from './transport.js';
+import type { ConsumeOptions, Delivery, Target, Transport } from './transport.js';
 
 /**
  * The request context an RPC message carries (oslo's `ctxt`). A JSON object.
@@ -554,17 +554,22 @@ export interface RpcServerTarget {
  *
  * @example
  * ```ts
- * const server = new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [endpoint], { logger: console, deliveryLimit: 3 });
+ * const server = new RpcServer(transport, { topic: 'dhcp_agent', server: 'host-1' }, [endpoint], {
+ *   logger: console,
+ *   deliveryLimit: 3,
+ *   retryBackoff: { initialDelayMs: 1_000 }, // a failed cast waits 1 s, then 2 s
+ * });
  * ```
  */
-export interface RpcServerOptions {
+export interface RpcServerOptions extends Pick<
+  ConsumeOptions,
+  'deliveryLimit' | 'handlerTimeoutMs' | 'retryBackoff' | 'concurrency'
+> {
   /**
    * Where failed casts (error) and failed calls (debug) are reported.
    * Default: `console.error` only.
    */
   readonly logger?: Logger;
-  /** Deliveries of one cast before the transport dead-letters it. Default: the transport's. */
-  readonly deliveryLimit?: number;
 }
 
 /**
@@ -644,7 +649,7 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
   readonly target: RpcServerTarget;
   readonly #endpoints: readonly EndpointEntry[];
   readonly #logger: Logger;
-  readonly #deliveryLimit: number | undefined;
+  readonly #settings: ConsumerSettings;
   readonly #consumers = new ConsumerSet();
 
   /**
@@ -661,7 +666,11 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
   ) {
     checkTransport(transport, ['consume']);
     requireRecord('target', target, `pass { topic, server }.`);
-    requireRecord('options', options, `pass { logger?, deliveryLimit? }.`);
+    requireRecord(
+      'options',
+      options,
+      `pass { logger?, deliveryLimit?, handlerTimeoutMs?, retryBackoff?, concurrency? }.`,
+    );
     requireTopic(target.topic);
     requireName('server', target.server, `pass this host's name, e.g. 'host-1'.`);
     this.target = Object.freeze({ topic: target.topic, server: target.server });
@@ -682,11 +691,7 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
         return { endpoint, namespace: namespace as string | undefined, version };
       }),
     );
-    const limit = options.deliveryLimit;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
-      throw new InvalidError('deliveryLimit', limit, `pass a whole number of deliveries, at least 1.`);
-    }
-    this.#deliveryLimit = limit;
+    this.#settings = consumerSettings(options);
     this.#logger = options.logger ?? consoleLogger;
   }
 
@@ -708,8 +713,7 @@ export class RpcServer<Api extends object = UntypedRpcApi> {
   start(): Promise<void> {
     const { topic, server } = this.target;
     const targets = [{ topic }, { topic, server }, { topic, fanout: true }];
-    const options = this.#deliveryLimit === undefined ? {} : { deliveryLimit: this.#deliveryLimit };
-    return this.#consumers.start(this.transport, targets, (delivery) => this.#handle(delivery), options);
+    return this.#consumers.start(this.transport, targets, (delivery) => this.#handle(delivery), this.#settings);
   }
 
   /**

@@ -299,6 +299,13 @@ describe('NotificationListener', () => {
     expect(() => new NotificationListener(transport, { endpoints: [{ info }], deliveryLimit: 0 })).toThrow(
       InvalidError,
     );
+    expect(() => new NotificationListener(transport, { endpoints: [{ info }], concurrency: 0 })).toThrow(InvalidError);
+    expect(
+      () => new NotificationListener(transport, { endpoints: [{ info }], retryBackoff: { initialDelayMs: -1 } }),
+    ).toThrow(InvalidError);
+    expect(() => new NotificationListener(transport, { endpoints: [{ info }], handlerTimeoutMs: 0 })).toThrow(
+      InvalidError,
+    );
     const filterRule = { eventType: 'x' } as unknown as NotificationFilter;
     expect(() => new NotificationListener(transport, { endpoints: [{ info, filterRule }] })).toThrow(/filterRule/);
     expect(
@@ -442,6 +449,38 @@ describe('redelivery (at-least-once)', () => {
     await transport.idle();
     expect(calls).toBe(3);
     expect(transport.deadLetters().map((l) => [l.delivery.attempt, l.error])).toEqual([[3, 'always']]);
+  });
+
+  it('waits between deliveries with retryBackoff, handles several at once with concurrency', async () => {
+    const failedAt: number[] = [];
+    const flaky: NotificationEndpoint = {
+      info: () => {
+        failedAt.push(performance.now());
+        if (failedAt.length < 3) throw new Error('not yet');
+      },
+    };
+    await listen({ endpoints: [flaky], deliveryLimit: 3, retryBackoff: { initialDelayMs: 60, multiplier: 2 } });
+    await new Notifier(transport, { publisherId: 'p' }).info({}, 'port.create.end', {});
+    await transport.idle();
+    expect(failedAt).toHaveLength(3);
+    expect(failedAt[1]! - failedAt[0]!).toBeGreaterThanOrEqual(55);
+    expect(failedAt[2]! - failedAt[1]!).toBeGreaterThanOrEqual(115);
+    expect(transport.deadLetters()).toHaveLength(0);
+
+    let running = 0;
+    let most = 0;
+    const slow: NotificationEndpoint = {
+      async warn() {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+      },
+    };
+    await listen({ endpoints: [slow], topics: ['busy'], concurrency: 3 });
+    const notifier = new Notifier(transport, { publisherId: 'p', topics: ['busy'] });
+    await Promise.all([1, 2, 3].map((n) => notifier.warn({}, `disk.${n}`, {})));
+    await transport.idle();
+    expect(most).toBe(3);
   });
 
   it('requeues when an endpoint returns NotificationResult.REQUEUE', async () => {

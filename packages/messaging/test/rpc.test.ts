@@ -166,6 +166,46 @@ describe('RpcClient.cast', () => {
     expect(transport.deadLetters().map((l) => l.error)).toEqual(['broken']);
   });
 
+  it('passes retryBackoff and concurrency to its transport: retries wait, casts overlap', async () => {
+    const failedAt: number[] = [];
+    const flaky = {
+      sync_state() {
+        failedAt.push(performance.now());
+        if (failedAt.length < 3) throw new Error('not yet');
+      },
+    };
+    await serve('host-1', [flaky], { deliveryLimit: 3, retryBackoff: { initialDelayMs: 60, multiplier: 2 } });
+    await new RpcClient(transport, { topic: 'agent' }).cast(CTX, 'sync_state');
+    await transport.idle();
+    expect(failedAt).toHaveLength(3);
+    expect(failedAt[1]! - failedAt[0]!).toBeGreaterThanOrEqual(55);
+    expect(failedAt[2]! - failedAt[1]!).toBeGreaterThanOrEqual(115);
+
+    let running = 0;
+    let most = 0;
+    const slow = {
+      async work() {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+      },
+    };
+    await serve('host-2', [slow], { concurrency: 3 }, 'workers');
+    const client = new RpcClient(transport, { topic: 'workers' });
+    await Promise.all([1, 2, 3].map(() => client.cast(CTX, 'work')));
+    await transport.idle();
+    expect(most).toBe(3);
+  });
+
+  it('refuses bad consumer settings when it is made, not when it starts', () => {
+    const make = (options: RpcServerOptions) => () =>
+      new RpcServer(transport, { topic: 'a', server: 'h' }, [], options);
+    expect(make({ concurrency: 0 })).toThrow(InvalidError);
+    expect(make({ retryBackoff: { initialDelayMs: -1 } })).toThrow(InvalidError);
+    expect(make({ handlerTimeoutMs: 0 })).toThrow(InvalidError);
+    expect(make({ deliveryLimit: 1.5 })).toThrow(InvalidError);
+  });
+
   it('dead-letters, with the reason and without retries, a cast that no endpoint can take or that is not an RPC message', async () => {
     const log = recordingLogger();
     const recorder = new Recorder('host-1');
