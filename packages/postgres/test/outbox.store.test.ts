@@ -24,6 +24,16 @@ function entry(id: string, key?: string): OutboxEntry {
 }
 
 /** A transport consumer that collects deliveries and can wait for a count. */
+/** `inner`, except that publishing a message `refuses(id)` names fails with `error`. */
+function refusing(inner: Transport, refuses: (id: string) => boolean, error: Error): Transport {
+  return {
+    publish: (target, message) => (refuses(message.id) ? Promise.reject(error) : inner.publish(target, message)),
+    consume: (...args) => inner.consume(...args),
+    request: (...args) => inner.request(...args),
+    close: (options) => inner.close(options),
+  };
+}
+
 async function collect(transport: Transport): Promise<{ deliveries: Delivery[]; until(n: number): Promise<void> }> {
   const deliveries: Delivery[] = [];
   await transport.consume(NOTIFICATIONS, (delivery) => void deliveries.push(delivery));
@@ -116,15 +126,7 @@ describeWithDatabase('PostgresOutboxStore', () => {
     const inner = new InMemoryTransport();
     const box = await collect(inner);
     let down = true;
-    const flaky: Transport = {
-      publish: (target, message) =>
-        down && message.id === 'k1'
-          ? Promise.reject(new TransportError('broker unreachable'))
-          : inner.publish(target, message),
-      consume: (...args) => inner.consume(...args),
-      request: (...args) => inner.request(...args),
-      close: (options) => inner.close(options),
-    };
+    const flaky = refusing(inner, (id) => down && id === 'k1', new TransportError('broker unreachable'));
     const relay = new OutboxRelay(flaky, outbox, { logger: quiet });
     await relay.relay();
     await box.until(1);
@@ -153,17 +155,13 @@ describeWithDatabase('PostgresOutboxStore', () => {
     await outbox.add(db.pool, [entry('poison', 'router:r1'), entry('after-poison', 'router:r1'), entry('free')]);
     const inner = new InMemoryTransport();
     const box = await collect(inner);
-    let refusing = true;
-    const refusing1: Transport = {
-      publish: (target, message) =>
-        refusing && message.id === 'poison'
-          ? Promise.reject(new TransportError('PRECONDITION_FAILED - message size exceeds the limit'))
-          : inner.publish(target, message),
-      consume: (...args) => inner.consume(...args),
-      request: (...args) => inner.request(...args),
-      close: (options) => inner.close(options),
-    };
-    const relay = new OutboxRelay(refusing1, outbox, { logger: quiet });
+    let refusingPoison = true;
+    const refuser = refusing(
+      inner,
+      (id) => refusingPoison && id === 'poison',
+      new TransportError('PRECONDITION_FAILED - message size exceeds the limit'),
+    );
+    const relay = new OutboxRelay(refuser, outbox, { logger: quiet });
     for (let pass = 0; pass < 6; pass++) {
       await relay.relay();
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -187,7 +185,7 @@ describeWithDatabase('PostgresOutboxStore', () => {
     expect(await outbox.pendingCount()).toBe(1); // after-poison waits behind it
     expect(warnings.filter((w) => w.includes('poison parked as failed after 3'))).toHaveLength(1);
 
-    refusing = false;
+    refusingPoison = false;
     expect(await outbox.retryFailed(['someone-else'])).toBe(0);
     expect(await outbox.retryFailed()).toBe(1);
     expect(await outbox.failed()).toEqual([]);
@@ -204,14 +202,8 @@ describeWithDatabase('PostgresOutboxStore', () => {
     await outbox.add(db.pool, [entry('too-large', 'router:r2'), entry('next', 'router:r2')]);
     const inner = new InMemoryTransport();
     const box = await collect(inner);
-    const refusing: Transport = {
-      publish: (target, message) =>
-        message.id === 'too-large' ? Promise.reject(new TransportError('refused')) : inner.publish(target, message),
-      consume: (...args) => inner.consume(...args),
-      request: (...args) => inner.request(...args),
-      close: (options) => inner.close(options),
-    };
-    const relay = new OutboxRelay(refusing, outbox, { logger: quiet });
+    const refuser = refusing(inner, (id) => id === 'too-large', new TransportError('refused'));
+    const relay = new OutboxRelay(refuser, outbox, { logger: quiet });
     await relay.relay();
     await relay.relay();
     expect(box.deliveries).toHaveLength(0);
