@@ -8,7 +8,7 @@
  * - by hand: COMMIT, then publish the event (confirmed) from the writer: what an application does
  *   without an outbox, losing the event when it dies between the two;
  * - outbox: the outbox entry is inserted in the same transaction, COMMIT, and a running relay
- *   (4 claiming loops, batches of up to 100) publishes it (confirmed) and marks it. Three ways of
+ *   (4 claiming loops, batches of up to 50) publishes it (confirmed) and marks it. Three ways of
  *   waking the relay: the package's trigger (NOTIFY only while the relay sleeps), a trigger that
  *   notifies on every commit (the package's first version), and no NOTIFY at all with the relay
  *   polling every 5 ms.
@@ -139,7 +139,7 @@ async function withOutbox(pool: pg.Pool, transport: Transport, schema: string, w
   };
   const store = new PostgresOutboxStore(pool, { schema, retentionMs: 0 });
   const relay = new OutboxRelay(timed, store, {
-    batchSize: 100,
+    batchSize: 50,
     concurrency: 4,
     logger: console,
     intervalMs: wake === 'polling' ? 5 : 1_000,
@@ -216,7 +216,7 @@ const lines = rows.map(([name], i) => {
 const command = `npm run bench:outbox -- --rounds ${rounds} --entries ${entries} --writers ${writers}${args['own-broker'] ? ' --own-broker' : ''}${args.write ? ' --write' : ''}`;
 const START = '<!-- bench:outbox start -->';
 const END = '<!-- bench:outbox end -->';
-const section = `${START}\n\n## Outbox on PostgreSQL\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, PostgreSQL and RabbitMQ on 127.0.0.1 (the same machine, shared with other work: load average ${loadAtStart.toFixed(1)} when the run started, so absolute figures are noisy; compare the ratios). ${writers} writers, ${entries.toLocaleString('en')} transactions per round, each inserting one row and publishing one event (persistent, confirmed); the relay runs 4 claiming loops with batches of up to 100; medians of ${rounds} rounds, the rows' order rotated each round. Latency is from the writer's COMMIT returning to the broker's confirm, over every entry of every round.\n\n| row | median | vs by hand | spread | latency p50 | latency p99 |\n| --- | --- | --- | --- | --- | --- |\n${lines.join('\n')}\n\n${END}`;
+const section = `${START}\n\n## Outbox on PostgreSQL\n\nRecorded ${new Date().toISOString().slice(0, 10)} with \`${command}\`: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, PostgreSQL and RabbitMQ on 127.0.0.1 (the same machine, shared with other work: load average ${loadAtStart.toFixed(1)} when the run started, so absolute figures are noisy; compare the ratios). ${writers} writers, ${entries.toLocaleString('en')} transactions per round, each inserting one row and publishing one event (persistent, confirmed); the relay runs 4 claiming loops with batches of up to 50; medians of ${rounds} rounds, the rows' order rotated each round. Latency is from the writer's COMMIT returning to the broker's confirm, over every entry of every round.\n\n| row | median | vs by hand | spread | latency p50 | latency p99 |\n| --- | --- | --- | --- | --- | --- |\n${lines.join('\n')}\n\n${END}`;
 const file = fileURLToPath(new URL('../RESULTS-transport.md', import.meta.url));
 const current = readFileSync(file, 'utf8');
 const replaced = current.includes(START)
