@@ -31,7 +31,7 @@ export interface Handle {
 
 /**
  * One subscription: a callback, the `this` it is called with, and its terms, in one topic.
- * Rounds hold it in their snapshot, so it keeps its callback and owner until they are done (rule
+ * Rounds hold it in the list they took, so it keeps its callback and owner until they are done (rule
  * 4); without an owner it is also the caller's handle. Five fields: most subscriptions are made
  * without options, and share their terms.
  */
@@ -288,7 +288,7 @@ export class Subscriptions {
     for (const events of this.#topics.values()) yield* events.values();
   }
 
-  /** Takes every subscription out. Rounds already running keep their snapshots (rule 4). */
+  /** Takes every subscription out. Rounds already running keep the lists they took (rule 4). */
   clear(): void {
     for (const topic of this.topics())
       for (const registration of topic.registrations) {
