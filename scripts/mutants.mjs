@@ -38,20 +38,20 @@ const bugs = [
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: 'return (this.#snapshot ??= this.registrations.slice());',
-    to: 'return (this.#snapshot ??= this.registrations);',
-    breaks: 'rule 4: a round calls the live list, not a copy',
+    from: '    this.taken = true;\n    return this.registrations;',
+    to: '    return this.registrations;',
+    breaks: "rule 4: a round's list is changed in place by a subscribe during it",
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    else list.splice(at, 0, registration);\n    this.#snapshot = undefined;',
-    to: '    else list.splice(at, 0, registration);',
+    from: 'const list = this.#changeable();\n    let at = list.length;',
+    to: 'const list = this.#changeable().slice();\n    let at = list.length;',
     breaks: 'a subscription made after a round is not called by later rounds',
   },
   {
     file: 'packages/core/src/subscriptions.ts',
-    from: '    else if (at >= 0) list.splice(at, 1);\n    this.#snapshot = undefined;',
-    to: '    else if (at >= 0) list.splice(at, 1);',
+    from: 'const list = this.#changeable();\n    let at = list.length - 1;',
+    to: 'const list = this.#changeable().slice();\n    let at = list.length - 1;',
     breaks: 'an unsubscribed callback is still called by later rounds',
   },
   {

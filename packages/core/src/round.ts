@@ -20,7 +20,11 @@ export type Failure = CallbackFailure | RetryRequest;
 /** What `notify` returns when every callback returned at once and nothing failed. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
-const NONE: readonly Registration[] = Object.freeze([]);
+/**
+ * The registrations of a topic that has none. Not frozen, though never changed: a frozen array
+ * has another shape than the topics' arrays, and the loop of a round would see two.
+ */
+const NONE: readonly Registration[] = [];
 
 /** One round past its loop: what its end needs. */
 interface Ending {
@@ -117,7 +121,7 @@ export class Rounds {
       checkName('event', event);
     }
     checkPayload(payload);
-    return topic === undefined ? NONE : topic.snapshot();
+    return topic === undefined ? NONE : topic.take();
   }
 
   /** The rest of an asynchronous round, from callback `at`, which returned `pending` (rule 5). */

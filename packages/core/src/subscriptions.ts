@@ -31,7 +31,7 @@ export interface Handle {
 
 /**
  * One subscription: a callback, the `this` it is called with, and its terms, in one topic.
- * Rounds hold it in their snapshot, so it keeps its callback and owner until they are done (rule
+ * Rounds hold it in the list they took, so it keeps its callback and owner until they are done (rule
  * 4); without an owner it is also the caller's handle. Five fields: most subscriptions are made
  * without options, and share their terms.
  */
@@ -104,13 +104,18 @@ export class OwnerHandle implements Handle {
   }
 }
 
-const NONE: readonly Registration[] = Object.freeze([]);
-
 /** The subscriptions of one (resource, event), in call order. */
 export class Topic {
-  /** Sorted by priority, then by first subscription; changed in place. */
-  readonly registrations: Registration[] = [];
-  #snapshot: readonly Registration[] | undefined = NONE;
+  /**
+   * Sorted by priority, then by first subscription. A round calls the array it finds here, and
+   * from then on that array never changes: the next subscribe or unsubscribe replaces it with a
+   * changed copy, so that the topic may change while a round runs without changing that round
+   * (rule 4). Until a round has taken it, changes are made in place: a subscription that comes
+   * and goes between rounds copies nothing.
+   */
+  registrations: Registration[] = [];
+  /** Whether a round has taken {@link registrations} since it last changed. */
+  taken = false;
 
   constructor(
     readonly subscriptions: Subscriptions,
@@ -119,22 +124,31 @@ export class Topic {
   ) {}
 
   /**
-   * What a round calls: a copy of the registrations, made on the first round after a change, so
-   * that the topic may change while a round runs without changing that round (rule 4).
+   * What a round calls: the registrations, which stay as they are from now on. Rounds read the
+   * array itself rather than a copy made for them: one less object to reach on every round.
    */
-  snapshot(): readonly Registration[] {
-    return (this.#snapshot ??= this.registrations.slice());
+  take(): readonly Registration[] {
+    this.taken = true;
+    return this.registrations;
+  }
+
+  /** The registrations, to change: a copy, if a round has taken them. */
+  #changeable(): Registration[] {
+    if (this.taken) {
+      this.registrations = this.registrations.slice();
+      this.taken = false;
+    }
+    return this.registrations;
   }
 
   /** Inserts at the end of the registrations of its priority. */
   insert(registration: Registration): void {
-    const list = this.registrations;
+    const list = this.#changeable();
     let at = list.length;
     while (at > 0 && list[at - 1]!.priority > registration.priority) at--;
     // `push` and `pop` where they do the same: `splice` allocates an array of what it removed.
     if (at === list.length) list.push(registration);
     else list.splice(at, 0, registration);
-    this.#snapshot = undefined;
   }
 
   /**
@@ -142,12 +156,11 @@ export class Topic {
    * one that comes and goes is found at once and popped, as node:events finds its listeners.
    */
   delete(registration: Registration): void {
-    const list = this.registrations;
+    const list = this.#changeable();
     let at = list.length - 1;
     while (at >= 0 && list[at] !== registration) at--;
     if (at === list.length - 1) list.pop();
     else if (at >= 0) list.splice(at, 1);
-    this.#snapshot = undefined;
   }
 }
 
@@ -275,7 +288,7 @@ export class Subscriptions {
     for (const events of this.#topics.values()) yield* events.values();
   }
 
-  /** Takes every subscription out. Rounds already running keep their snapshots (rule 4). */
+  /** Takes every subscription out. Rounds already running keep the lists they took (rule 4). */
   clear(): void {
     for (const topic of this.topics())
       for (const registration of topic.registrations) {
