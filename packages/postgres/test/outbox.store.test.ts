@@ -25,7 +25,7 @@ function entry(id: string, key?: string): OutboxEntry {
 
 /** A transport consumer that collects deliveries and can wait for a count. */
 /** `inner`, except that publishing a message `refuses(id)` names fails with `error`. */
-function refusing(inner: Transport, refuses: (id: string) => boolean, error: Error): Transport {
+function refusing(inner: Transport, refuses: (id: string | undefined) => boolean, error: Error): Transport {
   return {
     publish: (target, message) => (refuses(message.id) ? Promise.reject(error) : inner.publish(target, message)),
     consume: (...args) => inner.consume(...args),
