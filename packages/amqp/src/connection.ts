@@ -58,6 +58,7 @@ export interface LinkEvents {
  * @example
  * ```ts
  * const connection = new Connection(settings, events);
+ * connection.start();
  * await connection.withLink(Date.now() + settings.connectTimeoutMs, (link) => confirmed(link, exchange, key, body, properties));
  * ```
  */
