@@ -5,5 +5,12 @@
  */
 
 export * from './amqp.transport.js';
+export {
+  DEFAULT_AMQP_URL,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type AmqpTransportOptions,
+  type QueueType,
+} from './options.js';
 export * from './errors.js';
 export { MAX_NAME_BYTES, RESERVED_HEADER_PREFIX } from './topology.js';
