@@ -280,13 +280,18 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         expect(box.bodies()).toEqual(['marker']);
       });
 
-      it('keeps server consumers of one host sharing its messages, in turn', async () => {
-        const [a, b] = [inbox(), inbox()];
+      // Shared, not strictly in turn: a broker gives the next message to a consumer with room for
+      // it, so one that is slow to settle its first message may get fewer.
+      it('keeps server consumers of one host sharing its messages: each to one of them, both take some', async () => {
+        const all = inbox();
+        const [a, b] = [inbox(all.handler), inbox(all.handler)];
         await consume(HOST_1, a.handler);
         await consume(HOST_1, b.handler);
         for (const n of [1, 2, 3, 4]) await publish(HOST_1, n);
-        await Promise.all([a.until(2), b.until(2)]);
-        expect([...a.bodies(), ...b.bodies()].sort()).toEqual([1, 2, 3, 4]);
+        await all.until(4);
+        expect(all.bodies().sort()).toEqual([1, 2, 3, 4]);
+        expect(a.deliveries.length).toBeGreaterThan(0);
+        expect(b.deliveries.length).toBeGreaterThan(0);
       });
     });
 
@@ -305,15 +310,16 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
         ]);
       });
 
-      it('shares a group between its consumers: each message to one of them, in turn', async () => {
-        const [a, b] = [inbox(), inbox()];
+      it('shares a group between its consumers: each message to one of them, both take some', async () => {
+        const all = inbox();
+        const [a, b] = [inbox(all.handler), inbox(all.handler)];
         await consume(TOPIC, a.handler, { group: 'workers' });
         await consume(TOPIC, b.handler, { group: 'workers' });
         for (const n of [1, 2, 3, 4]) await publish(TOPIC, n);
-        await Promise.all([a.until(2), b.until(2)]);
-        expect(a.deliveries).toHaveLength(2);
-        expect(b.deliveries).toHaveLength(2);
-        expect([...a.bodies(), ...b.bodies()].sort()).toEqual([1, 2, 3, 4]);
+        await all.until(4);
+        expect(all.bodies().sort()).toEqual([1, 2, 3, 4]);
+        expect(a.deliveries.length).toBeGreaterThan(0);
+        expect(b.deliveries.length).toBeGreaterThan(0);
       });
 
       it("keeps messages published before any consumer in the default group's queue", async () => {
