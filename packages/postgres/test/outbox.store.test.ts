@@ -34,6 +34,17 @@ function refusing(inner: Transport, refuses: (id: string | undefined) => boolean
   };
 }
 
+/** A logger that keeps its warn and info lines, each prefixed with its level. */
+function recordingLogger() {
+  const logged: string[] = [];
+  const logger = {
+    error: () => undefined,
+    warn: (m: string) => void logged.push(`warn ${m}`),
+    info: (m: string) => void logged.push(`info ${m}`),
+  };
+  return { logged, logger };
+}
+
 async function collect(transport: Transport): Promise<{ deliveries: Delivery[]; until(n: number): Promise<void> }> {
   const deliveries: Delivery[] = [];
   await transport.consume(NOTIFICATIONS, (delivery) => void deliveries.push(delivery));
@@ -217,12 +228,7 @@ describeWithDatabase('PostgresOutboxStore', () => {
 
   it('listens again, with a backoff, when the first LISTEN fails; polling covers meanwhile; both are logged', async () => {
     await clear();
-    const logged: string[] = [];
-    const logger = {
-      error: () => undefined,
-      warn: (m: string) => void logged.push(`warn ${m}`),
-      info: (m: string) => void logged.push(`info ${m}`),
-    };
+    const { logged, logger } = recordingLogger();
     let down = true;
     // The database refuses new connections for a while (e.g. it is restarting).
     const flaky = {
@@ -250,12 +256,7 @@ describeWithDatabase('PostgresOutboxStore', () => {
 
   it('listens again after its LISTEN backend was terminated (pg_terminate_backend), and sleeps on it again', async () => {
     await clear();
-    const logged: string[] = [];
-    const logger = {
-      error: () => undefined,
-      warn: (m: string) => void logged.push(`warn ${m}`),
-      info: (m: string) => void logged.push(`info ${m}`),
-    };
+    const { logged, logger } = recordingLogger();
     const outbox = store({ logger });
     const transport = new InMemoryTransport();
     const box = await collect(transport);
