@@ -157,6 +157,36 @@ const bugs = [
     breaks: "rule 12: an async observer's rejection is left unhandled",
   },
   {
+    file: 'packages/core/src/subscriptions.ts',
+    from: '    this.syncCaller = undefined;\n',
+    to: '',
+    breaks: "a steady topic's compiled caller outlives a change: notifySync misses it",
+  },
+  {
+    file: 'packages/core/src/callers.ts',
+    from: '(i) => `if (result !== undefined) errors = returned(errors, r${i}, result);`',
+    to: '(i) => `/* ${i} */`',
+    breaks: 'rule 10: a compiled caller ignores a promise returned to notifySync',
+  },
+  {
+    file: 'packages/core/src/callers.ts',
+    from: 'return new Pending(${i}, result, errors);',
+    to: 'return new Pending(${i + 1}, result, errors);',
+    breaks: 'rule 5: after a compiled caller waits, the next callback is skipped',
+  },
+  {
+    file: 'packages/core/src/callers.ts',
+    from: 'catch (error) { errors = failed(errors, r${i}, error); }',
+    to: 'catch (error) { errors = failed(errors, r${0}, error); }',
+    breaks: "rule 5: a compiled caller records every failure as the first subscriber's",
+  },
+  {
+    file: 'packages/core/src/callers.ts',
+    from: 'values.push(registration.callback, registration.owner, registration);',
+    to: 'values.push(registration.callback, undefined, registration);',
+    breaks: 'a compiled caller calls a method without its owner as this',
+  },
+  {
     file: 'packages/inversify/src/subscribers.loader.ts',
     from: 'return binding.implementationType === undefined || hasHandlers(binding.implementationType);',
     to: 'return binding.implementationType !== undefined && hasHandlers(binding.implementationType);',

@@ -1,7 +1,8 @@
 /**
  * The callback registry: the small facade applications call. Its parts each have a module of
  * their own: the subscriptions and their indexes (subscriptions.ts), the round and its rules
- * (round.ts), observers (observers.ts) and the checks of arguments (checks.ts). The rules it keeps
+ * (round.ts), the callers compiled for steady lists (callers.ts), observers (observers.ts) and the
+ * checks of arguments (checks.ts). The rules it keeps
  * are numbered in docs/concepts.md.
  * @module
  */

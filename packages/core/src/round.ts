@@ -2,16 +2,29 @@
  * The round: what happens on `notify` and `notifySync`, with Neutron's rules (docs/concepts.md,
  * rules 4–10). As in Neutron's `publish`: take the subscribers present now, call each in order in
  * a plain loop that records every failure, run the abort round of a failed `before_*` event, then
- * decide what the trigger gets, log the rest, and tell the observers.
+ * decide what the trigger gets, log the rest, and tell the observers. A topic whose subscribers
+ * stay the same is called by a caller compiled for it instead of the loop (callers.ts), which
+ * does the same with each subscriber through the same {@link Steps}.
  * @module
  */
 
+import {
+  compileAsync,
+  compileSync,
+  isCompilable,
+  STEADY_ROUNDS,
+  Pending,
+  type AsyncCaller,
+  type Errors,
+  type Steps,
+  type SyncCaller,
+} from './callers.js';
 import { checkName, checkPayload } from './checks.js';
 import { CallbackFailure, errorText, HeraldError, NotificationError, RetryRequest } from './errors.js';
 import { abortEventFor, BEFORE, isCancellableEvent } from './events.js';
 import { isPromiseLike, type Logger, type NotificationRecord, type Observers } from './observers.js';
 import type { EventPayload } from './payloads.js';
-import type { Registration, Subscriptions } from './subscriptions.js';
+import type { Registration, Subscriptions, Topic } from './subscriptions.js';
 import type { Notification } from './types.js';
 
 /** What a failed round gives its trigger. */
@@ -39,6 +52,17 @@ interface Ending {
 
 /** The rounds of one registry. */
 export class Rounds {
+  /** What a synchronous round does with each outcome: a returned promise is a failure (rule 10). */
+  readonly #syncSteps: Steps = {
+    // Reading `then` may throw, which is a failure of that callback too: the caller's `try` records it.
+    returned: (errors, registration, result) =>
+      isPromiseLike(result) ? withFailure(errors, registration, this.#promiseInSync(registration, result)) : errors,
+    failed: withFailure,
+    isPromiseLike,
+  };
+  /** What an asynchronous round does with each outcome: a returned promise is waited for (rule 5). */
+  readonly #asyncSteps: Steps = { returned: (errors) => errors, failed: withFailure, isPromiseLike };
+
   constructor(
     readonly subscriptions: Subscriptions,
     readonly observers: Observers,
@@ -54,19 +78,26 @@ export class Rounds {
     payload: EventPayload | undefined,
     abortOf?: string,
   ): Failure | undefined {
-    const registrations = this.#subscribers(resource, event, payload);
+    const topic = this.#topic(resource, event, payload);
+    const registrations = topic === undefined ? NONE : topic.take();
     const started = this.observers.any ? performance.now() : undefined;
     const notification: Notification = { resource, event, trigger };
-    let errors: NotificationError[] | undefined;
-    for (let i = 0; i < registrations.length; i++) {
-      const registration = registrations[i]!;
-      try {
-        const result = registration.callback.call(registration.owner, payload, notification);
-        // A promise here is a failure (rule 10); reading `then` may throw, which is one too.
-        if (result !== undefined && isPromiseLike(result))
-          errors = withFailure(errors, registration, this.#promiseInSync(registration, result));
-      } catch (error) {
-        errors = withFailure(errors, registration, error);
+    // The list is compiled on the round that makes it steady, once (callers.ts).
+    const caller =
+      topic === undefined
+        ? undefined
+        : (topic.syncCaller ?? (topic.rounds === STEADY_ROUNDS ? this.#compileSync(topic) : undefined));
+    let errors: Errors;
+    if (caller !== undefined) errors = caller(payload, notification);
+    else {
+      for (let i = 0; i < registrations.length; i++) {
+        const registration = registrations[i]!;
+        try {
+          const result = registration.callback.call(registration.owner, payload, notification);
+          if (result !== undefined) errors = this.#syncSteps.returned(errors, registration, result);
+        } catch (error) {
+          errors = withFailure(errors, registration, error);
+        }
       }
     }
     if (errors === undefined && started === undefined) return undefined;
@@ -88,40 +119,66 @@ export class Rounds {
     payload: EventPayload | undefined,
     abortOf?: string,
   ): Promise<void> {
-    let registrations: readonly Registration[];
+    let topic: Topic | undefined;
     try {
-      registrations = this.#subscribers(resource, event, payload);
+      topic = this.#topic(resource, event, payload);
     } catch (error) {
       return Promise.reject(error);
     }
+    const registrations = topic === undefined ? NONE : topic.take();
     const started = this.observers.any ? performance.now() : undefined;
     const notification: Notification = { resource, event, trigger };
-    let errors: NotificationError[] | undefined;
-    for (let i = 0; i < registrations.length; i++) {
-      const registration = registrations[i]!;
-      try {
-        const result = registration.callback.call(registration.owner, payload, notification);
-        if (result !== undefined && isPromiseLike(result)) {
-          const ending = { notification, payload, registrations, abortOf, started };
-          return this.#finish(ending, i, result, errors);
+    const caller =
+      topic === undefined
+        ? undefined
+        : (topic.asyncCaller ?? (topic.rounds === STEADY_ROUNDS ? this.#compileAsync(topic) : undefined));
+    let errors: Errors;
+    if (caller !== undefined) {
+      const outcome = caller(payload, notification);
+      if (outcome instanceof Pending) {
+        const ending = { notification, payload, registrations, abortOf, started };
+        return this.#finish(ending, outcome.at, outcome.pending, outcome.errors);
+      }
+      errors = outcome;
+    } else {
+      for (let i = 0; i < registrations.length; i++) {
+        const registration = registrations[i]!;
+        try {
+          const result = registration.callback.call(registration.owner, payload, notification);
+          if (result !== undefined && isPromiseLike(result)) {
+            const ending = { notification, payload, registrations, abortOf, started };
+            return this.#finish(ending, i, result, errors);
+          }
+        } catch (error) {
+          errors = withFailure(errors, registration, error);
         }
-      } catch (error) {
-        errors = withFailure(errors, registration, error);
       }
     }
     if (errors === undefined && started === undefined) return RESOLVED;
     return this.#conclude({ notification, payload, registrations, abortOf, started }, errors);
   }
 
-  /** The subscribers of (resource, event) now; checks the names when there are none, and the payload. */
-  #subscribers(resource: string, event: string, payload: EventPayload | undefined): readonly Registration[] {
+  /** The topic of (resource, event), if it has subscribers; checks the names when it has none, and the payload. */
+  #topic(resource: string, event: string, payload: EventPayload | undefined): Topic | undefined {
     const topic = this.subscriptions.topic(resource, event);
     if (topic === undefined) {
       checkName('resource', resource);
       checkName('event', event);
     }
     checkPayload(payload);
-    return topic === undefined ? NONE : topic.take();
+    return topic;
+  }
+
+  /** The compiled caller of `topic`'s steady list for synchronous rounds (callers.ts), or `undefined` for the loop. */
+  #compileSync(topic: Topic): SyncCaller | undefined {
+    if (!isCompilable(topic.registrations.length)) return undefined;
+    return (topic.syncCaller = compileSync(topic.registrations, this.#syncSteps));
+  }
+
+  /** The compiled caller of `topic` for asynchronous rounds, as {@link #compileSync}. */
+  #compileAsync(topic: Topic): AsyncCaller | undefined {
+    if (!isCompilable(topic.registrations.length)) return undefined;
+    return (topic.asyncCaller = compileAsync(topic.registrations, this.#asyncSteps));
   }
 
   /** The rest of an asynchronous round, from callback `at`, which returned `pending` (rule 5). */
@@ -226,11 +283,7 @@ export class Rounds {
 }
 
 /** `errors` (made if there are none yet) with the failure of `registration` added. */
-function withFailure(
-  errors: NotificationError[] | undefined,
-  registration: Registration,
-  error: unknown,
-): NotificationError[] {
+function withFailure(errors: Errors, registration: Registration, error: unknown): NotificationError[] {
   (errors ??= []).push(new NotificationError(registration.id, error, registration.cancellable));
   return errors;
 }

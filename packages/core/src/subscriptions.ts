@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AsyncCaller, SyncCaller } from './callers.js';
 import { InvalidError } from './errors.js';
 import { PRIORITY_DEFAULT } from './priorities.js';
 
@@ -116,6 +117,11 @@ export class Topic {
   registrations: Registration[] = [];
   /** Whether a round has taken {@link registrations} since it last changed. */
   taken = false;
+  /** The rounds that took {@link registrations} since it last changed. */
+  rounds = 0;
+  /** The compiled callers of {@link registrations}, made by the rounds; dropped when it changes. */
+  syncCaller: SyncCaller | undefined = undefined;
+  asyncCaller: AsyncCaller | undefined = undefined;
 
   constructor(
     readonly subscriptions: Subscriptions,
@@ -129,11 +135,15 @@ export class Topic {
    */
   take(): readonly Registration[] {
     this.taken = true;
+    this.rounds++;
     return this.registrations;
   }
 
-  /** The registrations, to change: a copy, if a round has taken them. */
+  /** The registrations, to change: a copy, if a round has taken them. Their callers go. */
   #changeable(): Registration[] {
+    this.rounds = 0;
+    this.syncCaller = undefined;
+    this.asyncCaller = undefined;
     if (this.taken) {
       this.registrations = this.registrations.slice();
       this.taken = false;

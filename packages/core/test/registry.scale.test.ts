@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AFTER_CREATE, CallbackRegistry, PRIORITY_DEFAULT, ROUTER, type NotificationRecord } from '@herald/core';
+import { STEADY_ROUNDS } from '../src/callers.js';
 import { collectGarbage, quietRegistry, untyped } from './support.js';
 
 /** Sizes around every boundary a list of subscribers may have: empty, one, and powers of two ± 1. */
@@ -121,6 +122,19 @@ describe('memory', () => {
     const after = await heap();
     expect((after - before) / MB).toBeLessThan(8);
   });
+
+  it('keeps nothing of 3,000 throwaway registries whose topics had compiled callers', async () => {
+    const before = await heap();
+    for (let i = 0; i < 3_000; i++) {
+      const registry = new CallbackRegistry({ logger: { error() {} } });
+      for (let k = 0; k <= i % 4; k++)
+        registry.subscribe(k % 2 === 0 ? (p: unknown) => p : function (this: object) {}, ROUTER, AFTER_CREATE, k);
+      // Rounds enough for the topic's caller to be compiled (callers.ts): it must go with its registry.
+      for (let round = 0; round <= STEADY_ROUNDS; round++) registry.notifySync(ROUTER, AFTER_CREATE, 'test');
+    }
+    const after = await heap();
+    expect((after - before) / MB).toBeLessThan(8);
+  }, 60_000);
 });
 
 describe('after the last observer leaves', () => {
