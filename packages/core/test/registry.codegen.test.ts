@@ -2,12 +2,15 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { STEADY_ROUNDS } from '../src/callers.js';
 
 // Where code generation is refused (a CSP, `--disallow-code-generation-from-strings`), the registry
 // keeps its semantics: it generates no code. This runs the built package (`tsc -b` runs before Jest
 // in `npm test`; a bare `jest` builds it first) in a child process with the flag.
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const root = fileURLToPath(new URL('../../..', import.meta.url));
+/** Past the rounds after which a steady list is compiled (or, refused, falls back to the loop). */
+const ROUNDS = STEADY_ROUNDS + 50;
 
 beforeAll(() => {
   if (!existsSync(dist))
@@ -15,6 +18,7 @@ beforeAll(() => {
 }, 120_000);
 
 const script = `
+const ROUNDS = ${ROUNDS};
 const { CallbackRegistry, CallbackFailure, DBEventPayload } = await import(${JSON.stringify(dist)});
 let codegen = 'allowed';
 try { new Function('return 1'); } catch { codegen = 'refused'; }
@@ -26,7 +30,7 @@ registry.subscribe(() => { throw new Error('no'); }, 'router', 'before_create', 
 registry.subscribe(owner.seen, 'router', 'before_create', { priority: 3, owner });
 registry.subscribe(owner.seen, 'router', 'abort_create', { owner });
 const outcomes = [];
-for (let i = 0; i < 20; i++) {
+for (let i = 0; i < ROUNDS; i++) {
   try { registry.notifySync('router', 'before_create', 't', new DBEventPayload(undefined)); outcomes.push('ok'); }
   catch (e) { outcomes.push(e instanceof CallbackFailure ? e.errors.map((x) => x.callbackId).join() : String(e)); }
 }
@@ -35,7 +39,7 @@ const later = new CallbackRegistry({ logger: { error() {} } });
 later.subscribe(async () => { awaited.push('a'); await null; awaited.push('a:end'); }, 'router', 'after_create');
 later.subscribe(() => { awaited.push('b'); throw new Error('b'); }, 'router', 'after_create');
 later.subscribe(async () => { awaited.push('c'); }, 'router', 'after_create');
-for (let i = 0; i < 20; i++) await later.notify('router', 'after_create', 't');
+for (let i = 0; i < ROUNDS; i++) await later.notify('router', 'after_create', 't');
 console.log(JSON.stringify({ codegen, calls: calls.slice(0, 4), count: calls.length, outcomes: [...new Set(outcomes)], awaited: awaited.slice(0, 4), awaitedCount: awaited.length }));
 `;
 
@@ -61,13 +65,13 @@ describe.each([
     const result = run(flags);
     expect(result.codegen).toBe(codegen);
     expect(result.calls).toEqual(['first', 'svc:before_create', 'svc:abort_create', 'first']);
-    expect(result.count).toBe(20 * 3);
+    expect(result.count).toBe(ROUNDS * 3);
     expect(result.outcomes).toEqual(['veto']);
   });
 
   it('awaits each callback in turn and goes on after a failure, over many rounds', () => {
     const result = run(flags);
     expect(result.awaited).toEqual(['a', 'a:end', 'b', 'c']);
-    expect(result.awaitedCount).toBe(20 * 4);
+    expect(result.awaitedCount).toBe(ROUNDS * 4);
   });
 });
