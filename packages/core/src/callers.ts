@@ -9,7 +9,8 @@
  * a round (docs/performance.md, "What each kept piece buys").
  *
  * The rules stay where they are: a compiled caller does what the loop in round.ts does, in the
- * same order, and hands every result and failure to the same functions ({@link Steps}). Only
+ * same order, and hands every result and failure to the same functions ({@link withFailure}, the round's
+ * {@link Returned}). Only
  * positions (`c0`, `o0`, `r0`, …) are written into the generated text, never a name or any other
  * value from the caller. Each caller is compiled from a text of its own (it carries a serial):
  * the engine shares what it learnt about a function among functions compiled from the same
@@ -17,7 +18,8 @@
  * @module
  */
 
-import type { NotificationError } from './errors.js';
+import { NotificationError } from './errors.js';
+import { isPromiseLike } from './observers.js';
 import type { EventPayload } from './payloads.js';
 import type { Registration } from './subscriptions.js';
 import type { Notification } from './types.js';
@@ -40,14 +42,13 @@ export type SyncCaller = (payload: EventPayload | undefined, notification: Notif
 /** Calls each subscriber of a list in order until one returns a promise; returns the failures, or where to wait. */
 export type AsyncCaller = (payload: EventPayload | undefined, notification: Notification) => Errors | Pending;
 
-/** What a round does with each subscriber's outcome, shared by its loop and its compiled callers. */
-export interface Steps {
-  /** A callback returned `result` (not `undefined`): the failures with its failure added, if it is one. */
-  readonly returned: (errors: Errors, registration: Registration, result: unknown) => Errors;
-  /** A callback threw `error`: the failures with it added. */
-  readonly failed: (errors: Errors, registration: Registration, error: unknown) => Errors;
-  /** Whether a callback's result is a promise to wait for (asynchronous rounds). */
-  readonly isPromiseLike: (value: unknown) => value is PromiseLike<unknown>;
+/** What a synchronous round does with a callback's result that is not `undefined`: the failures, with its failure added if it is one. */
+export type Returned = (errors: Errors, registration: Registration, result: unknown) => Errors;
+
+/** `errors` (made if there are none yet) with the failure of `registration` added: the loop's and the callers' record of a failure. */
+export function withFailure(errors: Errors, registration: Registration, error: unknown): NotificationError[] {
+  (errors ??= []).push(new NotificationError(registration.id, error, registration.cancellable));
+  return errors;
 }
 
 /**
@@ -77,15 +78,15 @@ export function isCompilable(length: number): boolean {
 }
 
 /** A caller for `registrations` in a synchronous round, or `undefined` where code cannot be compiled. */
-export function compileSync(registrations: readonly Registration[], steps: Steps): SyncCaller | undefined {
-  return compile(registrations, steps, (i) => `if (result !== undefined) errors = returned(errors, r${i}, result);`);
+export function compileSync(registrations: readonly Registration[], returned: Returned): SyncCaller | undefined {
+  return compile(registrations, returned, (i) => `if (result !== undefined) errors = returned(errors, r${i}, result);`);
 }
 
 /** A caller for `registrations` in an asynchronous round, or `undefined` where code cannot be compiled. */
-export function compileAsync(registrations: readonly Registration[], steps: Steps): AsyncCaller | undefined {
+export function compileAsync(registrations: readonly Registration[]): AsyncCaller | undefined {
   return compile(
     registrations,
-    steps,
+    undefined,
     (i) => `if (result !== undefined && isPromiseLike(result)) return new Pending(${i}, result, errors);`,
   );
 }
@@ -96,12 +97,12 @@ export function compileAsync(registrations: readonly Registration[], steps: Step
  */
 function compile<Caller>(
   registrations: readonly Registration[],
-  steps: Steps,
+  returned: Returned | undefined,
   onResult: (i: number) => string,
 ): Caller | undefined {
   if (!compiling) return undefined;
   const names = ['returned', 'failed', 'isPromiseLike', 'Pending'];
-  const values: unknown[] = [steps.returned, steps.failed, steps.isPromiseLike, Pending];
+  const values: unknown[] = [returned, withFailure, isPromiseLike, Pending];
   const lines = [
     `/* Herald compiled caller ${++serial} */`,
     'return function call(payload, notification) {',

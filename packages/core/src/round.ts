@@ -4,7 +4,7 @@
  * a plain loop that records every failure, run the abort round of a failed `before_*` event, then
  * decide what the trigger gets, log the rest, and tell the observers. A topic whose subscribers
  * stay the same is called by a caller compiled for it instead of the loop (callers.ts), which
- * does the same with each subscriber through the same {@link Steps}.
+ * does the same with each subscriber and records failures with the same {@link withFailure}.
  * @module
  */
 
@@ -14,13 +14,14 @@ import {
   isCompilable,
   STEADY_ROUNDS,
   Pending,
+  withFailure,
   type AsyncCaller,
   type Errors,
-  type Steps,
+  type Returned,
   type SyncCaller,
 } from './callers.js';
 import { checkName, checkPayload } from './checks.js';
-import { CallbackFailure, errorText, HeraldError, NotificationError, RetryRequest } from './errors.js';
+import { CallbackFailure, errorText, HeraldError, RetryRequest, type NotificationError } from './errors.js';
 import { abortEventFor, BEFORE, isCancellableEvent } from './events.js';
 import { isPromiseLike, type Logger, type NotificationRecord, type Observers } from './observers.js';
 import type { EventPayload } from './payloads.js';
@@ -52,16 +53,12 @@ interface Ending {
 
 /** The rounds of one registry. */
 export class Rounds {
-  /** What a synchronous round does with each outcome: a returned promise is a failure (rule 10). */
-  readonly #syncSteps: Steps = {
-    // Reading `then` may throw, which is a failure of that callback too: the caller's `try` records it.
-    returned: (errors, registration, result) =>
-      isPromiseLike(result) ? withFailure(errors, registration, this.#promiseInSync(registration, result)) : errors,
-    failed: withFailure,
-    isPromiseLike,
-  };
-  /** What an asynchronous round does with each outcome: a returned promise is waited for (rule 5). */
-  readonly #asyncSteps: Steps = { returned: (errors) => errors, failed: withFailure, isPromiseLike };
+  /**
+   * What a synchronous round does with a result: a promise is a failure (rule 10). Reading `then`
+   * may throw, which is a failure of that callback too: the `try` around the call records it.
+   */
+  readonly #returnedInSync: Returned = (errors, registration, result) =>
+    isPromiseLike(result) ? withFailure(errors, registration, this.#promiseInSync(registration, result)) : errors;
 
   constructor(
     readonly subscriptions: Subscriptions,
@@ -94,7 +91,7 @@ export class Rounds {
         const registration = registrations[i]!;
         try {
           const result = registration.callback.call(registration.owner, payload, notification);
-          if (result !== undefined) errors = this.#syncSteps.returned(errors, registration, result);
+          if (result !== undefined) errors = this.#returnedInSync(errors, registration, result);
         } catch (error) {
           errors = withFailure(errors, registration, error);
         }
@@ -172,13 +169,13 @@ export class Rounds {
   /** The compiled caller of `topic`'s steady list for synchronous rounds (callers.ts), or `undefined` for the loop. */
   #compileSync(topic: Topic): SyncCaller | undefined {
     if (!isCompilable(topic.registrations.length)) return undefined;
-    return (topic.syncCaller = compileSync(topic.registrations, this.#syncSteps));
+    return (topic.syncCaller = compileSync(topic.registrations, this.#returnedInSync));
   }
 
   /** The compiled caller of `topic` for asynchronous rounds, as {@link #compileSync}. */
   #compileAsync(topic: Topic): AsyncCaller | undefined {
     if (!isCompilable(topic.registrations.length)) return undefined;
-    return (topic.asyncCaller = compileAsync(topic.registrations, this.#asyncSteps));
+    return (topic.asyncCaller = compileAsync(topic.registrations));
   }
 
   /** The rest of an asynchronous round, from callback `at`, which returned `pending` (rule 5). */
@@ -280,10 +277,4 @@ export class Rounds {
       `Callback ${id} returned a promise during notifySync; use notify (async) for asynchronous subscribers.`,
     );
   }
-}
-
-/** `errors` (made if there are none yet) with the failure of `registration` added. */
-function withFailure(errors: Errors, registration: Registration, error: unknown): NotificationError[] {
-  (errors ??= []).push(new NotificationError(registration.id, error, registration.cancellable));
-  return errors;
 }
